@@ -3,18 +3,20 @@ APXS      ?= apxs
 APR_CONFIG ?= apr-1-config
 CC        ?= cc
 WARN      = -Wall -Wextra -Werror
+comma    := ,
+APXS_WARN = $(addprefix -Wc$(comma),$(WARN))
 CORE_SRC  = $(wildcard src/*.c)
 HEADERS   = $(wildcard include/*.h)
 
 all: .libs/mod_plaid_link.so emulator/.libs/mod_plaid_emulator.so
 
 .libs/mod_plaid_link.so: mod_plaid_link.c $(CORE_SRC) $(HEADERS)
-	$(APXS) -c -Iinclude $(addprefix -Wc,,$(WARN)) -o mod_plaid_link.la \
+	$(APXS) -c -Iinclude $(APXS_WARN) -o mod_plaid_link.la \
 	    mod_plaid_link.c $(CORE_SRC) -lcurl -ljansson
 
 # Built after the module: both compile src/plaid_known.c in place.
 emulator/.libs/mod_plaid_emulator.so: emulator/mod_plaid_emulator.c src/plaid_known.c include/plaid_known.h .libs/mod_plaid_link.so
-	cd emulator && $(APXS) -c -I../include $(addprefix -Wc,,$(WARN)) \
+	cd emulator && $(APXS) -c -I../include $(APXS_WARN) \
 	    -o mod_plaid_emulator.la mod_plaid_emulator.c ../src/plaid_known.c -ljansson
 
 # Unit tests: the core in plain C, no httpd.

@@ -1,0 +1,826 @@
+/*
+ * mod_plaid_link: a Plaid /link/token/create endpoint as httpd configuration.
+ *
+ *     <Location "/plaid/link-token">
+ *         SetHandler plaid-link-token
+ *         PlaidEnv sandbox
+ *         ...
+ *     </Location>
+ *
+ * This file is the httpd glue, read top to bottom: the per-directory
+ * configuration and its merge, the directives, the start-up validation, the
+ * child's curl handles, and the handler. The core it calls (include/,
+ * src/) knows no httpd header.
+ */
+#include "httpd.h"
+#include "http_config.h"
+#include "http_core.h"
+#include "http_log.h"
+#include "http_protocol.h"
+#include "http_request.h"
+#include "ap_expr.h"
+
+#include <apr_strings.h>
+#include <curl/curl.h>
+
+#include "plaid_known.h"
+#include "plaid_link.h"
+
+#define PLAID_HANDLER "plaid-link-token"
+#define GENERIC_ERROR "Unable to fetch link_token"
+
+module AP_MODULE_DECLARE_DATA plaid_link_module;
+APLOG_USE_MODULE(plaid_link);
+
+/* Log lines carry a number so that they can be searched for and documented
+ * (docs/troubleshooting.md). */
+#define PLLOGNO(n) "PL" #n ": "
+
+/* ------------------------------------------------------------------ */
+/* Configuration: one struct for server, vhost and location. NULL (or -1)
+ * means unset, so that a <Location> inherits from its vhost and the vhost
+ * from the main server. */
+
+typedef struct {
+    const char *location;      /* the section it was written in, for logs */
+    const char *env;           /* PlaidEnv */
+    const char *base_url;      /* PlaidBaseURL, else from PlaidEnv */
+    const char *client_id;
+    const char *secret;        /* the value, never the directive's text */
+    int secret_inline;         /* -1 unset */
+    const char *ca_file;
+    ap_expr_info_t *user_id;   /* NULL: REMOTE_USER */
+    long connect_ms;           /* -1 unset */
+    long total_ms;             /* -1 unset */
+    plaid_link_fields fields;
+} plaid_conf;
+
+static void *create_conf(apr_pool_t *p, char *dir)
+{
+    plaid_conf *c = apr_pcalloc(p, sizeof(*c));
+
+    c->location = dir;
+    c->secret_inline = -1;
+    c->connect_ms = -1;
+    c->total_ms = -1;
+    return c;
+}
+
+#define PICK(field) (add->field ? add->field : base->field)
+#define PICK_SET(field) (add->field != -1 ? add->field : base->field)
+
+static void *merge_conf(apr_pool_t *p, void *basev, void *addv)
+{
+    plaid_conf *base = basev, *add = addv;
+    plaid_conf *c = apr_palloc(p, sizeof(*c));
+
+    c->location = PICK(location);
+    /* An environment and a base URL set at different levels: the nearer
+     * one decides, so PlaidEnv in a <Location> beats a vhost's URL. */
+    if (add->env || add->base_url) {
+        c->env = add->env;
+        c->base_url = add->base_url;
+    }
+    else {
+        c->env = base->env;
+        c->base_url = base->base_url;
+    }
+    c->client_id = PICK(client_id);
+    /* The secret goes with the client id when the client id is nearer. */
+    if (add->secret || add->client_id) {
+        c->secret = add->secret;
+        c->secret_inline = add->secret_inline;
+    }
+    else {
+        c->secret = base->secret;
+        c->secret_inline = base->secret_inline;
+    }
+    c->ca_file = PICK(ca_file);
+    c->user_id = PICK(user_id);
+    c->connect_ms = PICK_SET(connect_ms);
+    c->total_ms = PICK_SET(total_ms);
+    c->fields.client_name = PICK(fields.client_name);
+    c->fields.language = PICK(fields.language);
+    c->fields.webhook = PICK(fields.webhook);
+    c->fields.redirect_uri = PICK(fields.redirect_uri);
+    c->fields.android_package_name = PICK(fields.android_package_name);
+    c->fields.link_customization_name = PICK(fields.link_customization_name);
+    c->fields.country_codes = PICK(fields.country_codes);
+    c->fields.products = PICK(fields.products);
+    c->fields.optional_products = PICK(fields.optional_products);
+    c->fields.required_if_supported_products =
+        PICK(fields.required_if_supported_products);
+    c->fields.additional_consented_products =
+        PICK(fields.additional_consented_products);
+    c->fields.extra = PICK(fields.extra);
+    return c;
+}
+
+/* ------------------------------------------------------------------ */
+/* Directives. Values are checked here, as they are read, so that an error
+ * points at the line; what is missing is checked at start-up. */
+
+static const char *where(cmd_parms *cmd)
+{
+    return cmd->path ? apr_psprintf(cmd->temp_pool, " (in %s)", cmd->path)
+                     : "";
+}
+
+static const char *fail(cmd_parms *cmd, const char *msg)
+{
+    return apr_pstrcat(cmd->pool, msg, where(cmd), NULL);
+}
+
+static const char *set_env(cmd_parms *cmd, void *cv, const char *arg)
+{
+    plaid_conf *c = cv;
+    const char *url, *err = plaid_env_url(arg, &url);
+
+    if (err) {
+        return fail(cmd, apr_psprintf(cmd->pool, "%s, not '%s'", err, arg));
+    }
+    c->env = apr_pstrdup(cmd->pool, arg);
+    return NULL;
+}
+
+static const char *set_base_url(cmd_parms *cmd, void *cv, const char *arg)
+{
+    plaid_conf *c = cv;
+    const char *err = plaid_check_base_url(cmd->pool, arg, &c->base_url);
+
+    return err ? fail(cmd, err) : NULL;
+}
+
+static const char *set_secret(cmd_parms *cmd, void *cv, const char *arg)
+{
+    plaid_conf *c = cv;
+    const char *spec = arg, *err;
+
+    if (strncmp(arg, "file:", 5) == 0 && arg[5]) {
+        spec = apr_pstrcat(cmd->temp_pool, "file:",
+                           ap_server_root_relative(cmd->temp_pool, arg + 5),
+                           NULL);
+    }
+    err = plaid_resolve_secret(cmd->pool, spec, &c->secret, &c->secret_inline);
+    if (err) {
+        return fail(cmd, err);
+    }
+    if (c->secret_inline) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, cmd->server, PLLOGNO(0001)
+                     "PlaidSecret is written inline in %s line %d%s: use "
+                     "file:/path or env:NAME to keep it out of httpd.conf, "
+                     "backups and mod_info", cmd->directive->filename,
+                     cmd->directive->line_num, where(cmd));
+    }
+    return NULL;
+}
+
+static const char *set_string(cmd_parms *cmd, void *cv, const char *arg)
+{
+    int offset = (int)(apr_uintptr_t)cmd->info;
+
+    if (!*arg) {
+        return fail(cmd, apr_psprintf(cmd->pool, "%s may not be empty",
+                                      cmd->cmd->name));
+    }
+    *(const char **)((char *)cv + offset) = arg;
+    return NULL;
+}
+
+static const char *set_url_field(cmd_parms *cmd, void *cv, const char *arg)
+{
+    const char *ignored, *err = plaid_check_base_url(cmd->temp_pool, arg,
+                                                      &ignored);
+
+    if (err && strncasecmp(arg, "https://", 8) != 0) {
+        return fail(cmd, apr_psprintf(cmd->pool, "%s '%s' must be an https "
+                                      "URL", cmd->cmd->name, arg));
+    }
+    return set_string(cmd, cv, arg);
+}
+
+static const char *set_language(cmd_parms *cmd, void *cv, const char *arg)
+{
+    if (!plaid_language_known(arg)) {
+        return fail(cmd, apr_psprintf(cmd->pool, "PlaidLanguage '%s' is not "
+                                      "a language Plaid Link supports (da de "
+                                      "en es et fr hi it lt lv nl no pl pt ro "
+                                      "sv vi)", arg));
+    }
+    ((plaid_conf *)cv)->fields.language = arg;
+    return NULL;
+}
+
+/* Repeated directives add to the list; the list as a whole is inherited. */
+static apr_array_header_t **list_for(cmd_parms *cmd, plaid_conf *c,
+                                     apr_array_header_t **list)
+{
+    if (!*list) {
+        *list = apr_array_make(cmd->pool, 4, sizeof(const char *));
+    }
+    (void)c;
+    return list;
+}
+
+static const char *add_country_code(cmd_parms *cmd, void *cv, const char *arg)
+{
+    plaid_conf *c = cv;
+
+    if (!plaid_country_code_known(arg)) {
+        return fail(cmd, apr_psprintf(cmd->pool, "PlaidCountryCodes: '%s' is "
+                                      "not a CountryCode Plaid supports",
+                                      arg));
+    }
+    APR_ARRAY_PUSH(*list_for(cmd, c, &c->fields.country_codes),
+                   const char *) = arg;
+    return NULL;
+}
+
+static const char *add_product(cmd_parms *cmd, void *cv, const char *arg)
+{
+    plaid_conf *c = cv;
+    enum plaid_product_field field =
+        (enum plaid_product_field)(apr_uintptr_t)cmd->info;
+    apr_array_header_t **list;
+
+    switch (field) {
+    case PLAID_FIELD_OPTIONAL_PRODUCTS:
+        list = &c->fields.optional_products;
+        break;
+    case PLAID_FIELD_REQUIRED_IF_SUPPORTED:
+        list = &c->fields.required_if_supported_products;
+        break;
+    case PLAID_FIELD_ADDITIONAL_CONSENTED_PRODUCTS:
+        list = &c->fields.additional_consented_products;
+        break;
+    default:
+        list = &c->fields.products;
+        break;
+    }
+    if (!plaid_product_allowed(arg, field)) {
+        return fail(cmd, apr_psprintf(cmd->pool, "%s: '%s' is not a product "
+                                      "Plaid accepts in %s of "
+                                      "/link/token/create%s", cmd->cmd->name,
+                                      arg, plaid_product_field_name(field),
+                                      strcmp(arg, "balance") == 0
+                                      ? " (balance needs no initialization)"
+                                      : ""));
+    }
+    APR_ARRAY_PUSH(*list_for(cmd, c, list), const char *) = arg;
+    return NULL;
+}
+
+static const char *set_extra(cmd_parms *cmd, void *cv, const char *arg)
+{
+    plaid_conf *c = cv;
+    apr_size_t n = strlen(arg);
+    const char *err;
+
+    /* Raw arguments: '{"a": 1}' and {"a": 1} both work. */
+    if (n >= 2 && arg[0] == '\'' && arg[n - 1] == '\'') {
+        arg = apr_pstrmemdup(cmd->temp_pool, arg + 1, n - 2);
+    }
+    err = plaid_parse_extra(cmd->pool, arg, &c->fields.extra);
+    return err ? fail(cmd, err) : NULL;
+}
+
+static const char *set_user_id(cmd_parms *cmd, void *cv, const char *arg)
+{
+    plaid_conf *c = cv;
+    const char *err = NULL;
+
+    c->user_id = ap_expr_parse_cmd(cmd, arg, AP_EXPR_FLAG_STRING_RESULT,
+                                   &err, NULL);
+    if (err) {
+        return fail(cmd, apr_pstrcat(cmd->pool, "PlaidUserId: cannot parse "
+                                     "expression '", arg, "': ", err, NULL));
+    }
+    return NULL;
+}
+
+static const char *set_timeout(cmd_parms *cmd, void *cv, const char *connect,
+                               const char *total)
+{
+    plaid_conf *c = cv;
+    const char *err;
+
+    if ((err = plaid_parse_duration(connect, &c->connect_ms))) {
+        return fail(cmd, apr_pstrcat(cmd->pool, "PlaidTimeout: CONNECT ", err,
+                                     NULL));
+    }
+    if ((err = plaid_parse_duration(total, &c->total_ms))) {
+        return fail(cmd, apr_pstrcat(cmd->pool, "PlaidTimeout: TOTAL ", err,
+                                     NULL));
+    }
+    if (c->connect_ms > c->total_ms) {
+        return fail(cmd, "PlaidTimeout: CONNECT may not exceed TOTAL");
+    }
+    return NULL;
+}
+
+static const char *set_ca_file(cmd_parms *cmd, void *cv, const char *arg)
+{
+    plaid_conf *c = cv;
+    const char *path = ap_server_root_relative(cmd->pool, arg);
+    apr_finfo_t fi;
+
+    if (!path || apr_stat(&fi, path, APR_FINFO_TYPE, cmd->temp_pool)
+                     != APR_SUCCESS || fi.filetype != APR_REG) {
+        return fail(cmd, apr_psprintf(cmd->pool, "PlaidCACertificate '%s' is "
+                                      "not a readable file", arg));
+    }
+    c->ca_file = path;
+    return NULL;
+}
+
+#define FIELD(f) (void *)APR_OFFSETOF(plaid_conf, f)
+#define CTX (RSRC_CONF | ACCESS_CONF)
+
+static const command_rec plaid_cmds[] = {
+    AP_INIT_TAKE1("PlaidEnv", set_env, NULL, CTX,
+        "sandbox or production: the Plaid API host to call"),
+    AP_INIT_TAKE1("PlaidBaseURL", set_base_url, NULL, CTX,
+        "Another API host (an emulator, an egress gateway); https, or http "
+        "to a loopback host"),
+    AP_INIT_TAKE1("PlaidClientId", set_string, FIELD(client_id), CTX,
+        "The Plaid client_id"),
+    AP_INIT_TAKE1("PlaidSecret", set_secret, NULL, CTX,
+        "The Plaid secret for PlaidEnv: file:/path, env:NAME, or the value"),
+    AP_INIT_TAKE1("PlaidClientName", set_string, FIELD(fields.client_name),
+        CTX, "client_name: the application's name shown in Link"),
+    AP_INIT_TAKE1("PlaidLanguage", set_language, NULL, CTX,
+        "language: the language Link is shown in (en, fr, ...)"),
+    AP_INIT_ITERATE("PlaidCountryCodes", add_country_code, NULL, CTX,
+        "country_codes: one or more CountryCode values (US GB ...)"),
+    AP_INIT_ITERATE("PlaidProducts", add_product,
+        (void *)PLAID_FIELD_PRODUCTS, CTX,
+        "products: the products the linked Item must support"),
+    AP_INIT_ITERATE("PlaidOptionalProducts", add_product,
+        (void *)PLAID_FIELD_OPTIONAL_PRODUCTS, CTX,
+        "optional_products: products fetched on a best-effort basis"),
+    AP_INIT_ITERATE("PlaidRequiredIfSupportedProducts", add_product,
+        (void *)PLAID_FIELD_REQUIRED_IF_SUPPORTED, CTX,
+        "required_if_supported_products: products required where supported"),
+    AP_INIT_ITERATE("PlaidAdditionalConsentedProducts", add_product,
+        (void *)PLAID_FIELD_ADDITIONAL_CONSENTED_PRODUCTS, CTX,
+        "additional_consented_products: products to collect consent for"),
+    AP_INIT_TAKE1("PlaidWebhook", set_url_field, FIELD(fields.webhook), CTX,
+        "webhook: the URL Plaid sends webhooks to"),
+    AP_INIT_TAKE1("PlaidRedirectURI", set_url_field,
+        FIELD(fields.redirect_uri), CTX,
+        "redirect_uri: the OAuth redirect URI registered with Plaid"),
+    AP_INIT_TAKE1("PlaidAndroidPackageName", set_string,
+        FIELD(fields.android_package_name), CTX,
+        "android_package_name: the Android app's package name"),
+    AP_INIT_TAKE1("PlaidLinkCustomization", set_string,
+        FIELD(fields.link_customization_name), CTX,
+        "link_customization_name: a Link customization from the dashboard"),
+    AP_INIT_RAW_ARGS("PlaidLinkTokenExtra", set_extra, NULL, CTX,
+        "A JSON object merged into the request body, for fields without a "
+        "directive"),
+    AP_INIT_TAKE1("PlaidUserId", set_user_id, NULL, CTX,
+        "An expression giving user.client_user_id; default %{REMOTE_USER}"),
+    AP_INIT_TAKE2("PlaidTimeout", set_timeout, NULL, CTX,
+        "CONNECT TOTAL: seconds to connect and for the whole call "
+        "(default 3 10)"),
+    AP_INIT_TAKE1("PlaidCACertificate", set_ca_file, NULL, CTX,
+        "A PEM file of CAs to verify the Plaid host with, instead of the "
+        "system's"),
+    { NULL, { NULL }, NULL, 0, 0, NULL }
+};
+
+/* ------------------------------------------------------------------ */
+/* Start-up validation: every place that sets the handler must give Plaid
+ * what /link/token/create requires. */
+
+/* What a complete configuration lacks, or NULL. */
+static const char *missing(const plaid_conf *c)
+{
+    if (!c->client_id)                 return "PlaidClientId";
+    if (!c->secret)                    return "PlaidSecret";
+    if (!c->env && !c->base_url)       return "PlaidEnv (or PlaidBaseURL)";
+    if (!c->fields.client_name)        return "PlaidClientName";
+    if (!c->fields.language)           return "PlaidLanguage";
+    if (!c->fields.country_codes)      return "PlaidCountryCodes";
+    if (!c->fields.products)           return "PlaidProducts";
+    return NULL;
+}
+
+static const char *vhost_name(apr_pool_t *p, const server_rec *s)
+{
+    return apr_psprintf(p, "%s:%u", s->server_hostname ? s->server_hostname
+                                                       : "*",
+                        s->port ? s->port
+                                : (s->addrs ? s->addrs->host_port : 0));
+}
+
+/* The server a <VirtualHost> node of the config tree made. */
+static server_rec *server_for(server_rec *main_s, const ap_directive_t *vh)
+{
+    server_rec *s;
+
+    for (s = main_s->next; s; s = s->next) {
+        if (s->defn_name && strcmp(s->defn_name, vh->filename) == 0
+            && s->defn_line_number == (unsigned)vh->line_num) {
+            return s;
+        }
+    }
+    return NULL;
+}
+
+/* The <Location> path as httpd stored it: unquoted, without '>'. */
+static const char *section_path(apr_pool_t *p, const ap_directive_t *sec)
+{
+    char *args = apr_pstrdup(p, sec->args);
+    const char *word;
+    apr_size_t n = strlen(args);
+
+    if (n && args[n - 1] == '>') {
+        args[n - 1] = '\0';
+    }
+    word = ap_getword_conf(p, (const char **)&args);
+    return word;
+}
+
+/* Does a <Location> prefix apply to path, on a segment boundary? */
+static int location_covers(const char *prefix, const char *path)
+{
+    apr_size_t n = strlen(prefix);
+
+    return strncmp(prefix, path, n) == 0
+        && (path[n] == '\0' || path[n] == '/' || (n && prefix[n - 1] == '/'));
+}
+
+/* The configuration a request to the <Location path> of s will see: the
+ * vhost's, then each literal <Location> that covers path, in file order. */
+static plaid_conf *location_conf(apr_pool_t *p, server_rec *s,
+                                 const char *path)
+{
+    core_server_config *sconf = ap_get_core_module_config(s->module_config);
+    plaid_conf *c = ap_get_module_config(s->lookup_defaults,
+                                         &plaid_link_module);
+    ap_conf_vector_t **secs = (ap_conf_vector_t **)sconf->sec_url->elts;
+    int i;
+
+    for (i = 0; i < sconf->sec_url->nelts; i++) {
+        core_dir_config *d = ap_get_core_module_config(secs[i]);
+
+        if (!d->r && d->d && location_covers(d->d, path)) {
+            c = merge_conf(p, c, ap_get_module_config(secs[i],
+                                                      &plaid_link_module));
+        }
+    }
+    return c;
+}
+
+struct validation {
+    apr_pool_t *p;
+    server_rec *main_s;
+    int errors;
+};
+
+static void check_endpoint(struct validation *v, server_rec *s,
+                           const ap_directive_t *sethandler)
+{
+    const ap_directive_t *sec = sethandler->parent;
+    const char *path = NULL, *lack;
+    plaid_conf *c;
+
+    if (sec && strcasecmp(sec->directive, "<Location") == 0) {
+        path = section_path(v->p, sec);
+        c = location_conf(v->p, s, path);
+    }
+    else if (!sec || strcasecmp(sec->directive, "<VirtualHost") == 0) {
+        c = ap_get_module_config(s->lookup_defaults, &plaid_link_module);
+    }
+    else {
+        /* <Directory>, <Files>, <If>, <LocationMatch>: checked per request. */
+        return;
+    }
+    if ((lack = missing(c))) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, NULL, PLLOGNO(0002)
+                     "%s is required for SetHandler " PLAID_HANDLER
+                     " at vhost %s, location %s (%s line %d): Plaid's "
+                     "/link/token/create needs it", lack,
+                     vhost_name(v->p, s), path ? path : "(server)",
+                     sethandler->filename, sethandler->line_num);
+        v->errors++;
+    }
+}
+
+static int sets_our_handler(apr_pool_t *p, const ap_directive_t *d)
+{
+    const char *args = d->args;
+
+    return strcasecmp(d->directive, "SetHandler") == 0
+        && strcmp(ap_getword_conf(p, &args), PLAID_HANDLER) == 0;
+}
+
+static void walk(struct validation *v, const ap_directive_t *d, server_rec *s)
+{
+    for (; d; d = d->next) {
+        server_rec *inner = s;
+
+        if (strcasecmp(d->directive, "<VirtualHost") == 0) {
+            inner = server_for(v->main_s, d);
+            if (!inner) {
+                continue;
+            }
+        }
+        if (sets_our_handler(v->p, d)) {
+            check_endpoint(v, s, d);
+        }
+        if (d->first_child) {
+            walk(v, d->first_child, inner);
+        }
+    }
+}
+
+static int plaid_post_config(apr_pool_t *pconf, apr_pool_t *plog,
+                             apr_pool_t *ptemp, server_rec *s)
+{
+    struct validation v = { ptemp, s, 0 };
+    static int curl_ready;
+
+    (void)plog;
+    walk(&v, ap_conftree, s);
+    if (v.errors) {
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    /* Not thread-safe, so done here, in the parent, before any thread. */
+    if (!curl_ready && curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK) {
+        curl_ready = 1;
+    }
+    (void)pconf;
+    return OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Each child keeps its own curl handles, made after the fork. */
+
+static plaid_http *child_http;
+
+static void plaid_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    if (plaid_http_create(pchild, &child_http) != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, PLLOGNO(0003)
+                     "cannot set up the curl handle pool");
+        child_http = NULL;
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* The handler. */
+
+/* mod_unique_id's id when it is loaded, else 16 random bytes. */
+static const char *correlation_id(request_rec *r)
+{
+    const char *id = apr_table_get(r->subprocess_env, "UNIQUE_ID");
+    unsigned char raw[12];
+    char *hex;
+    int i;
+
+    if (id && *id) {
+        return id;
+    }
+    if (apr_generate_random_bytes(raw, sizeof(raw)) != APR_SUCCESS) {
+        return apr_psprintf(r->pool, "%" APR_TIME_T_FMT, r->request_time);
+    }
+    hex = apr_palloc(r->pool, sizeof(raw) * 2 + 1);
+    for (i = 0; i < (int)sizeof(raw); i++) {
+        apr_snprintf(hex + i * 2, 3, "%02x", raw[i]);
+    }
+    return hex;
+}
+
+static int answer(request_rec *r, int status, json_t *body)
+{
+    apr_size_t len = 0;
+    char *text = plaid_json_dump(r->pool, body, &len);
+
+    json_decref(body);
+    r->status = status;
+    ap_set_content_type(r, "application/json");
+    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    apr_table_setn(r->headers_out, "X-Content-Type-Options", "nosniff");
+    if (text) {
+        ap_set_content_length(r, len);
+        if (!r->header_only) {
+            ap_rwrite(text, (int)len, r);
+        }
+    }
+    return OK;
+}
+
+static int answer_error(request_rec *r, int status, const char *msg,
+                        const char *id)
+{
+    return answer(r, status, json_pack("{s:s, s:s}", "error", msg,
+                                       "request_id", id));
+}
+
+/* Reads an optional JSON-object body of at most PLAID_BROWSER_BODY_MAX
+ * bytes. Returns OK or the status to refuse the request with. */
+static int read_browser_body(request_rec *r, const char **why)
+{
+    char *buf = apr_palloc(r->pool, PLAID_BROWSER_BODY_MAX + 1);
+    apr_size_t len = 0;
+    const char *cl = apr_table_get(r->headers_in, "Content-Length");
+    json_error_t err;
+    json_t *json;
+    long n;
+    int rc;
+
+    if (cl && apr_atoi64(cl) > PLAID_BROWSER_BODY_MAX) {
+        r->connection->keepalive = AP_CONN_CLOSE;
+        return HTTP_REQUEST_ENTITY_TOO_LARGE;
+    }
+    if ((rc = ap_setup_client_block(r, REQUEST_CHUNKED_DECHUNK)) != OK) {
+        *why = "unreadable request body";
+        return rc == HTTP_REQUEST_ENTITY_TOO_LARGE ? rc : HTTP_BAD_REQUEST;
+    }
+    if (ap_should_client_block(r)) {
+        while ((n = ap_get_client_block(r, buf + len,
+                                        PLAID_BROWSER_BODY_MAX + 1 - len)) > 0) {
+            len += (apr_size_t)n;
+            if (len > PLAID_BROWSER_BODY_MAX) {
+                r->connection->keepalive = AP_CONN_CLOSE;
+                return HTTP_REQUEST_ENTITY_TOO_LARGE;
+            }
+        }
+        if (n < 0) {
+            *why = "the request body could not be read";
+            return HTTP_BAD_REQUEST;
+        }
+    }
+    if (len == 0) {
+        return OK;
+    }
+    json = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &err);
+    rc = json_is_object(json) ? OK : HTTP_BAD_REQUEST;
+    if (rc != OK) {
+        *why = json ? "the body is JSON but not an object"
+                    : apr_psprintf(r->pool, "the body is not JSON: %s", err.text);
+    }
+    json_decref(json);
+    return rc;
+}
+
+static const char *user_id_of(request_rec *r, const plaid_conf *c)
+{
+    const char *err = NULL, *id;
+
+    if (!c->user_id) {
+        return r->user;
+    }
+    id = ap_expr_str_exec(r, c->user_id, &err);
+    if (err) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PLLOGNO(0104)
+                      "PlaidUserId could not be evaluated: %s", err);
+        return NULL;
+    }
+    return id;
+}
+
+static void log_failure(request_rec *r, const plaid_conf *c, const char *id,
+                        int status, const plaid_result *res)
+{
+    apr_pool_t *p = r->pool;
+    const char *hint = plaid_hint(res);
+
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PLLOGNO(0100)
+        "link_token request failed: vhost=%s location=%s id=%s status=%d "
+        "plaid_http_status=%ld error_type=%s error_code=%s error_message=%s "
+        "display_message=%s request_id=%s documentation_url=%s "
+        "suggested_action=%s retry_after=%s curl_error=%s problem=%s "
+        "elapsed_ms=%ld attempts=%d client_id=%s hint=%s",
+        vhost_name(p, r->server), c->location ? c->location : "(server)", id,
+        status, res->http_status,
+        plaid_log_quote(p, res->error_type, PLAID_LOG_FIELD_MAX),
+        plaid_log_quote(p, res->error_code, PLAID_LOG_FIELD_MAX),
+        plaid_log_quote(p, res->error_message, PLAID_LOG_FIELD_MAX),
+        plaid_log_quote(p, res->display_message, PLAID_LOG_FIELD_MAX),
+        plaid_log_quote(p, res->request_id, PLAID_LOG_FIELD_MAX),
+        plaid_log_quote(p, res->documentation_url, PLAID_LOG_FIELD_MAX),
+        plaid_log_quote(p, res->suggested_action, PLAID_LOG_FIELD_MAX),
+        plaid_log_quote(p, res->retry_after, PLAID_LOG_FIELD_MAX),
+        plaid_log_quote(p, res->curl_error, PLAID_LOG_FIELD_MAX),
+        plaid_log_quote(p, res->problem, PLAID_LOG_FIELD_MAX),
+        res->elapsed_ms, res->attempts, plaid_mask(p, c->client_id),
+        plaid_log_quote(p, hint, PLAID_LOG_FIELD_MAX));
+}
+
+/* Calls Plaid for one user and answers the browser. */
+static int create_link_token(request_rec *r, const plaid_conf *c,
+                             const char *id, const char *user)
+{
+    plaid_result res;
+    plaid_call call;
+    const char *base = c->base_url;
+    int status;
+
+    memset(&res, 0, sizeof(res));
+    if (!c->base_url) {
+        plaid_env_url(c->env, &base);
+    }
+    call.url = apr_pstrcat(r->pool, base, "/link/token/create", NULL);
+    call.client_id = c->client_id;
+    call.secret = c->secret;
+    call.ca_file = c->ca_file;
+    call.connect_timeout_ms = c->connect_ms > 0
+        ? c->connect_ms : PLAID_CONNECT_TIMEOUT_MS_DEFAULT;
+    call.total_timeout_ms = c->total_ms > 0
+        ? c->total_ms : PLAID_TOTAL_TIMEOUT_MS_DEFAULT;
+    call.body = plaid_link_token_body(r->pool, &c->fields, user,
+                                      &call.body_len);
+    if (!call.body) {
+        res.outcome = PLAID_FAIL_UNUSABLE;
+        res.problem = "the request body could not be built";
+    }
+    else {
+        ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r, PLLOGNO(0102)
+                      "POST %s body=%s", call.url, call.body);
+        plaid_http_post(child_http, r->pool, &call, &res);
+    }
+    status = plaid_browser_status(res.outcome);
+    if (res.outcome != PLAID_OK) {
+        log_failure(r, c, id, status, &res);
+        return answer_error(r, status, GENERIC_ERROR, id);
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, PLLOGNO(0101)
+                  "link_token created: vhost=%s location=%s id=%s "
+                  "request_id=%s elapsed_ms=%ld", vhost_name(r->pool, r->server),
+                  c->location ? c->location : "(server)", id,
+                  plaid_log_quote(r->pool, res.request_id, PLAID_LOG_FIELD_MAX),
+                  res.elapsed_ms);
+    return answer(r, 200, json_pack("{s:s, s:s, s:s}", "link_token",
+                                    res.link_token, "expiration",
+                                    res.expiration, "request_id", id));
+}
+
+static int plaid_handler(request_rec *r)
+{
+    const plaid_conf *c;
+    const char *id, *user, *why = NULL, *lack;
+    int rc;
+
+    if (!r->handler || strcmp(r->handler, PLAID_HANDLER) != 0) {
+        return DECLINED;
+    }
+    c = ap_get_module_config(r->per_dir_config, &plaid_link_module);
+    id = correlation_id(r);
+
+    if (r->method_number != M_POST) {
+        r->allowed = AP_METHOD_BIT << M_POST;
+        apr_table_setn(r->headers_out, "Allow", "POST");
+        return answer_error(r, HTTP_METHOD_NOT_ALLOWED, "Method not allowed",
+                            id);
+    }
+    if ((lack = missing(c)) || !child_http) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PLLOGNO(0103)
+                      "link_token request refused: vhost=%s location=%s id=%s: "
+                      "%s is not set for this URL", vhost_name(r->pool, r->server),
+                      c->location ? c->location : "(server)", id,
+                      lack ? lack : "the curl handle pool");
+        return answer_error(r, HTTP_INTERNAL_SERVER_ERROR, GENERIC_ERROR, id);
+    }
+    if ((rc = read_browser_body(r, &why)) != OK) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, PLLOGNO(0105)
+                      "browser request refused: id=%s status=%d: %s", id, rc,
+                      why ? why : "body too large");
+        return answer_error(r, rc, rc == HTTP_REQUEST_ENTITY_TOO_LARGE
+                            ? "Request body too large"
+                            : "Request body must be a JSON object", id);
+    }
+    user = user_id_of(r, c);
+    if (!user || !*user) {
+        return answer_error(r, HTTP_UNAUTHORIZED, "Not signed in", id);
+    }
+    if ((why = plaid_check_user_id(user))) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PLLOGNO(0106)
+                      "link_token request refused: vhost=%s location=%s id=%s: "
+                      "the PlaidUserId value %s", vhost_name(r->pool, r->server),
+                      c->location ? c->location : "(server)", id, why);
+        return answer_error(r, HTTP_BAD_REQUEST, "Unusable user id", id);
+    }
+    return create_link_token(r, c, id, user);
+}
+
+static void plaid_register_hooks(apr_pool_t *p)
+{
+    (void)p;
+    ap_hook_post_config(plaid_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(plaid_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(plaid_handler, NULL, NULL, APR_HOOK_MIDDLE);
+}
+
+module AP_MODULE_DECLARE_DATA plaid_link_module = {
+    STANDARD20_MODULE_STUFF,
+    create_conf,
+    merge_conf,
+    NULL,
+    NULL,
+    plaid_cmds,
+    plaid_register_hooks,
+    AP_MODULE_FLAG_NONE
+};

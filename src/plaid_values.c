@@ -1,0 +1,315 @@
+/*
+ * Parsing and checking of directive values and of the per-request user id.
+ * Messages name the directive's value only when it is not a secret.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <apr_env.h>
+#include <apr_file_io.h>
+#include <apr_strings.h>
+#include <apr_uri.h>
+
+#include "plaid_link.h"
+
+const char *plaid_env_url(const char *env, const char **url)
+{
+    if (strcmp(env, "sandbox") == 0) {
+        *url = PLAID_SANDBOX_URL;
+        return NULL;
+    }
+    if (strcmp(env, "production") == 0) {
+        *url = PLAID_PRODUCTION_URL;
+        return NULL;
+    }
+    if (strcmp(env, "development") == 0) {
+        return "PlaidEnv development: Plaid retired its Development "
+               "environment; use sandbox (test data, sandbox keys) or "
+               "production (live data, production keys)";
+    }
+    return "PlaidEnv must be sandbox or production";
+}
+
+static int is_loopback_host(const char *host)
+{
+    return strcmp(host, "localhost") == 0
+        || strncmp(host, "127.", 4) == 0
+        || strcmp(host, "::1") == 0;
+}
+
+const char *plaid_check_base_url(apr_pool_t *p, const char *url,
+                                 const char **normalized)
+{
+    apr_uri_t uri;
+    char *copy;
+    apr_size_t n;
+
+    if (apr_uri_parse(p, url, &uri) != APR_SUCCESS || !uri.scheme
+        || !uri.hostname || !*uri.hostname) {
+        return apr_psprintf(p, "PlaidBaseURL '%s' is not an absolute URL", url);
+    }
+    if (uri.query || uri.fragment || uri.user || uri.password) {
+        return apr_psprintf(p, "PlaidBaseURL '%s' may not carry a query, "
+                            "a fragment or credentials", url);
+    }
+    if (strcasecmp(uri.scheme, "https") != 0
+        && !(strcasecmp(uri.scheme, "http") == 0
+             && is_loopback_host(uri.hostname))) {
+        return apr_psprintf(p, "PlaidBaseURL '%s' must use https (plain http "
+                            "is allowed only to a loopback host)", url);
+    }
+    copy = apr_pstrdup(p, url);
+    n = strlen(copy);
+    while (n > 0 && copy[n - 1] == '/') {
+        copy[--n] = '\0';
+    }
+    *normalized = copy;
+    return NULL;
+}
+
+static const char *read_secret_file(apr_pool_t *p, const char *path,
+                                    const char **secret)
+{
+    apr_file_t *f;
+    apr_finfo_t fi;
+    apr_size_t n;
+    apr_status_t rv;
+    char *buf;
+    char err[128];
+
+    rv = apr_file_open(&f, path, APR_FOPEN_READ | APR_FOPEN_BINARY,
+                       APR_OS_DEFAULT, p);
+    if (rv == APR_SUCCESS) {
+        rv = apr_file_info_get(&fi, APR_FINFO_SIZE, f);
+    }
+    if (rv != APR_SUCCESS) {
+        return apr_psprintf(p, "PlaidSecret file:%s cannot be read: %s", path,
+                            apr_strerror(rv, err, sizeof(err)));
+    }
+    if (fi.size > 1024) {
+        apr_file_close(f);
+        return apr_psprintf(p, "PlaidSecret file:%s is %ld bytes; a Plaid "
+                            "secret is a few dozen", path, (long)fi.size);
+    }
+    n = (apr_size_t)fi.size;
+    buf = apr_palloc(p, n + 1);
+    rv = apr_file_read_full(f, buf, n, &n);
+    apr_file_close(f);
+    if (rv != APR_SUCCESS && rv != APR_EOF) {
+        return apr_psprintf(p, "PlaidSecret file:%s cannot be read: %s", path,
+                            apr_strerror(rv, err, sizeof(err)));
+    }
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r')) {
+        n--;
+    }
+    buf[n] = '\0';
+    if (n == 0) {
+        return apr_psprintf(p, "PlaidSecret file:%s is empty", path);
+    }
+    *secret = buf;
+    return NULL;
+}
+
+const char *plaid_resolve_secret(apr_pool_t *p, const char *spec,
+                                 const char **secret, int *is_inline)
+{
+    const char *v;
+    char *value;
+
+    *is_inline = 0;
+    if (strncmp(spec, "file:", 5) == 0) {
+        v = spec + 5;
+        if (!*v) {
+            return "PlaidSecret file: needs a path";
+        }
+        return read_secret_file(p, v, secret);
+    }
+    if (strncmp(spec, "env:", 4) == 0) {
+        v = spec + 4;
+        if (!*v) {
+            return "PlaidSecret env: needs a variable name";
+        }
+        if (apr_env_get(&value, v, p) != APR_SUCCESS || !*value) {
+            return apr_psprintf(p, "PlaidSecret env:%s: the variable is not "
+                                "set in httpd's environment (on Debian, "
+                                "export it in /etc/apache2/envvars)", v);
+        }
+        *secret = value;
+        return NULL;
+    }
+    if (!*spec) {
+        return "PlaidSecret is empty";
+    }
+    *is_inline = 1;
+    *secret = spec;
+    return NULL;
+}
+
+const char *plaid_parse_duration(const char *text, long *ms)
+{
+    char *end;
+    double v;
+
+    errno = 0;
+    v = strtod(text, &end);
+    if (end == text || errno) {
+        return "is not a number of seconds";
+    }
+    if (strcmp(end, "ms") == 0) {
+        v /= 1000.0;
+    }
+    else if (*end && strcmp(end, "s") != 0) {
+        return "takes seconds (2, 0.5) or milliseconds (500ms)";
+    }
+    if (!(v > 0.0) || v > 600.0) {
+        return "must be more than 0 and at most 600 seconds";
+    }
+    *ms = (long)(v * 1000.0 + 0.5);
+    if (*ms < 1) {
+        *ms = 1;
+    }
+    return NULL;
+}
+
+static apr_status_t release_json(void *data)
+{
+    json_decref((json_t *)data);
+    return APR_SUCCESS;
+}
+
+/* Fields owned by a directive or by the module itself. */
+static const char *const extra_forbidden[] = {
+    "client_id", "secret", "user", "user_id",
+    "client_name", "language", "country_codes", "products",
+    "optional_products", "required_if_supported_products",
+    "additional_consented_products", "webhook", "redirect_uri",
+    "android_package_name", "link_customization_name", NULL
+};
+
+const char *plaid_parse_extra(apr_pool_t *p, const char *text, json_t **extra)
+{
+    json_error_t err;
+    json_t *obj;
+    int i;
+
+    obj = json_loads(text, JSON_REJECT_DUPLICATES, &err);
+    if (!obj) {
+        return apr_psprintf(p, "PlaidLinkTokenExtra is not valid JSON: %s "
+                            "(line %d, column %d, position %d)", err.text,
+                            err.line, err.column, err.position);
+    }
+    apr_pool_cleanup_register(p, obj, release_json, apr_pool_cleanup_null);
+    if (!json_is_object(obj)) {
+        return "PlaidLinkTokenExtra must be a JSON object";
+    }
+    for (i = 0; extra_forbidden[i]; i++) {
+        if (json_object_get(obj, extra_forbidden[i])) {
+            return apr_psprintf(p, "PlaidLinkTokenExtra may not set \"%s\": "
+                                "the module sets it (credentials and user from "
+                                "their own directives, the rest from its "
+                                "Plaid* directive)", extra_forbidden[i]);
+        }
+    }
+    *extra = obj;
+    return NULL;
+}
+
+/* Length of the UTF-8 sequence at s, or 0 when it is not well formed. */
+static int utf8_len(const unsigned char *s)
+{
+    int n, i;
+
+    if (s[0] < 0x80) {
+        return 1;
+    }
+    if (s[0] >= 0xC2 && s[0] <= 0xDF) {
+        n = 2;
+    }
+    else if (s[0] >= 0xE0 && s[0] <= 0xEF) {
+        n = 3;
+    }
+    else if (s[0] >= 0xF0 && s[0] <= 0xF4) {
+        n = 4;
+    }
+    else {
+        return 0;
+    }
+    for (i = 1; i < n; i++) {
+        if ((s[i] & 0xC0) != 0x80) {
+            return 0;
+        }
+    }
+    /* overlong 3-byte forms, surrogates, and code points past U+10FFFF */
+    if ((s[0] == 0xE0 && s[1] < 0xA0) || (s[0] == 0xED && s[1] > 0x9F)
+        || (s[0] == 0xF0 && s[1] < 0x90) || (s[0] == 0xF4 && s[1] > 0x8F)) {
+        return 0;
+    }
+    return n;
+}
+
+const char *plaid_check_user_id(const char *id)
+{
+    const unsigned char *s = (const unsigned char *)id;
+    apr_size_t len = strlen(id);
+    int n;
+
+    if (len > PLAID_USER_ID_MAX) {
+        return "longer than 256 bytes";
+    }
+    while (*s) {
+        if (*s < 0x20 || *s == 0x7F) {
+            return "contains a control character";
+        }
+        n = utf8_len(s);
+        if (!n) {
+            return "is not UTF-8";
+        }
+        s += n;
+    }
+    return NULL;
+}
+
+const char *plaid_mask(apr_pool_t *p, const char *id)
+{
+    apr_size_t len = id ? strlen(id) : 0;
+
+    if (len <= 4) {
+        return "...";
+    }
+    return apr_pstrcat(p, "...", id + len - 4, NULL);
+}
+
+const char *plaid_log_quote(apr_pool_t *p, const char *text, apr_size_t max)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    char *out, *o;
+    apr_size_t i;
+
+    if (!text) {
+        return "null";
+    }
+    /* worst case: every byte becomes \xHH, plus quotes and "..." */
+    out = o = apr_palloc(p, max * 4 + 8);
+    *o++ = '"';
+    for (i = 0; s[i] && i < max; i++) {
+        if (s[i] == '"' || s[i] == '\\') {
+            *o++ = '\\';
+            *o++ = (char)s[i];
+        }
+        else if (s[i] < 0x20 || s[i] == 0x7F) {
+            o += apr_snprintf(o, 5, "\\x%02x", s[i]);
+        }
+        else {
+            *o++ = (char)s[i];
+        }
+    }
+    if (s[i]) {
+        memcpy(o, "...", 3);
+        o += 3;
+    }
+    *o++ = '"';
+    *o = '\0';
+    return out;
+}
