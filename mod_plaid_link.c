@@ -393,17 +393,22 @@ static const command_rec plaid_cmds[] = {
 /* Start-up validation: every place that sets the handler must give Plaid
  * what /link/token/create requires. */
 
-/* What a complete configuration lacks, or NULL. */
-static const char *missing(const plaid_conf *c)
+/* What a complete configuration lacks, as a list of directives, or NULL. */
+static const char *missing(apr_pool_t *p, const plaid_conf *c)
 {
-    if (!c->client_id)                 return "PlaidClientId";
-    if (!c->secret)                    return "PlaidSecret";
-    if (!c->env && !c->base_url)       return "PlaidEnv (or PlaidBaseURL)";
-    if (!c->fields.client_name)        return "PlaidClientName";
-    if (!c->fields.language)           return "PlaidLanguage";
-    if (!c->fields.country_codes)      return "PlaidCountryCodes";
-    if (!c->fields.products)           return "PlaidProducts";
-    return NULL;
+    const char *lack = NULL;
+
+#define LACKS(cond, name) \
+    if (cond) lack = lack ? apr_pstrcat(p, lack, ", ", name, NULL) : name
+    LACKS(!c->client_id, "PlaidClientId");
+    LACKS(!c->secret, "PlaidSecret");
+    LACKS(!c->env && !c->base_url, "PlaidEnv (or PlaidBaseURL)");
+    LACKS(!c->fields.client_name, "PlaidClientName");
+    LACKS(!c->fields.language, "PlaidLanguage");
+    LACKS(!c->fields.country_codes, "PlaidCountryCodes");
+    LACKS(!c->fields.products, "PlaidProducts");
+#undef LACKS
+    return lack;
 }
 
 static const char *vhost_name(apr_pool_t *p, const server_rec *s)
@@ -497,11 +502,12 @@ static void check_endpoint(struct validation *v, server_rec *s,
         /* <Directory>, <Files>, <If>, <LocationMatch>: checked per request. */
         return;
     }
-    if ((lack = missing(c))) {
-        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, NULL, PLLOGNO(0002)
-                     "%s is required for SetHandler " PLAID_HANDLER
-                     " at vhost %s, location %s (%s line %d): Plaid's "
-                     "/link/token/create needs it", lack,
+    if ((lack = missing(v->p, c))) {
+        ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, NULL,
+                     PLLOGNO(0002)
+                     "SetHandler " PLAID_HANDLER " needs %s"
+                     " (vhost %s, location %s, %s line %d): Plaid's "
+                     "/link/token/create requires them", lack,
                      vhost_name(v->p, s), path ? path : "(server)",
                      sethandler->filename, sethandler->line_num);
         v->errors++;
@@ -536,22 +542,32 @@ static void walk(struct validation *v, const ap_directive_t *d, server_rec *s)
     }
 }
 
+/* check_config runs before `apache2 -t` says "Syntax OK", and a failure
+ * there stops both the test and the start. */
+static int plaid_check_config(apr_pool_t *pconf, apr_pool_t *plog,
+                              apr_pool_t *ptemp, server_rec *s)
+{
+    struct validation v = { ptemp, s, 0 };
+
+    (void)pconf;
+    (void)plog;
+    walk(&v, ap_conftree, s);
+    return v.errors ? HTTP_INTERNAL_SERVER_ERROR : OK;
+}
+
 static int plaid_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                              apr_pool_t *ptemp, server_rec *s)
 {
-    struct validation v = { ptemp, s, 0 };
     static int curl_ready;
 
+    (void)pconf;
     (void)plog;
-    walk(&v, ap_conftree, s);
-    if (v.errors) {
-        return HTTP_INTERNAL_SERVER_ERROR;
-    }
+    (void)ptemp;
+    (void)s;
     /* Not thread-safe, so done here, in the parent, before any thread. */
     if (!curl_ready && curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK) {
         curl_ready = 1;
     }
-    (void)pconf;
     return OK;
 }
 
@@ -776,7 +792,7 @@ static int plaid_handler(request_rec *r)
         return answer_error(r, HTTP_METHOD_NOT_ALLOWED, "Method not allowed",
                             id);
     }
-    if ((lack = missing(c)) || !child_http) {
+    if ((lack = missing(r->pool, c)) || !child_http) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PLLOGNO(0103)
                       "link_token request refused: vhost=%s location=%s id=%s: "
                       "%s is not set for this URL", vhost_name(r->pool, r->server),
@@ -809,6 +825,7 @@ static int plaid_handler(request_rec *r)
 static void plaid_register_hooks(apr_pool_t *p)
 {
     (void)p;
+    ap_hook_check_config(plaid_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(plaid_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(plaid_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(plaid_handler, NULL, NULL, APR_HOOK_MIDDLE);
