@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <arpa/inet.h>
+
 #include <apr_env.h>
 #include <apr_file_io.h>
 #include <apr_strings.h>
@@ -32,11 +34,17 @@ const char *plaid_env_url(const char *env, const char **url)
     return "PlaidEnv must be sandbox or production";
 }
 
+/* Only literal loopback addresses and "localhost": "127.0.0.1.example.com"
+ * is somebody else's host. */
 static int is_loopback_host(const char *host)
 {
-    return strcmp(host, "localhost") == 0
-        || strncmp(host, "127.", 4) == 0
-        || strcmp(host, "::1") == 0;
+    struct in_addr v4;
+
+    if (strcmp(host, "localhost") == 0 || strcmp(host, "::1") == 0) {
+        return 1;
+    }
+    return inet_pton(AF_INET, host, &v4) == 1
+        && (ntohl(v4.s_addr) >> 24) == 127;
 }
 
 const char *plaid_check_base_url(apr_pool_t *p, const char *url,

@@ -1,0 +1,175 @@
+/* Directive values, user ids, masking and log quoting. */
+#include <stdlib.h>
+
+#include <apr_file_io.h>
+#include <apr_strings.h>
+
+#include "plaid_known.h"
+#include "plaid_link.h"
+#include "unit.h"
+
+static void env_urls(apr_pool_t *p)
+{
+    const char *url = NULL;
+
+    (void)p;
+    CHECK(plaid_env_url("sandbox", &url) == NULL);
+    CHECK_STR(url, "https://sandbox.plaid.com");
+    CHECK(plaid_env_url("production", &url) == NULL);
+    CHECK_STR(url, "https://production.plaid.com");
+    CHECK_HAS(plaid_env_url("development", &url), "retired");
+    CHECK(plaid_env_url("Sandbox", &url) != NULL);
+    CHECK(plaid_env_url("", &url) != NULL);
+}
+
+static void base_urls(apr_pool_t *p)
+{
+    const char *n = NULL;
+
+    CHECK(plaid_check_base_url(p, "https://gw.example.com/plaid/", &n) == NULL);
+    CHECK_STR(n, "https://gw.example.com/plaid");
+    CHECK(plaid_check_base_url(p, "http://127.0.0.1:8080", &n) == NULL);
+    CHECK(plaid_check_base_url(p, "http://localhost:8080", &n) == NULL);
+    CHECK(plaid_check_base_url(p, "http://[::1]:8080", &n) == NULL);
+    CHECK_HAS(plaid_check_base_url(p, "http://example.com", &n), "https");
+    CHECK_HAS(plaid_check_base_url(p, "http://127.0.0.1.evil.com", &n),
+              "https");
+    CHECK(plaid_check_base_url(p, "http://127.9.9.9", &n) == NULL);
+    CHECK(plaid_check_base_url(p, "http://128.0.0.1", &n) != NULL);
+    CHECK(plaid_check_base_url(p, "ftp://localhost", &n) != NULL);
+    CHECK(plaid_check_base_url(p, "sandbox.plaid.com", &n) != NULL);
+    CHECK(plaid_check_base_url(p, "https://u:pw@host", &n) != NULL);
+    CHECK(plaid_check_base_url(p, "https://host/?q=1", &n) != NULL);
+}
+
+static void secrets(apr_pool_t *p)
+{
+    const char *secret = NULL, *err;
+    char path[] = "/tmp/plaid-unit-secret-XXXXXX";
+    apr_file_t *f;
+    int is_inline = -1;
+
+    CHECK(apr_file_mktemp(&f, path, APR_FOPEN_CREATE | APR_FOPEN_WRITE
+                          | APR_FOPEN_EXCL, p) == APR_SUCCESS);
+    apr_file_puts("s3cr3t-value\n", f);
+    apr_file_close(f);
+    CHECK(plaid_resolve_secret(p, apr_pstrcat(p, "file:", path, NULL),
+                               &secret, &is_inline) == NULL);
+    CHECK_STR(secret, "s3cr3t-value");
+    CHECK(is_inline == 0);
+    apr_file_remove(path, p);
+
+    err = plaid_resolve_secret(p, "file:/nonexistent/plaid.secret", &secret,
+                               &is_inline);
+    CHECK_HAS(err, "/nonexistent/plaid.secret");
+
+    setenv("PLAID_UNIT_SECRET", "env-secret-value", 1);
+    CHECK(plaid_resolve_secret(p, "env:PLAID_UNIT_SECRET", &secret,
+                               &is_inline) == NULL);
+    CHECK_STR(secret, "env-secret-value");
+    err = plaid_resolve_secret(p, "env:PLAID_UNIT_UNSET", &secret, &is_inline);
+    CHECK_HAS(err, "PLAID_UNIT_UNSET");
+
+    CHECK(plaid_resolve_secret(p, "inline-secret", &secret, &is_inline)
+          == NULL);
+    CHECK(is_inline == 1);
+    CHECK(plaid_resolve_secret(p, "", &secret, &is_inline) != NULL);
+    CHECK(plaid_resolve_secret(p, "file:", &secret, &is_inline) != NULL);
+}
+
+static void durations(apr_pool_t *p)
+{
+    long ms = 0;
+
+    (void)p;
+    CHECK(plaid_parse_duration("2", &ms) == NULL && ms == 2000);
+    CHECK(plaid_parse_duration("0.5", &ms) == NULL && ms == 500);
+    CHECK(plaid_parse_duration("1500ms", &ms) == NULL && ms == 1500);
+    CHECK(plaid_parse_duration("3s", &ms) == NULL && ms == 3000);
+    CHECK(plaid_parse_duration("0", &ms) != NULL);
+    CHECK(plaid_parse_duration("-1", &ms) != NULL);
+    CHECK(plaid_parse_duration("601", &ms) != NULL);
+    CHECK(plaid_parse_duration("abc", &ms) != NULL);
+    CHECK(plaid_parse_duration("5m", &ms) != NULL);
+}
+
+static void extra_json(apr_pool_t *p)
+{
+    json_t *extra = NULL;
+    const char *err;
+
+    CHECK(plaid_parse_extra(p, "{\"transactions\":{\"days_requested\":730}}",
+                            &extra) == NULL);
+    CHECK(json_is_object(json_object_get(extra, "transactions")));
+    err = plaid_parse_extra(p, "{\"a\": }", &extra);
+    CHECK_HAS(err, "not valid JSON");
+    CHECK_HAS(err, "position");
+    CHECK_HAS(plaid_parse_extra(p, "[1]", &extra), "object");
+    CHECK_HAS(plaid_parse_extra(p, "{\"secret\":\"x\"}", &extra), "secret");
+    CHECK_HAS(plaid_parse_extra(p, "{\"client_id\":\"x\"}", &extra),
+              "client_id");
+    CHECK_HAS(plaid_parse_extra(p, "{\"user\":{}}", &extra), "user");
+    CHECK_HAS(plaid_parse_extra(p, "{\"products\":[]}", &extra), "products");
+    CHECK(plaid_parse_extra(p, "{\"a\":1,\"a\":2}", &extra) != NULL);
+}
+
+static void user_ids(apr_pool_t *p)
+{
+    char long_id[PLAID_USER_ID_MAX + 2];
+
+    (void)p;
+    CHECK(plaid_check_user_id("alice") == NULL);
+    CHECK(plaid_check_user_id("user-42@example") == NULL);
+    CHECK(plaid_check_user_id("J\xc3\xbcrgen") == NULL);         /* Jürgen */
+    CHECK(plaid_check_user_id("\xe2\x82\xac") == NULL);          /* € */
+    CHECK(plaid_check_user_id("\xf0\x9f\x98\x80") == NULL);      /* emoji */
+    CHECK_HAS(plaid_check_user_id("a\r\nX-Evil: 1"), "control");
+    CHECK_HAS(plaid_check_user_id("tab\there"), "control");
+    CHECK_HAS(plaid_check_user_id("\xff\xfe"), "UTF-8");
+    CHECK_HAS(plaid_check_user_id("\xc0\xaf"), "UTF-8");          /* overlong */
+    CHECK_HAS(plaid_check_user_id("\xed\xa0\x80"), "UTF-8");      /* surrogate */
+    CHECK_HAS(plaid_check_user_id("\xe2\x82"), "UTF-8");          /* cut */
+    memset(long_id, 'a', sizeof(long_id) - 1);
+    long_id[sizeof(long_id) - 1] = '\0';
+    CHECK_HAS(plaid_check_user_id(long_id), "256");
+    long_id[PLAID_USER_ID_MAX] = '\0';
+    CHECK(plaid_check_user_id(long_id) == NULL);
+}
+
+static void masking_and_quoting(apr_pool_t *p)
+{
+    CHECK_STR(plaid_mask(p, "0123456789abcdef01234567"), "...4567");
+    CHECK_STR(plaid_mask(p, "abc"), "...");
+    CHECK_STR(plaid_mask(p, NULL), "...");
+    CHECK_STR(plaid_log_quote(p, NULL, 10), "null");
+    CHECK_STR(plaid_log_quote(p, "a \"b\"\n", 20), "\"a \\\"b\\\"\\x0a\"");
+    CHECK_STR(plaid_log_quote(p, "abcdef", 3), "\"abc...\"");
+}
+
+static void known_values(apr_pool_t *p)
+{
+    (void)p;
+    CHECK(plaid_product_allowed("auth", PLAID_FIELD_PRODUCTS));
+    CHECK(!plaid_product_allowed("balance", PLAID_FIELD_PRODUCTS));
+    CHECK(plaid_product_allowed("balance", PLAID_PRODUCTS_ENUM));
+    CHECK(plaid_product_allowed("balance_plus",
+                                PLAID_FIELD_ADDITIONAL_CONSENTED_PRODUCTS));
+    CHECK(!plaid_product_allowed("assets", PLAID_FIELD_OPTIONAL_PRODUCTS));
+    CHECK(!plaid_product_allowed("nope", PLAID_PRODUCTS_ENUM));
+    CHECK(!plaid_product_allowed(NULL, PLAID_PRODUCTS_ENUM));
+    CHECK(plaid_country_code_known("NO"));
+    CHECK(!plaid_country_code_known("XX"));
+    CHECK(!plaid_country_code_known("us"));
+    CHECK(plaid_language_known("en"));
+    CHECK(!plaid_language_known("xx"));
+    CHECK(plaid_error_type_known("INVALID_INPUT"));
+}
+
+int main(void)
+{
+    static const unit_test tests[] = {
+        env_urls, base_urls, secrets, durations, extra_json, user_ids,
+        masking_and_quoting, known_values, NULL
+    };
+    return unit_run("test_values", tests);
+}
