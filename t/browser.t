@@ -1,0 +1,90 @@
+# What the module refuses from the browser, before Plaid is ever called:
+# wrong method, no user, unusable user id, a body that is not a JSON
+# object, a body over 4 KiB. Each answer is JSON with a request_id.
+use strict;
+use warnings FATAL => 'all';
+
+use FindBin ();
+use lib "$FindBin::Bin/lib";
+
+use Apache::Test qw(-withtestmore);
+use Apache::TestRequest ();
+use PlaidTest;
+
+my @cases = (
+    # name, request options, status, error text
+    ['GET',    {method => 'GET', content => undef}, 405, 'Method not allowed'],
+    ['PUT',    {method => 'PUT'},                   405, 'Method not allowed'],
+    ['DELETE', {method => 'DELETE', content => undef}, 405, 'Method not allowed'],
+    ['no X-Test-User (empty PlaidUserId)', {user => undef}, 401, 'Not signed in'],
+    ['empty X-Test-User', {user => ''}, 401, 'Not signed in'],
+    ['user id over 256 bytes', {user => 'u' x 257}, 400, 'Unusable user id'],
+    ['user id not UTF-8', {user => "caf\xe9"}, 400, 'Unusable user id'],
+    ['body not JSON', {content => 'hello'}, 400,
+     'Request body must be a JSON object'],
+    ['body a JSON array', {content => '[]'}, 400,
+     'Request body must be a JSON object'],
+    ['body a JSON string', {content => '"{}"'}, 400,
+     'Request body must be a JSON object'],
+    ['body of 10 KiB', {content => '{"pad":"' . ('x' x 10240) . '"}'}, 413,
+     'Request body too large'],
+);
+
+plan tests => 6 * @cases + 2 + 2 + 1 + 3;
+
+for my $case (@cases) {
+    my ($name, $opt, $status, $error) = @$case;
+    my $mark = log_mark();
+    my $res  = post_token('/plaid/link-token', %$opt);
+    my @log  = log_since($mark);
+    my $json = json_body($res);
+
+    is($res->code, $status, "$name: $status") or diag($res->as_string);
+    like($res->header('Content-Type') || '', qr{^application/json\b},
+         "$name: JSON answer");
+    like($res->header('Cache-Control') || '', qr/\bno-store\b/,
+         "$name: Cache-Control no-store");
+    is_deeply([sort keys %{ $json || {} }], [qw(error request_id)],
+              "$name: body has error and request_id only")
+        or diag($res->content);
+    is($json && $json->{error}, $error, "$name: error text");
+    ok(!emulator_bodies(@log), "$name: Plaid was not called") or diag(@log);
+
+    if ($status == 405 && $name eq 'GET') {
+        is($res->header('Allow'), 'POST', 'GET: Allow: POST');
+    }
+    if ($status == 405 && $name eq 'PUT') {
+        is($res->header('Allow'), 'POST', 'PUT: Allow: POST');
+    }
+}
+
+# The body may carry any JSON object; its members are not sent to Plaid.
+{
+    my $mark = log_mark();
+    my $res  = post_token('/plaid/link-token',
+                          content => '{"products":["assets"],"x":1}');
+    my ($sent) = emulator_bodies(log_since($mark));
+    is($res->code, 200, 'a JSON object body with members: 200')
+        or diag($res->as_string);
+    is_deeply($sent && $sent->{products}, [qw(auth transactions)],
+              '... the browser cannot choose the products');
+}
+
+# A body just under the limit is read.
+{
+    my $res = post_token('/plaid/link-token',
+                         content => '{"pad":"' . ('x' x 3000) . '"}');
+    is($res->code, 200, 'a 3 KB JSON object body: 200') or diag($res->as_string);
+}
+
+# mod_auth_basic answers before the module when there is no login.
+{
+    my $mark = log_mark();
+    my $res  = request_token('/login/link-token', user => undef);
+    my @log  = log_since($mark);
+    is($res->code, 401, 'no login at /login/link-token: 401 from mod_auth_basic');
+    ok(!emulator_bodies(@log), '... and Plaid was not called');
+    $res = request_token('/login/link-token', user => undef,
+                         username => 'alice', password => 'wrong');
+    is($res->code, 401, 'a wrong password: 401');
+}

@@ -1,0 +1,230 @@
+# Start-up validation: `apache2 -t` on small generated configurations.
+# A configuration the module cannot serve must fail the syntax check, with
+# a message naming the directive, the value and the <Location> at fault;
+# a good one must pass. Secrets never appear in the output.
+use strict;
+use warnings FATAL => 'all';
+
+use Apache::Test qw(-withtestmore);
+use Cwd ();
+use File::Temp ();
+use FindBin ();
+
+my $top    = Cwd::abs_path("$FindBin::Bin/..");
+my $httpd  = '/usr/sbin/apache2';
+my $mods   = '/usr/lib/apache2/modules';
+my $so     = "$top/.libs/mod_plaid_link.so";
+my $tmp    = File::Temp->newdir('plaid-config-XXXXXX', TMPDIR => 1);
+my $loc    = '/plaid/link-token';
+my $secret = 'cfg-secret-Pq9Wd4';
+my $inline = 'inline-secret-Vb7Qx2';
+
+write_file("$tmp/secret", "$secret\n");
+delete $ENV{PLAID_TEST_UNSET_VAR};
+
+# The complete, minimal set; cases below drop or replace entries.
+my @complete = (
+    [PlaidEnv          => 'sandbox'],
+    [PlaidClientId     => 'cfgclient0id000077'],
+    [PlaidSecret       => "file:$tmp/secret"],
+    [PlaidClientName   => '"Config Test"'],
+    [PlaidLanguage     => 'en'],
+    [PlaidCountryCodes => 'US CA'],
+    [PlaidProducts     => 'auth transactions'],
+);
+
+my @required = qw(PlaidClientId PlaidSecret PlaidClientName PlaidLanguage
+                  PlaidCountryCodes PlaidProducts);
+
+# [name, {drop => [...], set => {D => v}}, expect ok?, [patterns the output
+# must match]]
+my @bad = (
+    ['PlaidEnv development', {set => {PlaidEnv => 'development'}},
+     [qr/PlaidEnv/i, qr/retired/i]],
+    ['unknown product', {set => {PlaidProducts => 'auth balance'}},
+     [qr/\bbalance\b/, qr/PlaidProducts/i]],
+    ['product not allowed in optional_products',
+     {set => {PlaidOptionalProducts => 'assets'}},
+     [qr/\bassets\b/, qr/optional/i]],
+    ['unknown country', {set => {PlaidCountryCodes => 'US XX'}},
+     [qr/\bXX\b/, qr/PlaidCountryCodes/i]],
+    ['unknown language', {set => {PlaidLanguage => 'xx'}},
+     [qr/\bxx\b/, qr/PlaidLanguage/i]],
+    ['http base URL', {set => {PlaidBaseURL => 'http://example.com'}},
+     [qr/PlaidBaseURL/i, qr/https/i]],
+    ['unreadable secret file',
+     {set => {PlaidSecret => 'file:/nonexistent/plaid.secret'}},
+     [qr{/nonexistent/plaid\.secret}, qr/PlaidSecret/i]],
+    ['unset secret variable', {set => {PlaidSecret => 'env:PLAID_TEST_UNSET_VAR'}},
+     [qr/PLAID_TEST_UNSET_VAR/, qr/PlaidSecret/i]],
+    ['PlaidLinkTokenExtra not JSON',
+     {set => {PlaidLinkTokenExtra => q('{"account_filters": ')}},
+     [qr/PlaidLinkTokenExtra/i, qr/position|column/i]],
+    ['PlaidLinkTokenExtra sets user',
+     {set => {PlaidLinkTokenExtra => q('{"user":{}}')}},
+     [qr/PlaidLinkTokenExtra/i, qr/\buser\b/]],
+    ['PlaidLinkTokenExtra sets secret',
+     {set => {PlaidLinkTokenExtra => q('{"secret":"x"}')}},
+     [qr/PlaidLinkTokenExtra/i, qr/\bsecret\b/]],
+    ['PlaidLinkTokenExtra sets client_id',
+     {set => {PlaidLinkTokenExtra => q('{"client_id":"x"}')}},
+     [qr/PlaidLinkTokenExtra/i, qr/\bclient_id\b/]],
+    ['PlaidLinkTokenExtra not an object',
+     {set => {PlaidLinkTokenExtra => q('[1,2]')}},
+     [qr/PlaidLinkTokenExtra/i, qr/object/i]],
+    ['bad PlaidUserId expression', {set => {PlaidUserId => '"%{HTTP:X-User"'}},
+     [qr/PlaidUserId/i]],
+    ['zero PlaidTimeout', {set => {PlaidTimeout => '0 5'}},
+     [qr/PlaidTimeout/i]],
+);
+
+my @good = (
+    ['loopback http base URL', {set => {PlaidBaseURL => 'http://127.0.0.1:9'}}],
+    ['base URL with a path prefix',
+     {set => {PlaidBaseURL => 'https://localhost:8443/sandbox/'}}],
+    ['PlaidBaseURL without PlaidEnv',
+     {drop => ['PlaidEnv'], set => {PlaidBaseURL => 'https://localhost:8443'}}],
+    ['production', {set => {PlaidEnv => 'production'}}],
+    ['every optional directive', {set => {
+        PlaidOptionalProducts            => 'identity',
+        PlaidRequiredIfSupportedProducts => 'investments',
+        PlaidAdditionalConsentedProducts => 'balance_plus liabilities',
+        PlaidWebhook                     => 'https://example.com/hook',
+        PlaidRedirectURI                 => 'https://example.com/oauth',
+        PlaidAndroidPackageName          => 'com.example.app',
+        PlaidLinkCustomization           => 'default',
+        PlaidLinkTokenExtra              => q('{"account_filters":{}}'),
+        PlaidUserId                      => '"%{HTTP:X-User}"',
+        PlaidTimeout                     => '2 5',
+        PlaidCACertificate               => '/etc/ssl/certs/ca-certificates.crt',
+    }}],
+);
+
+plan tests => 2                   # complete config
+            + 3 * (@required + 1) # each required directive missing
+            + 3 * @bad            # bad values
+            + @good
+            + 3                   # inline secret
+            + 2                   # inheritance from the vhost
+            + 1;                  # no secret in any output
+
+my @outputs;
+
+{
+    my ($rc, $out) = check(location_conf(\@complete));
+    is($rc, 0, 'complete configuration passes') or diag($out);
+    like($out, qr/Syntax OK/, '... and says Syntax OK');
+}
+
+for my $d (@required, 'PlaidEnv') {
+    my @drop = $d eq 'PlaidEnv' ? qw(PlaidEnv PlaidBaseURL) : ($d);
+    my $what = $d eq 'PlaidEnv' ? 'PlaidEnv and PlaidBaseURL' : $d;
+    my ($rc, $out) = check(location_conf(edit(\@complete, {drop => \@drop})));
+    isnt($rc, 0, "missing $what fails");
+    like($out, $d eq 'PlaidEnv' ? qr/PlaidEnv|PlaidBaseURL/i : qr/\Q$d\E/i,
+         "... naming $d") or diag($out);
+    like($out, qr/\Q$loc\E/, "... and the location $loc") or diag($out);
+}
+
+for my $case (@bad) {
+    my ($name, $edit, $patterns) = @$case;
+    my ($rc, $out) = check(location_conf(edit(\@complete, $edit)));
+    isnt($rc, 0, "$name fails") or diag($out);
+    my @miss = grep { $out !~ $_ } @$patterns;
+    ok(!@miss, "... with a message matching @$patterns") or diag($out);
+    # Format and width are free; the message must be one an admin can act on.
+    ok(length($out) < 4000 && $out =~ /\S/, '... short and not empty')
+        or diag($out);
+}
+
+for my $case (@good) {
+    my ($name, $edit) = @$case;
+    my ($rc, $out) = check(location_conf(edit(\@complete, $edit)));
+    is($rc, 0, "$name passes") or diag($out);
+}
+
+{
+    my ($rc, $out) = check(location_conf(edit(\@complete,
+                                              {set => {PlaidSecret => $inline}})));
+    is($rc, 0, 'an inline secret passes') or diag($out);
+    like($out, qr/file:/, '... with a warning advising file:') or diag($out);
+    unlike($out, qr/\Q$inline\E/, '... that does not quote the secret');
+}
+
+{
+    my $vhost = join "\n",
+        '<VirtualHost *:80>',
+        '    ServerName inherit.example.com',
+        (map { "    $_->[0] $_->[1]" } @complete),
+        "    <Location $loc>",
+        '        SetHandler plaid-link-token',
+        '    </Location>',
+        '</VirtualHost>';
+    my ($rc, $out) = check($vhost);
+    is($rc, 0, 'a location inheriting everything from its vhost passes')
+        or diag($out);
+
+    my @partial = grep { $_->[0] ne 'PlaidProducts' } @complete;
+    $vhost = join "\n",
+        '<VirtualHost *:80>',
+        '    ServerName partial.example.com',
+        (map { "    $_->[0] $_->[1]" } @partial),
+        "    <Location $loc>",
+        '        SetHandler plaid-link-token',
+        '    </Location>',
+        '</VirtualHost>';
+    ($rc, $out) = check($vhost);
+    isnt($rc, 0, '... and fails when the vhost lacks PlaidProducts');
+}
+
+ok(!grep({ /\Q$secret\E/ } @outputs), 'no output quotes the file: secret');
+
+# ---------------------------------------------------------------------------
+
+sub edit {
+    my ($base, $edit) = @_;
+    my %drop = map { $_ => 1 } @{ $edit->{drop} || [] };
+    my %set  = %{ $edit->{set} || {} };
+    my @out;
+    for my $d (@$base) {
+        next if $drop{ $d->[0] };
+        push @out, [$d->[0], exists $set{ $d->[0] } ? delete $set{ $d->[0] }
+                                                     : $d->[1]];
+    }
+    push @out, map { [$_ => $set{$_}] } sort keys %set;
+    return \@out;
+}
+
+sub location_conf {
+    my $directives = shift;
+    return join "\n", "<Location $loc>", '    SetHandler plaid-link-token',
+        (map { "    $_->[0] $_->[1]" } @$directives), '</Location>';
+}
+
+my $n = 0;
+sub check {
+    my $body = shift;
+    my $conf = "$tmp/httpd-" . ++$n . '.conf';
+    write_file($conf, <<"EOF" . $body . "\n");
+ServerRoot "$tmp"
+ServerName localhost
+DefaultRuntimeDir "$tmp"
+PidFile "$tmp/httpd.pid"
+ErrorLog "$tmp/error_log"
+Listen 127.0.0.1:80
+LoadModule mpm_event_module $mods/mod_mpm_event.so
+LoadModule authz_core_module $mods/mod_authz_core.so
+LoadModule plaid_link_module "$so"
+EOF
+    my $out = qx{$httpd -t -f '$conf' 2>&1};
+    my $rc  = $? >> 8;
+    push @outputs, $out;
+    return ($rc, $out);
+}
+
+sub write_file {
+    my ($path, $text) = @_;
+    open my $fh, '>', $path or die "$path: $!";
+    print $fh $text;
+    close $fh or die "$path: $!";
+}

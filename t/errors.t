@@ -1,0 +1,76 @@
+# Every way the call to Plaid can fail, one location each (see
+# t/conf/extra.conf.in). The browser gets only
+# {"error":"Unable to fetch link_token","request_id":ID} with the mapped
+# status; the admin gets one PL0100 line with the same id and what Plaid or
+# the transport said, plus a hint.
+use strict;
+use warnings FATAL => 'all';
+
+use FindBin ();
+use lib "$FindBin::Bin/lib";
+
+use Apache::Test qw(-withtestmore);
+use Apache::TestRequest ();
+use PlaidTest;
+
+my @faults = (
+    # location, browser status, patterns the PL0100 line must match
+    ['invalid-api-keys', 502, [qr/\bplaid_http_status=400\b/,
+                               qr/\berror_type=INVALID_INPUT\b/,
+                               qr/\berror_code=INVALID_API_KEYS\b/,
+                               qr/\bhint="[^"]*(?:secret|client|key)/i]],
+    ['wrong-secret',     502, [qr/\bplaid_http_status=400\b/,
+                               qr/\berror_code=INVALID_API_KEYS\b/,
+                               qr/\brequest_id=\S+/,
+                               qr/\bhint="[^"]*(?:secret|client|key)/i]],
+    ['status-429',       503, [qr/\bplaid_http_status=429\b/]],
+    ['status-500',       502, [qr/\bplaid_http_status=500\b/]],
+    ['status-503',       503, [qr/\bplaid_http_status=503\b/]],
+    ['timeout',          504, [qr/\bcurl_error="[^"]+"/,
+                               qr/\belapsed_ms=(?:[89]\d\d|[1-4]\d\d\d)\b/]],
+    ['nonjson',          502, [qr/\bplaid_http_status=200\b/]],
+    ['nolinktoken',      502, [qr/\bplaid_http_status=200\b/]],
+    ['truncated',        502, [qr/\bcurl_error="[^"]+"|\bplaid_http_status=200\b/]],
+    ['close',            502, [qr/\bcurl_error="[^"]+"/]],
+    ['unreachable',      503, [qr/\bcurl_error="[^"]+"/]],
+    ['redirect-uri',     502, [qr/\bplaid_http_status=400\b/,
+                               qr/\berror_code=INVALID_FIELD\b/,
+                               qr/\bhint="[^"]*redirect/i]],
+);
+
+plan tests => 11 * @faults;
+
+for my $fault (@faults) {
+    my ($name, $status, $patterns) = @$fault;
+    my $loc  = "/plaid/fault/$name";
+    my $mark = log_mark();
+    my $res  = post_token($loc);
+    my @log  = log_since($mark);
+    my $json = json_body($res);
+    my $id   = ($json && $json->{request_id}) || 'none';
+
+    is($res->code, $status, "$name: $status") or diag($res->as_string, @log);
+    like($res->header('Content-Type') || '', qr{^application/json\b},
+         "$name: JSON answer");
+    like($res->header('Cache-Control') || '', qr/\bno-store\b/,
+         "$name: no-store");
+    is_deeply([sort keys %{ $json || {} }], [qw(error request_id)],
+              "$name: body is error and request_id only")
+        or diag($res->content);
+    is($json && $json->{error}, 'Unable to fetch link_token',
+       "$name: error text");
+    unlike($res->content, qr/error_message|error_code|display_message|link-/,
+           "$name: nothing of Plaid's answer reaches the browser");
+
+    my @lines = grep { /PL0100/ } @log;
+    is(scalar @lines, 1, "$name: one PL0100 line") or diag(@log);
+    my $line = $lines[0] || '';
+    like($line, qr/\[plaid_link:error\]/, "$name: at error level");
+    like($line, qr/\bid=\Q$id\E(?:\s|$)/, "$name: with the browser's request_id")
+        or diag($line);
+    like($line, qr{\blocation=\Q$loc\E(?:\s|$)}, "$name: and the location")
+        or diag($line);
+    my @miss = grep { $line !~ $_ } qr/\bstatus=$status\b/, @$patterns;
+    ok(!@miss, "$name: line has status=$status and @$patterns")
+        or diag("missing @miss in: $line");
+}

@@ -1,0 +1,113 @@
+# Helpers shared by the mod_plaid_link Apache::Test files: requests to the
+# module, the JSON answer, and reading what the run appended to error_log.
+package PlaidTest;
+
+use strict;
+use warnings FATAL => 'all';
+
+use Apache::Test ();
+use Apache::TestRequest ();
+use Exporter 'import';
+use HTTP::Request ();
+use JSON::PP ();
+
+our @EXPORT = qw(post_token request_token json_body vhost_url
+                 log_mark log_since emulator_bodies secrets unique_user
+                 token_re);
+
+# Every secret and full client id in t/conf; t/zz_secrets.t looks for them.
+sub secrets {
+    return (
+        'sandbox-secret-Zq7Xv9',        # t/conf/secrets/sandbox.secret
+        'sandbox-secret-WRONG-Jf2Q',    # t/conf/secrets/wrong.secret
+        'production-secret-Hr8Tn3Lw',   # env:PLAID_TEST_PRODUCTION_SECRET
+        'sandbox0client0id000001',      # client ids: only ...0001 may show
+        'production0client0id0002',
+    );
+}
+
+sub token_re { qr/\Alink-(sandbox|production)-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\z/ }
+
+my $seq = 0;
+sub unique_user {
+    my $tag = shift || 'user';
+    return sprintf '%s-%d-%d-%d', $tag, $$, time, ++$seq;
+}
+
+# POST to the module. %opt: user (X-Test-User; undef to leave it out),
+# content (default '{}'), method, vhost (Apache::Test vhost name), username
+# and password (basic auth), headers (hashref).
+sub request_token {
+    my ($path, %opt) = @_;
+    my $ua = Apache::TestRequest::user_agent();
+    $ua->timeout(30);
+
+    my $req = HTTP::Request->new(($opt{method} || 'POST'),
+                                 vhost_url($opt{vhost}, $path));
+    $req->header('X-Test-User' => $opt{user}) if defined $opt{user};
+    $req->authorization_basic($opt{username}, $opt{password})
+        if defined $opt{username};
+    my $content = exists $opt{content} ? $opt{content} : '{}';
+    if (defined $content) {
+        $req->header('Content-Type' => 'application/json');
+        $req->content($content);
+        $req->header('Content-Length' => length $content);
+    }
+    $req->header(%{ $opt{headers} }) if $opt{headers};
+    return $ua->request($req);
+}
+
+sub post_token {
+    my ($path, %opt) = @_;
+    $opt{user} = unique_user() unless exists $opt{user};
+    return request_token($path, %opt);
+}
+
+sub vhost_url {
+    my ($vhost, $path) = @_;
+    my $url;
+    if ($vhost) {
+        $url = Apache::TestRequest::module2url($vhost, {path => $path});
+        $Apache::TestRequest::Module = undef;
+    }
+    else {
+        my $hostport = Apache::TestRequest::hostport(Apache::Test::config());
+        $url = "http://$hostport$path";
+    }
+    return $url;
+}
+
+# The answer's JSON object, or undef when it is not one.
+sub json_body {
+    my $res = shift;
+    my $data = eval { JSON::PP->new->decode($res->content) };
+    return ref $data eq 'HASH' ? $data : undef;
+}
+
+sub error_log { Apache::Test::vars('t_logs') . '/error_log' }
+
+# log_mark() before a request, log_since($mark) after: the lines between.
+sub log_mark { return -s error_log() || 0 }
+
+sub log_since {
+    my $mark = shift;
+    # A child may still be writing a line that belongs to this request.
+    select undef, undef, undef, 0.1;
+    open my $fh, '<', error_log() or return ();
+    seek $fh, $mark, 0;
+    my @lines = <$fh>;
+    return @lines;
+}
+
+# The bodies the emulator accepted among @lines, decoded.
+sub emulator_bodies {
+    my @bodies;
+    for (@_) {
+        next unless m{plaid_emulator: /link/token/create body=(\{.*\})\s*$};
+        my $b = eval { JSON::PP->new->decode($1) };
+        push @bodies, $b if $b;
+    }
+    return @bodies;
+}
+
+1;
