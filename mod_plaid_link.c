@@ -20,6 +20,8 @@
 #include "http_request.h"
 #include "ap_expr.h"
 
+#include <stdlib.h>
+
 #include <apr_strings.h>
 #include <curl/curl.h>
 
@@ -52,6 +54,7 @@ typedef struct {
     ap_expr_info_t *user_id;   /* NULL: REMOTE_USER */
     long connect_ms;           /* -1 unset */
     long total_ms;             /* -1 unset */
+    int retries;               /* -1 unset */
     plaid_link_fields fields;
 } plaid_conf;
 
@@ -63,6 +66,7 @@ static void *create_conf(apr_pool_t *p, char *dir)
     c->secret_inline = -1;
     c->connect_ms = -1;
     c->total_ms = -1;
+    c->retries = -1;
     return c;
 }
 
@@ -99,6 +103,7 @@ static void *merge_conf(apr_pool_t *p, void *basev, void *addv)
     c->user_id = PICK(user_id);
     c->connect_ms = PICK_SET(connect_ms);
     c->total_ms = PICK_SET(total_ms);
+    c->retries = PICK_SET(retries);
     c->fields.client_name = PICK(fields.client_name);
     c->fields.language = PICK(fields.language);
     c->fields.webhook = PICK(fields.webhook);
@@ -318,6 +323,21 @@ static const char *set_timeout(cmd_parms *cmd, void *cv, const char *connect,
     return NULL;
 }
 
+static const char *set_retries(cmd_parms *cmd, void *cv, const char *arg)
+{
+    plaid_conf *c = cv;
+    char *end;
+    long n = strtol(arg, &end, 10);
+
+    if (end == arg || *end || n < 0 || n > PLAID_RETRIES_MAX) {
+        return fail(cmd, apr_psprintf(cmd->pool, "PlaidRetries takes a whole "
+                                      "number from 0 to %d, not '%s'",
+                                      PLAID_RETRIES_MAX, arg));
+    }
+    c->retries = (int)n;
+    return NULL;
+}
+
 static const char *set_ca_file(cmd_parms *cmd, void *cv, const char *arg)
 {
     plaid_conf *c = cv;
@@ -383,6 +403,9 @@ static const command_rec plaid_cmds[] = {
     AP_INIT_TAKE2("PlaidTimeout", set_timeout, NULL, CTX,
         "CONNECT TOTAL: seconds to connect and for the whole call "
         "(default 3 10)"),
+    AP_INIT_TAKE1("PlaidRetries", set_retries, NULL, CTX,
+        "Retries after a failed attempt that is safe to retry (no "
+        "connection, 5xx, 429), within PlaidTimeout (default 2)"),
     AP_INIT_TAKE1("PlaidCACertificate", set_ca_file, NULL, CTX,
         "A PEM file of CAs to verify the Plaid host with, instead of the "
         "system's"),
@@ -747,6 +770,7 @@ static int create_link_token(request_rec *r, const plaid_conf *c,
         ? c->connect_ms : PLAID_CONNECT_TIMEOUT_MS_DEFAULT;
     call.total_timeout_ms = c->total_ms > 0
         ? c->total_ms : PLAID_TOTAL_TIMEOUT_MS_DEFAULT;
+    call.retries = c->retries >= 0 ? c->retries : PLAID_RETRIES_DEFAULT;
     call.body = plaid_link_token_body(r->pool, &c->fields, user,
                                       &call.body_len);
     if (!call.body) {

@@ -24,6 +24,10 @@
 
 #define PLAID_CONNECT_TIMEOUT_MS_DEFAULT  3000
 #define PLAID_TOTAL_TIMEOUT_MS_DEFAULT   10000
+#define PLAID_RETRIES_DEFAULT             2
+#define PLAID_RETRIES_MAX                 5
+#define PLAID_RETRY_BASE_MS             100L   /* first backoff ceiling */
+#define PLAID_RETRY_AFTER_CAP_MS       2000L   /* longest Retry-After we wait */
 
 /* ------------------------------------------------------------------ */
 /* Directive values (src/plaid_values.c). Each returns NULL when the
@@ -141,7 +145,8 @@ typedef struct {
     const char *secret;
     const char *ca_file;     /* NULL: the system's CAs */
     long connect_timeout_ms;
-    long total_timeout_ms;
+    long total_timeout_ms;   /* for all attempts together */
+    int retries;             /* attempts after the first */
     const char *body;
     apr_size_t body_len;
 } plaid_call;
@@ -150,7 +155,8 @@ typedef struct {
  * closed when p is cleared. */
 apr_status_t plaid_http_create(apr_pool_t *p, plaid_http **http);
 
-/* POST the call; fills res. Never fails otherwise: everything goes in res. */
+/* POST the call, retrying what is safe to retry within total_timeout_ms;
+ * fills res. Never fails otherwise: everything goes in res. */
 void plaid_http_post(plaid_http *http, apr_pool_t *p, const plaid_call *call,
                      plaid_result *res);
 

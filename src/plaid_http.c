@@ -5,6 +5,7 @@
  * the child that uses them and closed with its pool: a forked child never
  * touches its parent's sockets.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include <apr_strings.h>
@@ -84,7 +85,7 @@ static void give_back(plaid_http *http, CURL *h)
 struct answer {
     apr_pool_t *p;
     char *data;
-    apr_size_t len;
+    apr_size_t len, cap;
     int too_large;
     const char *retry_after;
 };
@@ -93,10 +94,20 @@ static size_t on_body(char *chunk, size_t size, size_t n, void *data)
 {
     struct answer *a = data;
     size_t bytes = size * n;
+    char *grown;
 
     if (a->len + bytes > PLAID_ANSWER_MAX) {
         a->too_large = 1;
         return 0;   /* curl stops with CURLE_WRITE_ERROR */
+    }
+    if (a->len + bytes > a->cap) {
+        /* A link token answer is ~150 bytes; grow only for the odd one. */
+        a->cap = a->len + bytes > 2 * a->cap ? a->len + bytes : 2 * a->cap;
+        grown = apr_palloc(a->p, a->cap);
+        if (a->len) {
+            memcpy(grown, a->data, a->len);
+        }
+        a->data = grown;
     }
     memcpy(a->data + a->len, chunk, bytes);
     a->len += bytes;
@@ -162,7 +173,7 @@ static struct curl_slist *call_headers(apr_pool_t *p, const plaid_call *call)
 
 static void set_options(CURL *h, const plaid_call *call,
                         struct curl_slist *headers, struct answer *a,
-                        char *errbuf)
+                        char *errbuf, long remaining_ms)
 {
     curl_easy_setopt(h, CURLOPT_URL, call->url);
     curl_easy_setopt(h, CURLOPT_POST, 1L);
@@ -177,8 +188,10 @@ static void set_options(CURL *h, const plaid_call *call,
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
     /* httpd threads: no SIGALRM-based DNS timeouts. */
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, call->connect_timeout_ms);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, call->total_timeout_ms);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+                     call->connect_timeout_ms < remaining_ms
+                     ? call->connect_timeout_ms : remaining_ms);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, remaining_ms);
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
     if (call->ca_file) {
@@ -189,32 +202,32 @@ static void set_options(CURL *h, const plaid_call *call,
     curl_easy_setopt(h, CURLOPT_MAXAGE_CONN, PLAID_MAX_CONN_AGE_S);
 }
 
-void plaid_http_post(plaid_http *http, apr_pool_t *p, const plaid_call *call,
-                     plaid_result *res)
+/* One POST; res holds its outcome. */
+static void attempt(plaid_http *http, apr_pool_t *p, const plaid_call *call,
+                    plaid_result *res, long remaining_ms)
 {
     char errbuf[CURL_ERROR_SIZE] = "";
-    struct answer a = { p, NULL, 0, 0, NULL };
+    struct answer a = { p, NULL, 0, 0, 0, NULL };
     struct curl_slist *headers;
-    apr_time_t start = apr_time_now();
     CURLcode rc;
     long status = 0;
     CURL *h;
 
-    res->attempts++;
+    memset(res, 0, sizeof(*res));
     h = take_handle(http);
     if (!h) {
         res->outcome = PLAID_FAIL_UNUSABLE;
         res->problem = "curl_easy_init failed";
         return;
     }
-    a.data = apr_palloc(p, PLAID_ANSWER_MAX);
+    a.cap = 1024;
+    a.data = apr_palloc(p, a.cap);
     headers = call_headers(p, call);
-    set_options(h, call, headers, &a, errbuf);
+    set_options(h, call, headers, &a, errbuf, remaining_ms);
     rc = curl_easy_perform(h);
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
     curl_slist_free_all(headers);
     give_back(http, h);
-    res->elapsed_ms = (long)apr_time_as_msec(apr_time_now() - start);
     res->retry_after = a.retry_after;
 
     if (rc != CURLE_OK) {
@@ -229,4 +242,63 @@ void plaid_http_post(plaid_http *http, apr_pool_t *p, const plaid_call *call,
         return;
     }
     plaid_parse_answer(p, status, a.data, a.len, res);
+}
+
+/* Retry only what a retry can mend and cannot harm: no connection, Plaid
+ * unavailable or erring (5xx), or rate-limited. A spare link_token from a
+ * request that did reach Plaid costs nothing. */
+static int worth_retrying(const plaid_result *res)
+{
+    if (res->outcome == PLAID_FAIL_RATE_LIMITED) {
+        return 1;
+    }
+    if (res->http_status >= 500) {
+        return 1;
+    }
+    return res->outcome == PLAID_FAIL_UNREACHABLE && res->http_status == 0;
+}
+
+/* The wait before retry n (1, 2, ...): exponential with full jitter, or
+ * Retry-After when Plaid gave one, capped. */
+static long backoff_ms(const plaid_result *res, int n)
+{
+    long ceiling = PLAID_RETRY_BASE_MS << (n < 8 ? n - 1 : 7);
+    unsigned char r[2];
+    long secs;
+
+    if (res->retry_after && (secs = atol(res->retry_after)) > 0) {
+        return secs * 1000 > PLAID_RETRY_AFTER_CAP_MS
+            ? PLAID_RETRY_AFTER_CAP_MS : secs * 1000;
+    }
+    if (apr_generate_random_bytes(r, sizeof(r)) != APR_SUCCESS) {
+        return ceiling / 2;
+    }
+    return ceiling / 2 + (long)((r[0] << 8 | r[1]) % (ceiling / 2 + 1));
+}
+
+void plaid_http_post(plaid_http *http, apr_pool_t *p, const plaid_call *call,
+                     plaid_result *res)
+{
+    apr_time_t start = apr_time_now();
+    apr_time_t deadline = start + apr_time_from_msec(call->total_timeout_ms);
+    long remaining_ms = call->total_timeout_ms, wait_ms;
+    int attempts = 0;
+
+    for (;;) {
+        attempt(http, p, call, res, remaining_ms);
+        res->attempts = ++attempts;
+        if (res->outcome == PLAID_OK || attempts > call->retries
+            || !worth_retrying(res)) {
+            break;
+        }
+        wait_ms = backoff_ms(res, attempts);
+        remaining_ms = (long)apr_time_as_msec(deadline - apr_time_now());
+        /* Never outlive PlaidTimeout: give up rather than wait past it. */
+        if (remaining_ms - wait_ms < 50) {
+            break;
+        }
+        apr_sleep(apr_time_from_msec(wait_ms));
+        remaining_ms -= wait_ms;
+    }
+    res->elapsed_ms = (long)apr_time_as_msec(apr_time_now() - start);
 }
