@@ -411,18 +411,13 @@ static const char *parse_faults(request_rec *r, emu_faults *f)
 static void default_error(int status, emu_error *e)
 {
     e->status = status;
-    if (status == 400) {
-        e->error_type = "INVALID_REQUEST";
-        e->error_code = "INVALID_FIELD";
-        e->error_message = "a field is invalid";
-    }
-    else if (status == 401 || status == 403) {
+    e->error_type = "INVALID_REQUEST";
+    if (status == 401 || status == 403) {
         e->error_type = "INVALID_INPUT";
         e->error_code = "INVALID_API_KEYS";
         e->error_message = "invalid client_id or secret provided";
     }
     else if (status == 404) {
-        e->error_type = "INVALID_REQUEST";
         e->error_code = "NOT_FOUND";
         e->error_message = "not found";
     }
@@ -431,6 +426,10 @@ static void default_error(int status, emu_error *e)
         e->error_code = "RATE_LIMIT";
         e->error_message = "rate limit exceeded for attempts to access this "
                            "endpoint; try again later";
+    }
+    else if (status >= 400 && status < 500) {
+        e->error_code = "INVALID_FIELD";
+        e->error_message = "a field is invalid";
     }
     else {
         e->error_type = "API_ERROR";
