@@ -55,6 +55,7 @@ typedef struct {
     long connect_ms;           /* -1 unset */
     long total_ms;             /* -1 unset */
     int retries;               /* -1 unset */
+    apr_array_header_t *origins; /* PlaidAllowedOrigins, NULL: any */
     plaid_link_fields fields;
 } plaid_conf;
 
@@ -104,6 +105,7 @@ static void *merge_conf(apr_pool_t *p, void *basev, void *addv)
     c->connect_ms = PICK_SET(connect_ms);
     c->total_ms = PICK_SET(total_ms);
     c->retries = PICK_SET(retries);
+    c->origins = PICK(origins);
     c->fields.client_name = PICK(fields.client_name);
     c->fields.language = PICK(fields.language);
     c->fields.webhook = PICK(fields.webhook);
@@ -338,6 +340,25 @@ static const char *set_retries(cmd_parms *cmd, void *cv, const char *arg)
     return NULL;
 }
 
+static const char *add_origin(cmd_parms *cmd, void *cv, const char *arg)
+{
+    plaid_conf *c = cv;
+    apr_size_t n = strlen(arg);
+
+    if (strncmp(arg, "https://", 8) != 0 && strncmp(arg, "http://", 7) != 0) {
+        return fail(cmd, apr_psprintf(cmd->pool, "PlaidAllowedOrigins: '%s' "
+                                      "is not an origin such as "
+                                      "https://www.example.com", arg));
+    }
+    if (arg[n - 1] == '/') {
+        return fail(cmd, apr_psprintf(cmd->pool, "PlaidAllowedOrigins: '%s' "
+                                      "must not end with '/': browsers send "
+                                      "the origin without a path", arg));
+    }
+    APR_ARRAY_PUSH(*list_for(cmd, c, &c->origins), const char *) = arg;
+    return NULL;
+}
+
 static const char *set_ca_file(cmd_parms *cmd, void *cv, const char *arg)
 {
     plaid_conf *c = cv;
@@ -406,6 +427,9 @@ static const command_rec plaid_cmds[] = {
     AP_INIT_TAKE1("PlaidRetries", set_retries, NULL, CTX,
         "Retries after a failed attempt that is safe to retry (no "
         "connection, 5xx, 429), within PlaidTimeout (default 2)"),
+    AP_INIT_ITERATE("PlaidAllowedOrigins", add_origin, NULL, CTX,
+        "Origins (scheme://host[:port]) allowed to call the endpoint; "
+        "a request with another Origin header gets 403"),
     AP_INIT_TAKE1("PlaidCACertificate", set_ca_file, NULL, CTX,
         "A PEM file of CAs to verify the Plaid host with, instead of the "
         "system's"),
@@ -705,6 +729,38 @@ static int read_browser_body(request_rec *r, const char **why)
     return rc;
 }
 
+/* A cross-site HTML form can POST text/plain or form data, never
+ * application/json nor a custom header without a CORS preflight: demanding
+ * one of them keeps other sites from minting tokens for our users. */
+static int forgeable(request_rec *r)
+{
+    const char *ct = apr_table_get(r->headers_in, "Content-Type");
+    apr_size_t n = sizeof("application/json") - 1;
+
+    if (apr_table_get(r->headers_in, "X-Requested-With")) {
+        return 0;
+    }
+    return !(ct && strncasecmp(ct, "application/json", n) == 0
+             && (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' '));
+}
+
+static int origin_refused(request_rec *r, const plaid_conf *c)
+{
+    const char *origin = apr_table_get(r->headers_in, "Origin");
+    int i;
+
+    if (!c->origins || !origin) {
+        return 0;
+    }
+    for (i = 0; i < c->origins->nelts; i++) {
+        if (strcasecmp(origin, APR_ARRAY_IDX(c->origins, i, const char *))
+            == 0) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 static const char *user_id_of(request_rec *r, const plaid_conf *c)
 {
     const char *err = NULL, *id;
@@ -823,6 +879,22 @@ static int plaid_handler(request_rec *r)
                       c->location ? c->location : "(server)", id,
                       lack ? lack : "the curl handle pool");
         return answer_error(r, HTTP_INTERNAL_SERVER_ERROR, GENERIC_ERROR, id);
+    }
+    if (forgeable(r)) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, PLLOGNO(0107)
+                      "browser request refused: id=%s status=415: neither "
+                      "Content-Type: application/json nor X-Requested-With",
+                      id);
+        return answer_error(r, HTTP_UNSUPPORTED_MEDIA_TYPE, "Send "
+                            "Content-Type: application/json", id);
+    }
+    if (origin_refused(r, c)) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, PLLOGNO(0108)
+                      "browser request refused: id=%s status=403: Origin %s "
+                      "is not in PlaidAllowedOrigins", id,
+                      plaid_log_quote(r->pool, apr_table_get(r->headers_in,
+                                                             "Origin"), 200));
+        return answer_error(r, HTTP_FORBIDDEN, "Origin not allowed", id);
     }
     if ((rc = read_browser_body(r, &why)) != OK) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, PLLOGNO(0105)
