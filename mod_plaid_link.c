@@ -44,7 +44,6 @@ APLOG_USE_MODULE(plaid_link);
  * from the main server. */
 
 typedef struct {
-    const char *location;      /* the section it was written in, for logs */
     const char *env;           /* PlaidEnv */
     const char *base_url;      /* PlaidBaseURL, else from PlaidEnv */
     const char *client_id;
@@ -63,7 +62,7 @@ static void *create_conf(apr_pool_t *p, char *dir)
 {
     plaid_conf *c = apr_pcalloc(p, sizeof(*c));
 
-    c->location = dir;
+    (void)dir;
     c->secret_inline = -1;
     c->connect_ms = -1;
     c->total_ms = -1;
@@ -79,7 +78,6 @@ static void *merge_conf(apr_pool_t *p, void *basev, void *addv)
     plaid_conf *base = basev, *add = addv;
     plaid_conf *c = apr_palloc(p, sizeof(*c));
 
-    c->location = PICK(location);
     /* An environment and a base URL set at different levels: the nearer
      * one decides, so PlaidEnv in a <Location> beats a vhost's URL. */
     if (add->env || add->base_url) {
@@ -517,9 +515,11 @@ static plaid_conf *location_conf(apr_pool_t *p, server_rec *s,
     for (i = 0; i < sconf->sec_url->nelts; i++) {
         core_dir_config *d = ap_get_core_module_config(secs[i]);
 
-        if (!d->r && d->d && location_covers(d->d, path)) {
-            c = merge_conf(p, c, ap_get_module_config(secs[i],
-                                                      &plaid_link_module));
+        plaid_conf *add = ap_get_module_config(secs[i], &plaid_link_module);
+
+        /* A section read before LoadModule has no config of ours. */
+        if (add && !d->r && d->d && location_covers(d->d, path)) {
+            c = c ? merge_conf(p, c, add) : add;
         }
     }
     return c;
@@ -548,6 +548,9 @@ static void check_endpoint(struct validation *v, server_rec *s,
     else {
         /* <Directory>, <Files>, <If>, <LocationMatch>: checked per request. */
         return;
+    }
+    if (!c) {
+        c = create_conf(v->p, NULL);
     }
     if ((lack = missing(v->p, c))) {
         ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, NULL,
@@ -777,6 +780,14 @@ static const char *user_id_of(request_rec *r, const plaid_conf *c)
     return id;
 }
 
+/* The path the browser called, which the handler's <Location> covers. A
+ * section's config only exists where one of our directives was written,
+ * so the config cannot say which <Location> set the handler. */
+static const char *location_of(request_rec *r)
+{
+    return ap_escape_logitem(r->pool, r->uri);
+}
+
 static void log_failure(request_rec *r, const plaid_conf *c, const char *id,
                         int status, const plaid_result *res)
 {
@@ -789,7 +800,7 @@ static void log_failure(request_rec *r, const plaid_conf *c, const char *id,
         "display_message=%s request_id=%s documentation_url=%s "
         "suggested_action=%s retry_after=%s curl_error=%s problem=%s "
         "elapsed_ms=%ld attempts=%d client_id=%s hint=%s",
-        vhost_name(p, r->server), c->location ? c->location : "(server)", id,
+        vhost_name(p, r->server), location_of(r), id,
         status, res->http_status,
         plaid_log_quote(p, res->error_type, PLAID_LOG_FIELD_MAX),
         plaid_log_quote(p, res->error_code, PLAID_LOG_FIELD_MAX),
@@ -846,7 +857,7 @@ static int create_link_token(request_rec *r, const plaid_conf *c,
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, PLLOGNO(0101)
                   "link_token created: vhost=%s location=%s id=%s "
                   "request_id=%s elapsed_ms=%ld", vhost_name(r->pool, r->server),
-                  c->location ? c->location : "(server)", id,
+                  location_of(r), id,
                   plaid_log_quote(r->pool, res.request_id, PLAID_LOG_FIELD_MAX),
                   res.elapsed_ms);
     return answer(r, 200, json_pack("{s:s, s:s, s:s}", "link_token",
@@ -876,7 +887,7 @@ static int plaid_handler(request_rec *r)
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PLLOGNO(0103)
                       "link_token request refused: vhost=%s location=%s id=%s: "
                       "%s is not set for this URL", vhost_name(r->pool, r->server),
-                      c->location ? c->location : "(server)", id,
+                      location_of(r), id,
                       lack ? lack : "the curl handle pool");
         return answer_error(r, HTTP_INTERNAL_SERVER_ERROR, GENERIC_ERROR, id);
     }
@@ -912,7 +923,7 @@ static int plaid_handler(request_rec *r)
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PLLOGNO(0106)
                       "link_token request refused: vhost=%s location=%s id=%s: "
                       "the PlaidUserId value %s", vhost_name(r->pool, r->server),
-                      c->location ? c->location : "(server)", id, why);
+                      location_of(r), id, why);
         return answer_error(r, HTTP_BAD_REQUEST, "Unusable user id", id);
     }
     return create_link_token(r, c, id, user);

@@ -8,7 +8,7 @@ packages=(
     build-essential make pkg-config
     apache2 apache2-dev libapr1-dev libaprutil1-dev
     libcurl4-openssl-dev libjansson-dev
-    libapache2-mod-perl2 perl
+    libapache2-mod-perl2 libwww-perl perl
     openssl curl ca-certificates
 )
 

@@ -52,6 +52,7 @@ while [ "$d" != / ]; do
 done
 
 mpm_run() {
+    rm -rf "t/logs.$1"
     perl t/TEST -clean >/dev/null 2>&1
     TEST_MPM=$1 perl t/TEST
     local rc=$?
@@ -59,7 +60,7 @@ mpm_run() {
     if [ $rc -eq 0 ]; then
         perl t/TEST -clean >/dev/null 2>&1
     else
-        rm -rf "t/logs.$1" && cp -r t/logs "t/logs.$1" 2>/dev/null
+        cp -r t/logs "t/logs.$1" 2>/dev/null
         echo "(logs of the $1 run kept in t/logs.$1)"
     fi
     return $rc

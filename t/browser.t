@@ -1,6 +1,8 @@
 # What the module refuses from the browser, before Plaid is ever called:
-# wrong method, no user, unusable user id, a body that is not a JSON
-# object, a body over 4 KiB. Each answer is JSON with a request_id.
+# wrong method, a request a form could forge (no JSON Content-Type, no
+# X-Requested-With), an Origin not in PlaidAllowedOrigins, no user, an
+# unusable user id, a body that is not a JSON object, a body over 4 KiB.
+# Each answer is JSON with a request_id.
 use strict;
 use warnings FATAL => 'all';
 
@@ -26,16 +28,27 @@ my @cases = (
      'Request body must be a JSON object'],
     ['body a JSON string', {content => '"{}"'}, 400,
      'Request body must be a JSON object'],
+    ['Content-Type text/plain', {headers => {'Content-Type' => 'text/plain'}},
+     415, 'Send Content-Type: application/json'],
+    ['form Content-Type',
+     {headers => {'Content-Type' => 'application/x-www-form-urlencoded'}},
+     415, 'Send Content-Type: application/json'],
+    ['Origin not allowed',
+     {path => '/plaid/origins',
+      headers => {Origin => 'https://evil.example.com'}},
+     403, 'Origin not allowed'],
     ['body of 10 KiB', {content => '{"pad":"' . ('x' x 10240) . '"}'}, 413,
      'Request body too large'],
 );
 
-plan tests => 6 * @cases + 2 + 2 + 1 + 3;
+plan tests => 6 * @cases + 2 + 2 + 1 + 3 + 5;
 
 for my $case (@cases) {
     my ($name, $opt, $status, $error) = @$case;
     my $mark = log_mark();
-    my $res  = post_token('/plaid/link-token', %$opt);
+    my %opt  = %$opt;
+    my $path = delete $opt{path} || '/plaid/link-token';
+    my $res  = post_token($path, %opt);
     my @log  = log_since($mark);
     my $json = json_body($res);
 
@@ -75,6 +88,26 @@ for my $case (@cases) {
     my $res = post_token('/plaid/link-token',
                          content => '{"pad":"' . ('x' x 3000) . '"}');
     is($res->code, 200, 'a 3 KB JSON object body: 200') or diag($res->as_string);
+}
+
+# What a browser's fetch() sends passes.
+{
+    my @ok = (
+        ['Content-Type with charset', '/plaid/link-token',
+         {'Content-Type' => 'application/json; charset=utf-8'}],
+        ['X-Requested-With instead of a JSON Content-Type', '/plaid/link-token',
+         {'Content-Type' => 'text/plain', 'X-Requested-With' => 'XMLHttpRequest'}],
+        ['an allowed Origin', '/plaid/origins',
+         {Origin => 'https://app.example.com'}],
+        ['a second allowed Origin', '/plaid/origins',
+         {Origin => 'https://other.example.com:8443'}],
+        ['no Origin where origins are listed', '/plaid/origins', {}],
+    );
+    for my $case (@ok) {
+        my ($name, $path, $headers) = @$case;
+        my $res = post_token($path, headers => $headers);
+        is($res->code, 200, "$name: 200") or diag($res->as_string);
+    }
 }
 
 # mod_auth_basic answers before the module when there is no login.

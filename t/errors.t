@@ -16,11 +16,11 @@ use PlaidTest;
 my @faults = (
     # location, browser status, patterns the PL0100 line must match
     ['invalid-api-keys', 502, [qr/\bplaid_http_status=400\b/,
-                               qr/\berror_type=INVALID_INPUT\b/,
-                               qr/\berror_code=INVALID_API_KEYS\b/,
+                               qr/\berror_type="?INVALID_INPUT\b/,
+                               qr/\berror_code="?INVALID_API_KEYS\b/,
                                qr/\bhint="[^"]*(?:secret|client|key)/i]],
     ['wrong-secret',     502, [qr/\bplaid_http_status=400\b/,
-                               qr/\berror_code=INVALID_API_KEYS\b/,
+                               qr/\berror_code="?INVALID_API_KEYS\b/,
                                qr/\brequest_id=\S+/,
                                qr/\bhint="[^"]*(?:secret|client|key)/i]],
     ['status-429',       503, [qr/\bplaid_http_status=429\b/]],
@@ -33,8 +33,14 @@ my @faults = (
     ['truncated',        502, [qr/\bcurl_error="[^"]+"|\bplaid_http_status=200\b/]],
     ['close',            502, [qr/\bcurl_error="[^"]+"/]],
     ['unreachable',      503, [qr/\bcurl_error="[^"]+"/]],
+    ['retry-after',      503, [qr/\bplaid_http_status=429\b/,
+                               qr/\bretry_after="?7\b/]],
+    ['plain-400',        502, [qr/\bplaid_http_status=400\b/]],
+    ['huge',             502, [qr/\bplaid_http_status=200\b|\bcurl_error="[^"]+"/]],
+    ['untrusted',        502, [qr/\bcurl_error="[^"]+"/,
+                               qr/\bplaid_http_status=0\b/]],
     ['redirect-uri',     502, [qr/\bplaid_http_status=400\b/,
-                               qr/\berror_code=INVALID_FIELD\b/,
+                               qr/\berror_code="?INVALID_FIELD\b/,
                                qr/\bhint="[^"]*redirect/i]],
 );
 

@@ -10,7 +10,7 @@ use Apache::Test qw(-withtestmore);
 use Apache::TestRequest ();
 use PlaidTest;
 
-plan tests => 32;
+plan tests => 33;
 
 # --- one success, checked field by field ----------------------------------
 my $user = unique_user('success');
@@ -89,3 +89,5 @@ is($res->code, 200, 'basic auth user alice gets a token')
     or diag($res->as_string, @log);
 ok(grep({ /"client_user_id":"alice"/ } @log),
    '... and alice is user.client_user_id') or diag(@log);
+like(join('', grep { /PL0101/ } @log), qr{location=/login/link-token\b},
+     '... logged with its location') or diag(@log);

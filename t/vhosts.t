@@ -23,7 +23,7 @@ my %want = (
     },
 );
 
-plan tests => 8 * keys(%want) + 2;
+plan tests => 9 * keys(%want) + 2;
 
 my %token;
 for my $vhost (sort keys %want) {
@@ -54,6 +54,8 @@ for my $vhost (sort keys %want) {
     my ($line) = grep { /PL0101/ } @log;
     like($line || '', qr/vhost=/, "$vhost: PL0101 names the vhost")
         or diag(@log);
+    like($line || '', qr{location=/plaid/link-token\b},
+         "$vhost: PL0101 names the handler's location") or diag($line);
 }
 
 isnt($token{plaid_sandbox}, $token{plaid_production},
