@@ -2,7 +2,8 @@
 # t/conf/extra.conf.in). The browser gets only
 # {"error":"Unable to fetch link_token","request_id":ID} with the mapped
 # status; the admin gets one PL0100 line with the same id and what Plaid or
-# the transport said, plus a hint.
+# the transport said, plus a hint. Only what is safe to retry (no
+# connection, 5xx, 429) is retried, PlaidRetries (default 2) times.
 use strict;
 use warnings FATAL => 'all';
 
@@ -15,7 +16,7 @@ use PlaidTest;
 
 my @faults = (
     # location, browser status, patterns the PL0100 line must match
-    ['invalid-api-keys', 502, [qr/\bplaid_http_status=400\b/,
+    ['invalid-api-keys', 502, [qr/\bplaid_http_status=400\b/, qr/\battempts=1\b/,
                                qr/\berror_type="?INVALID_INPUT\b/,
                                qr/\berror_code="?INVALID_API_KEYS\b/,
                                qr/\bhint="[^"]*(?:secret|client|key)/i]],
@@ -23,16 +24,16 @@ my @faults = (
                                qr/\berror_code="?INVALID_API_KEYS\b/,
                                qr/\brequest_id=\S+/,
                                qr/\bhint="[^"]*(?:secret|client|key)/i]],
-    ['status-429',       503, [qr/\bplaid_http_status=429\b/]],
-    ['status-500',       502, [qr/\bplaid_http_status=500\b/]],
-    ['status-503',       503, [qr/\bplaid_http_status=503\b/]],
+    ['status-429',       503, [qr/\bplaid_http_status=429\b/, qr/\battempts=3\b/]],
+    ['status-500',       502, [qr/\bplaid_http_status=500\b/, qr/\battempts=3\b/]],
+    ['status-503',       503, [qr/\bplaid_http_status=503\b/, qr/\battempts=3\b/]],
     ['timeout',          504, [qr/\bcurl_error="[^"]+"/,
                                qr/\belapsed_ms=(?:[89]\d\d|[1-4]\d\d\d)\b/]],
-    ['nonjson',          502, [qr/\bplaid_http_status=200\b/]],
+    ['nonjson',          502, [qr/\bplaid_http_status=200\b/, qr/\battempts=1\b/]],
     ['nolinktoken',      502, [qr/\bplaid_http_status=200\b/]],
     ['truncated',        502, [qr/\bcurl_error="[^"]+"|\bplaid_http_status=200\b/]],
     ['close',            502, [qr/\bcurl_error="[^"]+"/]],
-    ['unreachable',      503, [qr/\bcurl_error="[^"]+"/]],
+    ['unreachable',      503, [qr/\bcurl_error="[^"]+"/, qr/\battempts=3\b/]],
     ['retry-after',      503, [qr/\bplaid_http_status=429\b/,
                                qr/\bretry_after="?7\b/]],
     ['plain-400',        502, [qr/\bplaid_http_status=400\b/]],

@@ -53,7 +53,7 @@ sub request_token {
         $req->content($content);
         $req->header('Content-Length' => length $content);
     }
-    $req->header(%{ $opt{headers} }) if $opt{headers};
+    $req->header(%{ $opt{headers} }) if $opt{headers} && %{ $opt{headers} };
     return $ua->request($req);
 }
 
