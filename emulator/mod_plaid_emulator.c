@@ -37,6 +37,9 @@ module AP_MODULE_DECLARE_DATA plaid_emulator_module;
 #define EMU_HUGE_PAD  (200 * 1024)
 /* A link_token created for a new Item lives four hours. */
 #define EMU_TOKEN_TTL apr_time_from_sec(4 * 60 * 60)
+/* body=stall: how long the body stops halfway. */
+#define EMU_STALL_MS 3000
+
 /* delay=MS: longer than any client timeout worth testing. */
 #define EMU_DELAY_MAX_MS 600000
 
@@ -331,7 +334,8 @@ static int printable(const char *s)
 static const char *parse_body_kind(const char *value, const char **out)
 {
     static const char *const kinds[] = {
-        "nonjson", "nolinktoken", "truncated", "huge", "plain", NULL
+        "nonjson", "nolinktoken", "truncated", "stall", "huge", "plain",
+        NULL
     };
     const char *const *k;
 
@@ -341,7 +345,7 @@ static const char *parse_body_kind(const char *value, const char **out)
             return NULL;
         }
     }
-    return "expected nonjson, nolinktoken, truncated, huge or plain";
+    return "expected nonjson, nolinktoken, truncated, stall, huge or plain";
 }
 
 /* key=value (value still percent-encoded). NULL when usable, else why not.
@@ -498,6 +502,23 @@ static int answer_truncated(request_rec *r, const char *env,
     return abort_connection(r);
 }
 
+/* Half the body, a pause of EMU_STALL_MS, then the rest: a body that stalls
+ * halfway, for the client's total timeout. */
+static int answer_stalled(request_rec *r, const char *env,
+                          const char *request_id)
+{
+    const char *body = token_json(r, env, request_id, 1, NULL);
+    apr_size_t len = strlen(body);
+
+    ap_set_content_type(r, "application/json");
+    ap_set_content_length(r, len);
+    ap_rwrite(body, len / 2, r);
+    ap_rflush(r);
+    apr_sleep(apr_time_from_msec(EMU_STALL_MS));
+    ap_rwrite(body + len / 2, len - len / 2, r);
+    return OK;
+}
+
 static int answer_body_fault(request_rec *r, const emu_faults *f,
                              const char *env, const char *request_id)
 {
@@ -507,6 +528,9 @@ static int answer_body_fault(request_rec *r, const emu_faults *f,
 
     if (strcmp(f->body, "truncated") == 0) {
         return answer_truncated(r, env, request_id);
+    }
+    if (strcmp(f->body, "stall") == 0) {
+        return answer_stalled(r, env, request_id);
     }
     if (strcmp(f->body, "nonjson") == 0) {
         text = "<!DOCTYPE html>\n<html><head><title>Emulated</title></head>"

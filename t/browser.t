@@ -18,6 +18,16 @@ my @cases = (
     ['GET',    {method => 'GET', content => undef}, 405, 'Method not allowed'],
     ['PUT',    {method => 'PUT'},                   405, 'Method not allowed'],
     ['DELETE', {method => 'DELETE', content => undef}, 405, 'Method not allowed'],
+    ['OPTIONS', {method => 'OPTIONS', content => undef}, 405, 'Method not allowed'],
+    ['user id with CR LF (header injection)',
+     {path => '/plaid/unescaped', user => 'alice%0d%0aPLAID-SECRET:%20stolen'},
+     400, 'Unusable user id'],
+    # ap_expr's unescape() refuses %00 and yields nothing: no user.
+    ['user id with a NUL byte',
+     {path => '/plaid/unescaped', user => 'alice%00bob'}, 401,
+     'Not signed in'],
+    ['user id with a tab', {user => "alice\tbob"}, 400, 'Unusable user id'],
+    ['user id of 4000 bytes', {user => 'u' x 4000}, 400, 'Unusable user id'],
     ['no X-Test-User (empty PlaidUserId)', {user => undef}, 401, 'Not signed in'],
     ['empty X-Test-User', {user => ''}, 401, 'Not signed in'],
     ['user id over 256 bytes', {user => 'u' x 257}, 400, 'Unusable user id'],
@@ -41,7 +51,7 @@ my @cases = (
      'Request body too large'],
 );
 
-plan tests => 6 * @cases + 2 + 2 + 1 + 3 + 5;
+plan tests => 6 * @cases + 2 + 2 + 1 + 3 + 5 + 3;
 
 for my $case (@cases) {
     my ($name, $opt, $status, $error) = @$case;
@@ -120,4 +130,14 @@ for my $case (@cases) {
     $res = request_token('/login/link-token', user => undef,
                          username => 'alice', password => 'wrong');
     is($res->code, 401, 'a wrong password: 401');
+}
+
+# HEAD is a GET without a body: refused the same way, with no body at all.
+{
+    my $mark = log_mark();
+    my $res  = post_token('/plaid/link-token', method => 'HEAD',
+                          content => undef);
+    is($res->code, 405, 'HEAD: 405');
+    is($res->header('Allow'), 'POST', 'HEAD: Allow: POST');
+    ok(!emulator_bodies(log_since($mark)), 'HEAD: Plaid was not called');
 }
