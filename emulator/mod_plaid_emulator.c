@@ -1039,6 +1039,16 @@ static void log_accepted(request_rec *r, json_t *body)
     }
     json_object_del(body, "client_id");
     json_object_del(body, "secret");
+    /* The headers a client must send besides the credentials. */
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                  "plaid_emulator: " EMU_ENDPOINT " headers plaid-version=%s "
+                  "user-agent=%s content-type=%s",
+                  ap_escape_logitem(r->pool, apr_table_get(r->headers_in,
+                                                           "Plaid-Version")),
+                  ap_escape_logitem(r->pool, apr_table_get(r->headers_in,
+                                                           "User-Agent")),
+                  ap_escape_logitem(r->pool, apr_table_get(r->headers_in,
+                                                           "Content-Type")));
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                   "plaid_emulator: " EMU_ENDPOINT " body=%s",
                   json_text(r->pool, body, &len));

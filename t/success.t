@@ -10,7 +10,7 @@ use Apache::Test qw(-withtestmore);
 use Apache::TestRequest ();
 use PlaidTest;
 
-plan tests => 33;
+plan tests => 38;
 
 # --- one success, checked field by field ----------------------------------
 my $user = unique_user('success');
@@ -91,3 +91,25 @@ ok(grep({ /"client_user_id":"alice"/ } @log),
    '... and alice is user.client_user_id') or diag(@log);
 like(join('', grep { /PL0101/ } @log), qr{location=/login/link-token\b},
      '... logged with its location') or diag(@log);
+
+# --- the headers Plaid needs besides the credentials -----------------------
+$mark = log_mark();
+$res  = post_token('/plaid/link-token');
+@log  = log_since($mark);
+my ($headers) = grep { /plaid_emulator: \S+ headers / } @log;
+$headers ||= '';
+like($headers, qr/\bplaid-version=2020-09-14\b/, 'Plaid-Version: 2020-09-14 sent')
+    or diag(@log);
+like($headers, qr{\buser-agent=mod_plaid_link/\d+\.\d+\.\d+\b},
+     'User-Agent names the module and its version') or diag($headers);
+like($headers, qr{\bcontent-type=application/json\b}, 'Content-Type: application/json')
+    or diag($headers);
+
+# --- mod_unique_id's UNIQUE_ID is the correlation id -----------------------
+$mark = log_mark();
+$res  = post_token('/plaid/unique-id');
+@log  = log_since($mark);
+is(json_body($res) && json_body($res)->{request_id}, 'test-unique-id-Zx81',
+   'UNIQUE_ID is the request_id the browser sees') or diag($res->as_string);
+like(join('', grep { /PL0100/ } @log), qr/\bid=test-unique-id-Zx81\b/,
+     '... and the id= of the log line') or diag(@log);
