@@ -36,9 +36,71 @@ apache-test: all
 
 test: all unit apache-test
 
+# Install: the module with apxs, and the a2enmod files into Debian's
+# mods-available. DESTDIR for packagers (make install DESTDIR=/tmp/root).
+LIBEXECDIR     ?= $(shell $(APXS) -q LIBEXECDIR)
+APACHE_CONFDIR ?= $(shell $(APXS) -q SYSCONFDIR)
+MODS_AVAILABLE ?= $(APACHE_CONFDIR)/mods-available
+
+# The .load file names the module where apxs installs it. a2enmod reads a
+# "# Depends:" line as module names and refuses "(none)", so it is dropped.
+build/plaid_link.load: conf/plaid_link.load
+	@mkdir -p build
+	sed -e '/^# Depends: (none)$$/d' \
+	    -e 's|/usr/lib/apache2/modules/mod_plaid_link.so|$(LIBEXECDIR)/mod_plaid_link.so|' \
+	    conf/plaid_link.load > $@
+
+install: .libs/mod_plaid_link.so build/plaid_link.load
+	install -d $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(MODS_AVAILABLE)
+	$(APXS) -i -S LIBEXECDIR=$(DESTDIR)$(LIBEXECDIR) -n plaid_link mod_plaid_link.la
+	install -m 644 build/plaid_link.load $(DESTDIR)$(MODS_AVAILABLE)/plaid_link.load
+	install -m 644 conf/plaid_link.conf $(DESTDIR)$(MODS_AVAILABLE)/plaid_link.conf
+
 clean:
 	rm -rf .libs *.la *.lo *.slo *.o src/*.lo src/*.slo src/*.o src/.libs \
 	    emulator/.libs emulator/*.la emulator/*.lo emulator/*.slo emulator/*.o build
 	-perl t/TEST -clean >/dev/null 2>&1
 
-.PHONY: all unit apache-test test clean
+.PHONY: all unit apache-test test clean install
+
+# Sanitizers: the unit tests again under ASan and UBSan, built apart from
+# the plain ones (build/unit-asan/) so the two builds never mix.
+ASAN        = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+UNIT_ASAN   = $(patsubst tests/unit/%.c,build/unit-asan/%,$(wildcard tests/unit/test_*.c))
+
+build/unit-asan/%: tests/unit/%.c tests/unit/unit.h $(CORE_SRC) $(HEADERS)
+	@mkdir -p build/unit-asan
+	$(CC) $(UNIT_CFLAGS) $(ASAN) -o $@ $< $(CORE_SRC) $(UNIT_LIBS)
+
+unit-asan: $(UNIT_ASAN)
+	@set -e; for t in $(UNIT_ASAN); do echo "# $$t"; \
+	    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ./$$t; done
+
+# Fuzzing (fuzz/README.md): one target per parser of untrusted input.
+# `make fuzz` builds them with libFuzzer (clang-14); `make fuzz-replay` runs
+# the seed corpus through each, built with plain cc and ASan/UBSan.
+FUZZ_CC      ?= clang-14
+FUZZ_NAMES    = $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))
+FUZZ_CFLAGS   = -g -O1 $(WARN) -Iinclude -Ifuzz $(shell $(APR_CONFIG) --cflags --cppflags --includes)
+FUZZ_BINS     = $(addprefix build/fuzz/,$(FUZZ_NAMES))
+REPLAY_BINS   = $(addprefix build/replay/,$(FUZZ_NAMES))
+
+build/fuzz/%: fuzz/fuzz_%.c fuzz/fuzz.h $(CORE_SRC) $(HEADERS)
+	@mkdir -p build/fuzz
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined \
+	    -fno-sanitize-recover=all -o $@ $< $(CORE_SRC) $(UNIT_LIBS)
+
+build/replay/%: fuzz/fuzz_%.c fuzz/fuzz.h fuzz/replay.c $(CORE_SRC) $(HEADERS)
+	@mkdir -p build/replay
+	$(CC) $(FUZZ_CFLAGS) $(ASAN) -o $@ $< fuzz/replay.c $(CORE_SRC) $(UNIT_LIBS)
+
+fuzz: $(FUZZ_BINS)
+
+fuzz-replay: $(REPLAY_BINS)
+	@set -e; for t in $(FUZZ_NAMES); do \
+	    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	    ./build/replay/$$t fuzz/corpus/$$t; done
+
+.PHONY: unit-asan fuzz fuzz-replay
