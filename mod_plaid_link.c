@@ -789,7 +789,7 @@ static const char *location_of(request_rec *r)
 }
 
 static void log_failure(request_rec *r, const plaid_conf *c, const char *id,
-                        int status, const plaid_result *res)
+                        const char *url, int status, const plaid_result *res)
 {
     apr_pool_t *p = r->pool;
     const char *hint = plaid_hint(res);
@@ -799,7 +799,7 @@ static void log_failure(request_rec *r, const plaid_conf *c, const char *id,
         "plaid_http_status=%ld error_type=%s error_code=%s error_message=%s "
         "display_message=%s request_id=%s documentation_url=%s "
         "suggested_action=%s retry_after=%s curl_error=%s problem=%s "
-        "elapsed_ms=%ld attempts=%d client_id=%s hint=%s",
+        "elapsed_ms=%ld attempts=%d env=%s url=%s client_id=%s hint=%s",
         vhost_name(p, r->server), location_of(r), id,
         status, res->http_status,
         plaid_log_quote(p, res->error_type, PLAID_LOG_FIELD_MAX),
@@ -812,7 +812,9 @@ static void log_failure(request_rec *r, const plaid_conf *c, const char *id,
         plaid_log_quote(p, res->retry_after, PLAID_LOG_FIELD_MAX),
         plaid_log_quote(p, res->curl_error, PLAID_LOG_FIELD_MAX),
         plaid_log_quote(p, res->problem, PLAID_LOG_FIELD_MAX),
-        res->elapsed_ms, res->attempts, plaid_mask(p, c->client_id),
+        res->elapsed_ms, res->attempts, c->env ? c->env : "(PlaidBaseURL)",
+        plaid_log_quote(p, url, PLAID_LOG_FIELD_MAX),
+        plaid_mask(p, c->client_id),
         plaid_log_quote(p, hint, PLAID_LOG_FIELD_MAX));
 }
 
@@ -851,7 +853,7 @@ static int create_link_token(request_rec *r, const plaid_conf *c,
     }
     status = plaid_browser_status(res.outcome);
     if (res.outcome != PLAID_OK) {
-        log_failure(r, c, id, status, &res);
+        log_failure(r, c, id, call.url, status, &res);
         return answer_error(r, status, GENERIC_ERROR, id);
     }
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, PLLOGNO(0101)
