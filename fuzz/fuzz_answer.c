@@ -1,0 +1,74 @@
+/*
+ * Plaid's answer, as plaid_http.c hands it over: an HTTP status and a body
+ * of at most PLAID_ANSWER_MAX bytes. The first byte of the input picks the
+ * status (statuses[byte % 16]: '0' is 200, '1' 400, '3' 429, ...), the rest
+ * is the body. Then everything the handler does with the result: the
+ * browser status, the hint, the quoted log fields, the 200 answer.
+ */
+#include "fuzz.h"
+
+static const long statuses[16] = {
+    200, 400, 401, 429, 500, 502, 503, 504,
+    201, 404, 0, 302, 418, 299, 100, 599
+};
+
+static const char *quote(apr_pool_t *p, const char *field)
+{
+    const char *q = plaid_log_quote(p, field, PLAID_LOG_FIELD_MAX);
+
+    fuzz_check_quoted(q, PLAID_LOG_FIELD_MAX);
+    return q;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    apr_pool_t *p;
+    plaid_result res;
+    long status;
+    int browser;
+
+    if (size < 1 || size - 1 > PLAID_ANSWER_MAX) {
+        return 0;
+    }
+    p = fuzz_pool();
+    status = statuses[data[0] % 16];
+    memset(&res, 0, sizeof(res));
+    plaid_parse_answer(p, status, (const char *)data + 1, size - 1, &res);
+
+    browser = plaid_browser_status(res.outcome);
+    FUZZ_CHECK(browser == 200 || browser == 502 || browser == 503
+               || browser == 504, "browser status out of the contract");
+    FUZZ_CHECK(res.http_status == status, "http_status not kept");
+    if (res.outcome == PLAID_OK) {
+        json_t *answer;
+
+        FUZZ_CHECK(status >= 200 && status < 300, "success from a non-2xx");
+        FUZZ_CHECK(res.link_token && *res.link_token && res.expiration
+                   && res.request_id, "success without its three fields");
+        /* What the handler sends the browser must be buildable. */
+        answer = json_pack("{s:s, s:s, s:s}", "link_token", res.link_token,
+                           "expiration", res.expiration, "request_id", "id");
+        FUZZ_CHECK(answer != NULL, "the 200 answer cannot be built");
+        json_decref(answer);
+    }
+    else {
+        FUZZ_CHECK(res.problem || res.error_code,
+                   "a failure that explains nothing");
+        if (status >= 200 && status < 300) {
+            FUZZ_CHECK(res.outcome == PLAID_FAIL_UNUSABLE,
+                       "a 2xx failure that is not 'unusable'");
+        }
+    }
+    /* log_failure's fields */
+    quote(p, res.error_type);
+    quote(p, res.error_code);
+    quote(p, res.error_message);
+    quote(p, res.display_message);
+    quote(p, res.request_id);
+    quote(p, res.documentation_url);
+    quote(p, res.suggested_action);
+    quote(p, res.problem);
+    quote(p, plaid_hint(&res));
+    apr_pool_destroy(p);
+    return 0;
+}
