@@ -78,16 +78,11 @@ static void *merge_conf(apr_pool_t *p, void *basev, void *addv)
     plaid_conf *base = basev, *add = addv;
     plaid_conf *c = apr_palloc(p, sizeof(*c));
 
-    /* An environment and a base URL set at different levels: the nearer
-     * one decides, so PlaidEnv in a <Location> beats a vhost's URL. */
-    if (add->env || add->base_url) {
-        c->env = add->env;
-        c->base_url = add->base_url;
-    }
-    else {
-        c->env = base->env;
-        c->base_url = base->base_url;
-    }
+    /* PlaidEnv nearer than a PlaidBaseURL wins: a <Location> that says
+     * production must not call the vhost's gateway. A nearer PlaidBaseURL
+     * keeps the environment's name, for the log. */
+    c->env = PICK(env);
+    c->base_url = add->env ? add->base_url : PICK(base_url);
     c->client_id = PICK(client_id);
     /* The secret goes with the client id when the client id is nearer. */
     if (add->secret || add->client_id) {

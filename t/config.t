@@ -106,6 +106,7 @@ plan tests => 2                   # complete config
             + @good
             + 3                   # inline secret
             + 2                   # inheritance from the vhost
+            + 3                   # client id and secret go together
             + 1;                  # no secret in any output
 
 my @outputs;
@@ -175,6 +176,25 @@ for my $case (@good) {
         '</VirtualHost>';
     ($rc, $out) = check($vhost);
     isnt($rc, 0, '... and fails when the vhost lacks PlaidProducts');
+}
+
+# A client id and its secret go together: a location that names another
+# client id does not borrow the vhost's secret (sandbox keys against a
+# production id are the classic misconfiguration).
+{
+    my $vhost = join "\n",
+        '<VirtualHost *:80>',
+        '    ServerName pair.example.com',
+        (map { "    $_->[0] $_->[1]" } @complete),
+        "    <Location $loc>",
+        '        SetHandler plaid-link-token',
+        '        PlaidClientId another0client0id0000009',
+        '    </Location>',
+        '</VirtualHost>';
+    my ($rc, $out) = check($vhost);
+    isnt($rc, 0, 'a location with its own client id but no secret fails');
+    like($out, qr/PlaidSecret/, '... naming PlaidSecret') or diag($out);
+    like($out, qr/pair\.example\.com/, '... and the vhost') or diag($out);
 }
 
 ok(!grep({ /\Q$secret\E/ } @outputs), 'no output quotes the file: secret');
