@@ -187,12 +187,14 @@ static const char *set_string(cmd_parms *cmd, void *cv, const char *arg)
     return NULL;
 }
 
+/* https, or http to a loopback host: Plaid takes http://localhost redirect
+ * URIs in sandbox. */
 static const char *set_url_field(cmd_parms *cmd, void *cv, const char *arg)
 {
-    const char *ignored, *err = plaid_check_base_url(cmd->temp_pool, arg,
-                                                      &ignored);
+    const char *ignored;
 
-    if (err && strncasecmp(arg, "https://", 8) != 0) {
+    if (strncasecmp(arg, "https://", 8) != 0
+        && plaid_check_base_url(cmd->temp_pool, arg, &ignored)) {
         return fail(cmd, apr_psprintf(cmd->pool, "%s '%s' must be an https "
                                       "URL", cmd->cmd->name, arg));
     }
@@ -201,25 +203,29 @@ static const char *set_url_field(cmd_parms *cmd, void *cv, const char *arg)
 
 static const char *set_language(cmd_parms *cmd, void *cv, const char *arg)
 {
+    const char *known = "";
+    int i;
+
     if (!plaid_language_known(arg)) {
+        for (i = 0; plaid_languages[i]; i++) {
+            known = apr_pstrcat(cmd->temp_pool, known, " ", plaid_languages[i],
+                                NULL);
+        }
         return fail(cmd, apr_psprintf(cmd->pool, "PlaidLanguage '%s' is not "
-                                      "a language Plaid Link supports (da de "
-                                      "en es et fr hi it lt lv nl no pl pt ro "
-                                      "sv vi)", arg));
+                                      "a language Plaid Link supports:%s", arg,
+                                      known));
     }
     ((plaid_conf *)cv)->fields.language = arg;
     return NULL;
 }
 
 /* Repeated directives add to the list; the list as a whole is inherited. */
-static apr_array_header_t **list_for(cmd_parms *cmd, plaid_conf *c,
-                                     apr_array_header_t **list)
+static apr_array_header_t *list_for(cmd_parms *cmd, apr_array_header_t **list)
 {
     if (!*list) {
         *list = apr_array_make(cmd->pool, 4, sizeof(const char *));
     }
-    (void)c;
-    return list;
+    return *list;
 }
 
 static const char *add_country_code(cmd_parms *cmd, void *cv, const char *arg)
@@ -231,7 +237,7 @@ static const char *add_country_code(cmd_parms *cmd, void *cv, const char *arg)
                                       "not a CountryCode Plaid supports",
                                       arg));
     }
-    APR_ARRAY_PUSH(*list_for(cmd, c, &c->fields.country_codes),
+    APR_ARRAY_PUSH(list_for(cmd, &c->fields.country_codes),
                    const char *) = arg;
     return NULL;
 }
@@ -266,7 +272,7 @@ static const char *add_product(cmd_parms *cmd, void *cv, const char *arg)
                                       ? " (balance needs no initialization)"
                                       : ""));
     }
-    APR_ARRAY_PUSH(*list_for(cmd, c, list), const char *) = arg;
+    APR_ARRAY_PUSH(list_for(cmd, list), const char *) = arg;
     return NULL;
 }
 
@@ -348,7 +354,7 @@ static const char *add_origin(cmd_parms *cmd, void *cv, const char *arg)
                                       "must not end with '/': browsers send "
                                       "the origin without a path", arg));
     }
-    APR_ARRAY_PUSH(*list_for(cmd, c, &c->origins), const char *) = arg;
+    APR_ARRAY_PUSH(list_for(cmd, &c->origins), const char *) = arg;
     return NULL;
 }
 
