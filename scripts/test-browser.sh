@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# The example page in a real browser: builds the module and the emulator,
+# starts an httpd like scripts/run.sh's in a directory of its own, and lets
+# tests/browser/link.test.js drive Debian's chromium (playwright-core)
+# through examples/link.html:
+#   - a vhost whose endpoint works: the click ends in Plaid.create({token});
+#   - a vhost whose endpoint has a wrong secret: the page shows the generic
+#     error and the correlation id of the error log's PL0100 line.
+# Screenshots land in tests/browser/artifacts/. Installs chromium, node and
+# the npm packages when they are missing. Ends with "N passed, N failed".
+# Ports (127.0.0.1): PLAID_BROWSER_PORT (19250, the working site),
+# PLAID_BROWSER_BAD_PORT (19251, the failing one), PLAID_BROWSER_EMULATOR_PORT
+# (19252). PLAID_BROWSER_KEEP=1 keeps the run directory.
+set -uo pipefail
+
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$top" || exit 1
+port=${PLAID_BROWSER_PORT:-19250}
+bad_port=${PLAID_BROWSER_BAD_PORT:-19251}
+emu_port=${PLAID_BROWSER_EMULATOR_PORT:-19252}
+httpd=/usr/sbin/apache2
+mods=/usr/lib/apache2/modules
+
+fail_setup() {
+    echo "test-browser: $*" >&2
+    echo "0 passed, 1 failed"
+    exit 1
+}
+
+./scripts/deps.sh || fail_setup "deps failed"
+need=()
+[ -x /usr/bin/chromium ] || need+=(chromium)
+command -v node >/dev/null || need+=(nodejs)
+command -v npm >/dev/null || need+=(npm)
+if [ ${#need[@]} -gt 0 ]; then
+    [ "$(id -u)" -eq 0 ] || fail_setup "needs root to install ${need[*]}"
+    echo "test-browser: installing ${need[*]}"
+    apt-get update -q >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+        "${need[@]}" fonts-dejavu-core >/dev/null || fail_setup "apt-get install ${need[*]} failed"
+fi
+if [ ! -d tests/browser/node_modules/playwright-core ] \
+   || [ tests/browser/package-lock.json -nt tests/browser/node_modules/.package-lock.json ]; then
+    # playwright-core brings no browser; Debian's chromium is the one used.
+    (cd tests/browser && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund) \
+        || fail_setup "npm ci in tests/browser failed"
+fi
+
+run=$(mktemp -d /tmp/plaid-browser.XXXXXX)
+chmod 755 "$run"        # the children (user nobody) read htpasswd and the CA
+cleanup() {
+    [ -f "$run/httpd.pid" ] && "$httpd" -f "$run/httpd.conf" -k stop 2>/dev/null
+    for _ in $(seq 50); do
+        [ -f "$run/httpd.pid" ] || break
+        sleep 0.1
+    done
+    if [ "${PLAID_BROWSER_KEEP:-0}" = 1 ]; then
+        echo "# run directory kept: $run"
+    else
+        rm -rf "$run"
+    fi
+}
+trap cleanup EXIT
+
+make -s all >"$run/make.log" 2>&1 || { tail -n 30 "$run/make.log"; fail_setup "make failed"; }
+
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=localhost" \
+    -addext "subjectAltName=DNS:localhost" \
+    -keyout "$run/server.key" -out "$run/server.crt" 2>/dev/null
+printf 'browser-sandbox-secret\n' > "$run/plaid-sandbox.secret"
+printf 'wrong-secret-for-browser-test\n' > "$run/wrong.secret"
+chmod 600 "$run"/*.secret
+htpasswd -bc "$run/htpasswd" demo demo 2>/dev/null
+chmod 644 "$run/htpasswd" "$run/server.crt"
+
+# What both sites share but the secret: the page, basic auth, the endpoint.
+site() {
+    local listen=$1 secret=$2
+    cat <<SITE
+<VirtualHost 127.0.0.1:$listen>
+    DocumentRoot "$top/examples"
+    DirectoryIndex link.html
+    <Directory "$top/examples">
+        Require all granted
+    </Directory>
+    <Location "/">
+        AuthType Basic
+        AuthName "mod_plaid_link demo"
+        AuthUserFile "$run/htpasswd"
+        Require valid-user
+    </Location>
+    <Location "/plaid/link-token">
+        SetHandler plaid-link-token
+        PlaidEnv          sandbox
+        PlaidBaseURL      https://localhost:$emu_port
+        PlaidCACertificate "$run/server.crt"
+        PlaidClientId     0123456789abcdef01234567
+        PlaidSecret       file:$secret
+        PlaidClientName   "mod_plaid_link demo"
+        PlaidLanguage     en
+        PlaidCountryCodes US CA
+        PlaidProducts     auth transactions
+    </Location>
+</VirtualHost>
+SITE
+}
+
+cat > "$run/httpd.conf" <<CONF
+ServerRoot "$run"
+ServerName localhost
+PidFile "$run/httpd.pid"
+ErrorLog "$run/error_log"
+LogLevel info plaid_link:debug
+User nobody
+Group nogroup
+LoadModule mpm_event_module $mods/mod_mpm_event.so
+LoadModule authz_core_module $mods/mod_authz_core.so
+LoadModule authz_user_module $mods/mod_authz_user.so
+LoadModule authn_core_module $mods/mod_authn_core.so
+LoadModule authn_file_module $mods/mod_authn_file.so
+LoadModule auth_basic_module $mods/mod_auth_basic.so
+LoadModule dir_module $mods/mod_dir.so
+LoadModule mime_module $mods/mod_mime.so
+TypesConfig /etc/mime.types
+LoadModule socache_shmcb_module $mods/mod_socache_shmcb.so
+LoadModule ssl_module $mods/mod_ssl.so
+LoadModule plaid_emulator_module "$top/emulator/.libs/mod_plaid_emulator.so"
+LoadModule plaid_link_module "$top/.libs/mod_plaid_link.so"
+
+Listen 127.0.0.1:$emu_port
+Listen 127.0.0.1:$port
+Listen 127.0.0.1:$bad_port
+
+<VirtualHost 127.0.0.1:$emu_port>
+    SSLEngine on
+    SSLCertificateFile "$run/server.crt"
+    SSLCertificateKeyFile "$run/server.key"
+    <Location "/">
+        SetHandler plaid-emulator
+        PlaidEmulatorEnv sandbox
+        PlaidEmulatorCredentials 0123456789abcdef01234567 browser-sandbox-secret
+    </Location>
+</VirtualHost>
+
+# The working site, as scripts/run.sh serves it.
+$(site "$port" "$run/plaid-sandbox.secret")
+
+# The failing site: the same page, an endpoint with the wrong secret.
+$(site "$bad_port" "$run/wrong.secret")
+CONF
+
+"$httpd" -t -f "$run/httpd.conf" >/dev/null 2>&1 \
+    || { "$httpd" -t -f "$run/httpd.conf"; fail_setup "httpd -t failed"; }
+"$httpd" -f "$run/httpd.conf" -k start \
+    || { tail -n 20 "$run/error_log"; fail_setup "httpd did not start"; }
+up=0
+for _ in $(seq 100); do
+    curl -s -o /dev/null "http://127.0.0.1:$port/" && curl -s -o /dev/null "http://127.0.0.1:$bad_port/" \
+        && { up=1; break; }
+    sleep 0.1
+done
+[ "$up" -eq 1 ] || { tail -n 20 "$run/error_log"; fail_setup "httpd does not answer"; }
+
+rm -rf tests/browser/artifacts
+PLAID_BROWSER_GOOD_URL="http://127.0.0.1:$port/" \
+PLAID_BROWSER_BAD_URL="http://127.0.0.1:$bad_port/" \
+PLAID_BROWSER_ERROR_LOG="$run/error_log" \
+PLAID_BROWSER_USER=demo PLAID_BROWSER_PASSWORD=demo \
+    node tests/browser/link.test.js
+rc=$?
+if [ $rc -ne 0 ]; then
+    cp "$run/error_log" tests/browser/artifacts/error_log 2>/dev/null \
+        && echo "# httpd's error log kept in tests/browser/artifacts/error_log"
+fi
+exit $rc
