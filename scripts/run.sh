@@ -45,6 +45,7 @@ LoadModule authz_user_module $mods/mod_authz_user.so
 LoadModule authn_core_module $mods/mod_authn_core.so
 LoadModule authn_file_module $mods/mod_authn_file.so
 LoadModule auth_basic_module $mods/mod_auth_basic.so
+LoadModule dir_module $mods/mod_dir.so
 LoadModule mime_module $mods/mod_mime.so
 TypesConfig /etc/mime.types
 LoadModule socache_shmcb_module $mods/mod_socache_shmcb.so
@@ -69,6 +70,16 @@ Listen 127.0.0.1:$port
 
 # The site: what an admin writes.
 <VirtualHost 127.0.0.1:$port>
+    # The example page (examples/link.html) at /, behind the same basic auth.
+    DocumentRoot "$top/examples"
+    DirectoryIndex link.html
+    <Directory "$top/examples">
+        AuthType Basic
+        AuthName "mod_plaid_link demo"
+        AuthUserFile "$run/htpasswd"
+        Require valid-user
+    </Directory>
+
     <Location "/plaid/link-token">
         SetHandler plaid-link-token
         PlaidEnv          sandbox
@@ -106,4 +117,5 @@ echo "Get a link_token:"
 echo "  $cmd"
 echo "Answer:"
 echo "  $(eval "$cmd")"
+echo "Example page (user demo, password demo): http://127.0.0.1:$port/"
 echo "Error log: $run/error_log    Stop: scripts/run.sh stop"
