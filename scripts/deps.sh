@@ -10,6 +10,7 @@ packages=(
     libcurl4-openssl-dev libjansson-dev
     libapache2-mod-perl2 libwww-perl perl
     openssl curl ca-certificates
+    valgrind
 )
 
 missing=()

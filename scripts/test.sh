@@ -84,4 +84,8 @@ for mpm in event prefork worker; do
     step "apache-test-$mpm" mpm_run "$mpm"
 done
 
+step unit-asan make unit-asan
+step fuzz-replay make fuzz-replay
+step valgrind ./scripts/test-valgrind.sh
+
 finish
