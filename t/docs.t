@@ -1,0 +1,91 @@
+# The documentation agrees with the code; no server needed.
+#  - Every directive of the command table (plaid_cmds in mod_plaid_link.c)
+#    has a section in docs/directives.md with the httpd manual's fields, and
+#    every section there is a directive of the table.
+#  - Every directive appears in README.md's directive table, and the table
+#    names no other.
+#  - Every log line number (PLLOGNO) has a section in docs/troubleshooting.md,
+#    and so does every error_code of the hints table in src/plaid_answer.c.
+use strict;
+use warnings FATAL => 'all';
+
+use FindBin ();
+use Test::More;
+
+my $top = "$FindBin::Bin/..";
+
+sub slurp {
+    my $file = shift;
+    open my $fh, '<:encoding(UTF-8)', "$top/$file" or die "$top/$file: $!\n";
+    local $/;
+    return scalar <$fh>;
+}
+
+sub same_set {
+    my ($got, $want, $name) = @_;
+    my %got  = map { $_ => 1 } @$got;
+    my %want = map { $_ => 1 } @$want;
+    my @missing = sort grep { !$got{$_} } keys %want;
+    my @extra   = sort grep { !$want{$_} } keys %got;
+    ok(!@missing && !@extra, $name)
+        or diag("missing: @missing\nnot in the module: @extra");
+}
+
+# --- the command table ----------------------------------------------------
+my $source = slurp('mod_plaid_link.c');
+my ($table) = $source =~ /\bcommand_rec\s+plaid_cmds\[\]\s*=\s*\{(.*?)\n\};/s;
+ok($table, 'mod_plaid_link.c has the command table plaid_cmds')
+    or BAIL_OUT('no plaid_cmds table to check the docs against');
+my @directives = $table =~ /\bAP_INIT_[A-Z0-9_]+\(\s*"([^"]+)"/g;
+cmp_ok(scalar @directives, '>=', 20, 'the table lists the directives')
+    or diag("found: @directives");
+
+# --- docs/directives.md ---------------------------------------------------
+my $doc = slurp('docs/directives.md');
+my @sections = split /^(?=## \S+ Directive$)/m, $doc;
+my %section;
+for (@sections) {
+    $section{$1} = $_ if /\A## (\S+) Directive$/m;
+}
+same_set([keys %section], \@directives,
+         'docs/directives.md documents exactly the directives of plaid_cmds');
+
+for my $name (@directives) {
+    my $text = $section{$name} or next;
+    my @lacking = grep { $text !~ /^\| \*\*\Q$_\E:\*\* \| \S/m }
+        qw(Description Syntax Default Context Status Module);
+    ok(!@lacking, "$name: Description, Syntax, Default, Context, Status, Module")
+        or diag("lacking: @lacking");
+    like($text, qr/^\| \*\*Syntax:\*\* \| `\Q$name\E[ `]/m,
+         "$name: the syntax starts with the directive's name");
+    like($text, qr/^\| \*\*Module:\*\* \| mod_plaid_link \|$/m,
+         "$name: Module is mod_plaid_link");
+    like($text, qr/^```apache\n(?:.*\n)*?\s*\Q$name\E\b/m,
+         "$name: an example that uses it");
+    ok($doc =~ /^- \[\Q$name\E\]\(#\L\Q$name\E\E-directive\)$/m,
+       "$name: in the index at the top");
+}
+
+# --- README.md's directive table ------------------------------------------
+my $readme = slurp('README.md');
+my @readme = $readme =~ /^\| `(Plaid\w+)[ `]/mg;
+same_set(\@readme, \@directives,
+         "README.md's directive table lists exactly the directives of plaid_cmds");
+
+# --- docs/troubleshooting.md ----------------------------------------------
+my $trouble = slurp('docs/troubleshooting.md');
+my %lognos = map { $_ => 1 } $source =~ /\bPLLOGNO\((\d{4})\)/g;
+cmp_ok(scalar keys %lognos, '>=', 10, 'mod_plaid_link.c numbers its log lines');
+for my $n (sort keys %lognos) {
+    ok($trouble =~ /^##+ .*\bPL$n\b/m,
+       "docs/troubleshooting.md has a section for PL$n");
+}
+my $hints = slurp('src/plaid_answer.c');
+my ($hint_table) = $hints =~ /\berror_hints\[\]\s*=\s*\{(.*?)\n\};/s;
+ok($hint_table, 'src/plaid_answer.c has the error_hints table');
+my %codes = map { $_ => 1 } ($hint_table || '') =~ /^\s*\{\s*"([A-Z_]+)"/mg;
+for my $code (sort keys %codes) {
+    ok($trouble =~ /`\Q$code\E`/, "docs/troubleshooting.md explains $code");
+}
+
+done_testing();
