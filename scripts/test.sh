@@ -87,5 +87,7 @@ done
 step unit-asan make unit-asan
 step fuzz-replay make fuzz-replay
 step valgrind ./scripts/test-valgrind.sh
+step package ./scripts/test-package.sh
+step browser ./scripts/test-browser.sh
 
 finish
