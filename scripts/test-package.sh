@@ -10,8 +10,8 @@
 #      restarted as it was), the package purged, temporary files removed.
 # Ends with "N passed, N failed" and exits non-zero on any failure.
 # Ports: PLAID_PACKAGE_PORT (default 19240), PLAID_PACKAGE_EMULATOR_PORT
-# (19241), both on 127.0.0.1. The system apache2 also listens where its own
-# ports.conf says (80), as it would anyway once started.
+# (19241), both on 127.0.0.1; Debian's ports.conf is set aside meanwhile so
+# that nothing listens beyond loopback.
 set -uo pipefail
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -80,10 +80,19 @@ cleanup() {
     rm -f "$site_file"
     a2dismod -q plaid_link >/dev/null 2>&1
     DEBIAN_FRONTEND=noninteractive apt-get purge -y -q "$pkg" >/dev/null 2>&1
+    [ -f "$work/ports.conf.orig" ] && cp -p "$work/ports.conf.orig" "$ports"
     [ "$was_running" -eq 1 ] && apache2ctl restart >/dev/null 2>&1
     rm -rf "$work"
 }
 trap cleanup EXIT
+
+# Test servers bind to 127.0.0.1 only: Debian's ports.conf (Listen 80, and
+# 443 with mod_ssl) is set aside while the test runs; cleanup puts it back.
+ports=/etc/apache2/ports.conf
+if [ -f "$ports" ]; then
+    cp -p "$ports" "$work/ports.conf.orig"
+    echo "# set aside by mod_plaid_link's package test; restored at its end" > "$ports"
+fi
 
 # --- 1. make install DESTDIR=... -----------------------------------------
 echo "# copying the tree to $work/src"
