@@ -1,9 +1,20 @@
 /*
- * The libcurl transport. Each process keeps a stack of easy handles, so a
- * request reuses a handle's open connection, DNS cache and TLS session
- * instead of paying a handshake with Plaid every time. Handles are made in
- * the child that uses them and closed with its pool: a forked child never
- * touches its parent's sockets.
+ * The libcurl transport. Each process keeps a stack of easy handles; a
+ * handle keeps its own open connection to Plaid, so a request reuses it
+ * instead of paying a TCP and TLS handshake every time. The handles of a
+ * process share one curl share object holding the DNS cache and the TLS
+ * sessions, so a handle that does open a connection (the first one of a
+ * thread, or after the connection aged out) resumes a session instead of a
+ * full handshake. Handles and share are made in the child that uses them
+ * and closed with its pool: a forked child never touches its parent's
+ * sockets. Connections are not shared between handles: libcurl does not
+ * support sharing them between threads.
+ *
+ * A handle keeps the options that never change from one call to the next
+ * and the request headers for the last credentials it sent, so a call only
+ * sets what it differs in (URL, body, CA file, timeouts). Locations may use
+ * other URLs, credentials or CAs: libcurl reuses a connection or a TLS
+ * session only for a matching host and TLS configuration.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -19,19 +30,136 @@
  * dropped them silently. */
 #define PLAID_MAX_CONN_AGE_S 60L
 
+/* No connection lives longer than this, so a change of Plaid's addresses
+ * in DNS is picked up; its successor resumes the TLS session. */
+#define PLAID_MAX_CONN_LIFE_S 300L
+
+#if APR_HAS_THREADS
+#define LOCK(m) apr_thread_mutex_lock(m)
+#define UNLOCK(m) apr_thread_mutex_unlock(m)
+#else
+#define LOCK(m) ((void)0)
+#define UNLOCK(m) ((void)0)
+#endif
+
+/* A pooled easy handle and what it was last set up with. */
+typedef struct {
+    CURL *curl;
+    struct curl_slist *headers;   /* built for client_id and secret */
+    char *client_id, *secret;
+    char *ca_file;                /* NULL: the system's CAs */
+    char errbuf[CURL_ERROR_SIZE];
+} plaid_handle;
+
 struct plaid_http {
 #if APR_HAS_THREADS
-    apr_thread_mutex_t *lock;
+    apr_thread_mutex_t *lock;                      /* guards idle */
+    apr_thread_mutex_t *share_lock[CURL_LOCK_DATA_LAST];
 #endif
-    apr_array_header_t *idle;   /* CURL * */
+    apr_array_header_t *idle;   /* plaid_handle * */
+    CURLSH *share;              /* DNS cache and TLS sessions */
+    const char *system_ca;      /* libcurl's built-in CA bundle, or NULL */
+    int proxy_from_env;         /* a *_proxy variable was set at start */
 };
+
+static void forget_handle(plaid_handle *h)
+{
+    curl_easy_cleanup(h->curl);
+    curl_slist_free_all(h->headers);
+    free(h->client_id);
+    free(h->secret);
+    free(h->ca_file);
+    free(h);
+}
 
 static apr_status_t close_handles(void *data)
 {
     plaid_http *http = data;
 
     while (http->idle->nelts) {
-        curl_easy_cleanup(*(CURL **)apr_array_pop(http->idle));
+        forget_handle(*(plaid_handle **)apr_array_pop(http->idle));
+    }
+    /* Last: every handle using it is gone. */
+    if (http->share) {
+        curl_share_cleanup(http->share);
+        http->share = NULL;
+    }
+    return APR_SUCCESS;
+}
+
+#if APR_HAS_THREADS
+/* libcurl asks for one kind of data at a time; a mutex per kind keeps DNS
+ * look-ups and TLS session look-ups from waiting on each other. */
+static void share_lock(CURL *h, curl_lock_data data, curl_lock_access access,
+                       void *userp)
+{
+    plaid_http *http = userp;
+
+    (void)h;
+    (void)access;
+    apr_thread_mutex_lock(http->share_lock[data]);
+}
+
+static void share_unlock(CURL *h, curl_lock_data data, void *userp)
+{
+    plaid_http *http = userp;
+
+    (void)h;
+    apr_thread_mutex_unlock(http->share_lock[data]);
+}
+#endif
+
+/* libcurl looks these up for every transfer; when none is set (the usual
+ * case) telling it so once spares each call the environment scan. */
+static int proxy_in_environment(void)
+{
+    static const char *const names[] = {
+        "http_proxy", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY",
+        NULL
+    };
+    int i;
+
+    for (i = 0; names[i]; i++) {
+        const char *v = getenv(names[i]);
+
+        if (v && *v) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static apr_status_t make_share(plaid_http *http, apr_pool_t *p)
+{
+#if APR_HAS_THREADS
+    int i;
+
+    for (i = 0; i < CURL_LOCK_DATA_LAST; i++) {
+        apr_status_t rv = apr_thread_mutex_create(&http->share_lock[i],
+                                                  APR_THREAD_MUTEX_DEFAULT, p);
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+    }
+#else
+    (void)p;
+#endif
+    http->share = curl_share_init();
+    if (!http->share) {
+        return APR_ENOMEM;
+    }
+#if APR_HAS_THREADS
+    curl_share_setopt(http->share, CURLSHOPT_LOCKFUNC, share_lock);
+    curl_share_setopt(http->share, CURLSHOPT_UNLOCKFUNC, share_unlock);
+    curl_share_setopt(http->share, CURLSHOPT_USERDATA, http);
+#endif
+    if (curl_share_setopt(http->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS)
+        != CURLSHE_OK
+        || curl_share_setopt(http->share, CURLSHOPT_SHARE,
+                             CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK) {
+        curl_share_cleanup(http->share);
+        http->share = NULL;
+        return APR_ENOTIMPL;
     }
     return APR_SUCCESS;
 }
@@ -39,47 +167,111 @@ static apr_status_t close_handles(void *data)
 apr_status_t plaid_http_create(apr_pool_t *p, plaid_http **out)
 {
     plaid_http *http = apr_pcalloc(p, sizeof(*http));
+    apr_status_t rv;
+    CURL *probe;
+    char *ca = NULL;
 
 #if APR_HAS_THREADS
-    apr_status_t rv = apr_thread_mutex_create(&http->lock,
-                                              APR_THREAD_MUTEX_DEFAULT, p);
+    rv = apr_thread_mutex_create(&http->lock, APR_THREAD_MUTEX_DEFAULT, p);
     if (rv != APR_SUCCESS) {
         return rv;
     }
 #endif
-    http->idle = apr_array_make(p, 16, sizeof(CURL *));
+    if ((rv = make_share(http, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    /* The CA bundle libcurl was built with, to go back to after a call
+     * with PlaidCACertificate (CURLOPT_CAINFO has no "default" value). */
+    if ((probe = curl_easy_init())) {
+        if (curl_easy_getinfo(probe, CURLINFO_CAINFO, &ca) == CURLE_OK && ca) {
+            http->system_ca = apr_pstrdup(p, ca);
+        }
+        curl_easy_cleanup(probe);
+    }
+    http->proxy_from_env = proxy_in_environment();
+    http->idle = apr_array_make(p, 16, sizeof(plaid_handle *));
     apr_pool_cleanup_register(p, http, close_handles, apr_pool_cleanup_null);
     *out = http;
     return APR_SUCCESS;
 }
 
-static CURL *take_handle(plaid_http *http)
-{
-    CURL *h = NULL;
+static size_t on_body(char *chunk, size_t size, size_t n, void *data);
+static size_t on_header(char *line, size_t size, size_t n, void *data);
 
-#if APR_HAS_THREADS
-    apr_thread_mutex_lock(http->lock);
-#endif
-    if (http->idle->nelts) {
-        h = *(CURL **)apr_array_pop(http->idle);
+/* A new handle with the options every call shares. Allocated with malloc:
+ * worker threads make handles at any time, and the child's pool is not
+ * theirs to allocate from; close_handles frees them. */
+static plaid_handle *new_handle(plaid_http *http)
+{
+    plaid_handle *h = calloc(1, sizeof(*h));
+    CURL *c;
+
+    if (!h || !(c = h->curl = curl_easy_init())) {
+        free(h);
+        return NULL;
     }
-#if APR_HAS_THREADS
-    apr_thread_mutex_unlock(http->lock);
-#endif
-    return h ? h : curl_easy_init();
+    curl_easy_setopt(c, CURLOPT_SHARE, http->share);
+    curl_easy_setopt(c, CURLOPT_POST, 1L);
+    curl_easy_setopt(c, CURLOPT_USERAGENT, PLAID_USER_AGENT);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, h->errbuf);
+    /* httpd threads: no SIGALRM-based DNS timeouts. */
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https,http");
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+    /* One request at a time per connection: HTTP/2 would add framing and
+     * header compression work and multiplex nothing. */
+    curl_easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+    curl_easy_setopt(c, CURLOPT_MAXAGE_CONN, PLAID_MAX_CONN_AGE_S);
+    curl_easy_setopt(c, CURLOPT_MAXLIFETIME_CONN, PLAID_MAX_CONN_LIFE_S);
+    if (!http->proxy_from_env) {
+        curl_easy_setopt(c, CURLOPT_PROXY, "");
+        curl_easy_setopt(c, CURLOPT_NOPROXY, "");
+    }
+    return h;
 }
 
-static void give_back(plaid_http *http, CURL *h)
+static plaid_handle *take_handle(plaid_http *http)
 {
-    /* Forget the options, keep the connection and the caches. */
-    curl_easy_reset(h);
-#if APR_HAS_THREADS
-    apr_thread_mutex_lock(http->lock);
-#endif
-    APR_ARRAY_PUSH(http->idle, CURL *) = h;
-#if APR_HAS_THREADS
-    apr_thread_mutex_unlock(http->lock);
-#endif
+    plaid_handle *h = NULL;
+
+    LOCK(http->lock);
+    if (http->idle->nelts) {
+        h = *(plaid_handle **)apr_array_pop(http->idle);
+    }
+    UNLOCK(http->lock);
+    return h ? h : new_handle(http);
+}
+
+/* Last in, first out: the busiest handles keep their connections warm and
+ * the rarely needed ones age out. */
+static void give_back(plaid_http *http, plaid_handle *h)
+{
+    LOCK(http->lock);
+    APR_ARRAY_PUSH(http->idle, plaid_handle *) = h;
+    UNLOCK(http->lock);
+}
+
+/* The same string, both may be NULL. */
+static int same(const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* Copies of what the handle is now set up with; 0 when out of memory. */
+static int remember(char **slot, const char *value)
+{
+    char *copy = NULL;
+
+    if (value && !(copy = strdup(value))) {
+        return 0;
+    }
+    free(*slot);
+    *slot = copy;
+    return 1;
 }
 
 struct answer {
@@ -156,62 +348,81 @@ static plaid_outcome outcome_for_curl(CURLcode rc)
     }
 }
 
-static struct curl_slist *call_headers(apr_pool_t *p, const plaid_call *call)
+/* The request headers for the call's credentials: built once per handle
+ * and kept while the credentials stay the same (one set per location).
+ * The list holds the secret, as the configuration does. */
+static int set_headers(plaid_handle *h, apr_pool_t *p, const plaid_call *call)
 {
-    struct curl_slist *h = NULL;
+    const char *lines[5];
+    struct curl_slist *l = NULL, *more;
+    apr_size_t i;
 
-    h = curl_slist_append(h, "Content-Type: application/json");
-    h = curl_slist_append(h, "Plaid-Version: " PLAID_API_VERSION);
-    h = curl_slist_append(h, apr_pstrcat(p, "PLAID-CLIENT-ID: ",
-                                         call->client_id, NULL));
-    h = curl_slist_append(h, apr_pstrcat(p, "PLAID-SECRET: ", call->secret,
-                                         NULL));
+    if (h->headers && same(h->client_id, call->client_id)
+        && same(h->secret, call->secret)) {
+        return 1;
+    }
+    lines[0] = "Content-Type: application/json";
+    lines[1] = "Plaid-Version: " PLAID_API_VERSION;
+    lines[2] = apr_pstrcat(p, "PLAID-CLIENT-ID: ", call->client_id, NULL);
+    lines[3] = apr_pstrcat(p, "PLAID-SECRET: ", call->secret, NULL);
     /* No 100-continue round trip for a body we send whole anyway. */
-    h = curl_slist_append(h, "Expect:");
-    return h;
+    lines[4] = "Expect:";
+    for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+        if (!(more = curl_slist_append(l, lines[i]))) {
+            curl_slist_free_all(l);
+            return 0;
+        }
+        l = more;
+    }
+    if (!remember(&h->client_id, call->client_id)
+        || !remember(&h->secret, call->secret)) {
+        curl_slist_free_all(l);
+        return 0;
+    }
+    curl_slist_free_all(h->headers);
+    h->headers = l;
+    curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, l);
+    return 1;
 }
 
-static void set_options(CURL *h, const plaid_call *call,
-                        struct curl_slist *headers, struct answer *a,
-                        char *errbuf, long remaining_ms)
+/* What a call may differ in from the handle's previous one. */
+static int set_options(plaid_http *http, plaid_handle *h, apr_pool_t *p,
+                       const plaid_call *call, struct answer *a,
+                       long remaining_ms)
 {
-    curl_easy_setopt(h, CURLOPT_URL, call->url);
-    curl_easy_setopt(h, CURLOPT_POST, 1L);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, call->body);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)call->body_len);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(h, CURLOPT_USERAGENT, PLAID_USER_AGENT);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, a);
-    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, a);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-    /* httpd threads: no SIGALRM-based DNS timeouts. */
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+    CURL *c = h->curl;
+
+    if (!set_headers(h, p, call)) {
+        return 0;
+    }
+    if (!same(h->ca_file, call->ca_file)) {
+        if (!remember(&h->ca_file, call->ca_file)) {
+            return 0;
+        }
+        curl_easy_setopt(c, CURLOPT_CAINFO,
+                         call->ca_file ? call->ca_file : http->system_ca);
+    }
+    curl_easy_setopt(c, CURLOPT_URL, call->url);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, call->body);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)call->body_len);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, a);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, a);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
                      call->connect_timeout_ms < remaining_ms
                      ? call->connect_timeout_ms : remaining_ms);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, remaining_ms);
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
-    if (call->ca_file) {
-        curl_easy_setopt(h, CURLOPT_CAINFO, call->ca_file);
-    }
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https,http");
-    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(h, CURLOPT_MAXAGE_CONN, PLAID_MAX_CONN_AGE_S);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, remaining_ms);
+    h->errbuf[0] = '\0';
+    return 1;
 }
 
 /* One POST; res holds its outcome. */
 static void attempt(plaid_http *http, apr_pool_t *p, const plaid_call *call,
                     plaid_result *res, long remaining_ms)
 {
-    char errbuf[CURL_ERROR_SIZE] = "";
     struct answer a = { p, NULL, 0, 0, 0, NULL };
-    struct curl_slist *headers;
     CURLcode rc;
     long status = 0;
-    CURL *h;
+    plaid_handle *h;
 
     memset(res, 0, sizeof(*res));
     h = take_handle(http);
@@ -222,26 +433,31 @@ static void attempt(plaid_http *http, apr_pool_t *p, const plaid_call *call,
     }
     a.cap = 1024;
     a.data = apr_palloc(p, a.cap);
-    headers = call_headers(p, call);
-    set_options(h, call, headers, &a, errbuf, remaining_ms);
-    rc = curl_easy_perform(h);
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-    curl_slist_free_all(headers);
-    give_back(http, h);
+    if (!set_options(http, h, p, call, &a, remaining_ms)) {
+        /* Out of memory: this handle's set-up is in doubt. */
+        forget_handle(h);
+        res->outcome = PLAID_FAIL_UNUSABLE;
+        res->problem = "out of memory setting up the call";
+        return;
+    }
+    rc = curl_easy_perform(h->curl);
+    curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &status);
     res->retry_after = a.retry_after;
 
     if (rc != CURLE_OK) {
         res->http_status = status;
         res->outcome = outcome_for_curl(rc);
-        res->curl_error = apr_pstrdup(p, *errbuf ? errbuf
-                                                 : curl_easy_strerror(rc));
+        res->curl_error = apr_pstrdup(p, *h->errbuf ? h->errbuf
+                                                    : curl_easy_strerror(rc));
         if (a.too_large) {
             res->outcome = PLAID_FAIL_UNUSABLE;
             res->problem = "the answer is larger than 64 KiB";
         }
-        return;
     }
-    plaid_parse_answer(p, status, a.data, a.len, res);
+    else {
+        plaid_parse_answer(p, status, a.data, a.len, res);
+    }
+    give_back(http, h);
 }
 
 /* Retry only what a retry can mend and cannot harm: no connection, Plaid
