@@ -482,8 +482,12 @@ static long backoff_ms(const plaid_result *res, int n)
     unsigned char r[2];
     long secs;
 
-    if (res->retry_after && (secs = atol(res->retry_after)) > 0) {
-        return secs * 1000 > PLAID_RETRY_AFTER_CAP_MS
+    /* Compared before multiplying: Retry-After is Plaid's (or a proxy's)
+     * number, and a huge one must not overflow into a negative wait. An
+     * HTTP-date form gives 0 here and falls through to the backoff. */
+    if (res->retry_after
+        && (secs = strtol(res->retry_after, NULL, 10)) > 0) {
+        return secs >= PLAID_RETRY_AFTER_CAP_MS / 1000
             ? PLAID_RETRY_AFTER_CAP_MS : secs * 1000;
     }
     if (apr_generate_random_bytes(r, sizeof(r)) != APR_SUCCESS) {
