@@ -1,0 +1,85 @@
+/*
+ * What libcurl hands the transport from Plaid's side of the wire, through
+ * the transport's own static callbacks (src/plaid_http.c is included, its
+ * two public functions renamed so they do not clash with the core linked
+ * beside): header lines into on_header (Retry-After), the body in chunks
+ * into on_body (the 64 KiB cap), and the Retry-After found into the retry
+ * wait, backoff_ms, which must stay within 0 .. PLAID_RETRY_AFTER_CAP_MS
+ * (or the exponential ceiling) for every retry number.
+ *
+ * Input: the bytes are both a run of header lines (split after each '\n',
+ * as curl delivers them) and a body; the first byte picks the chunk size.
+ */
+#define plaid_http_create fuzz_plaid_http_create
+#define plaid_http_post   fuzz_plaid_http_post
+#include "../src/plaid_http.c"
+#undef plaid_http_create
+#undef plaid_http_post
+
+#include "fuzz.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    apr_pool_t *p;
+    struct answer a;
+    char *copy;
+    size_t start, i, chunk, fed;
+    plaid_result res;
+    int n;
+
+    if (size < 1) {
+        return 0;
+    }
+    p = fuzz_pool();
+    memset(&a, 0, sizeof(a));
+    a.p = p;
+    a.cap = 1024;
+    a.data = apr_palloc(p, a.cap);
+
+    /* Header lines: curl passes each with its line end, not terminated. */
+    copy = apr_pmemdup(p, data, size);
+    for (start = 0, i = 0; i < size; i++) {
+        if (copy[i] == '\n' || i == size - 1) {
+            size_t len = i - start + 1;
+            char *line = apr_pmemdup(p, copy + start, len);
+
+            FUZZ_CHECK(on_header(line, 1, len, &a) == len, "header refused");
+            start = i + 1;
+        }
+    }
+
+    /* The body, in chunks; repeated to cross the 64 KiB cap sometimes. */
+    chunk = (size_t)(data[0] % 64) + 1;
+    for (fed = 0, n = 0; n < 1 + (data[0] >> 6) * 500 && !a.too_large; n++) {
+        for (i = 0; i < size && !a.too_large; i += chunk) {
+            size_t len = size - i < chunk ? size - i : chunk;
+            size_t took = on_body(copy + i, 1, len, &a);
+
+            if (took == len) {
+                fed += len;
+            }
+            else {
+                FUZZ_CHECK(took == 0 && a.too_large, "short write without cap");
+            }
+        }
+    }
+    FUZZ_CHECK(a.len == fed && a.len <= PLAID_ANSWER_MAX, "body length");
+    FUZZ_CHECK(a.len == 0 || memcmp(a.data, copy, a.len < size ? a.len : size)
+               == 0, "body bytes");
+
+    /* The waits this answer would cause. */
+    memset(&res, 0, sizeof(res));
+    res.outcome = PLAID_FAIL_RATE_LIMITED;
+    res.retry_after = a.retry_after;
+    for (n = 1; n <= PLAID_RETRIES_MAX; n++) {
+        long ceiling = PLAID_RETRY_BASE_MS << (n - 1);
+        long wait = backoff_ms(&res, n);
+
+        FUZZ_CHECK(wait >= 0, "negative retry wait");
+        FUZZ_CHECK(wait <= (ceiling > PLAID_RETRY_AFTER_CAP_MS
+                            ? ceiling : PLAID_RETRY_AFTER_CAP_MS),
+                   "retry wait above its cap");
+    }
+    apr_pool_destroy(p);
+    return 0;
+}
