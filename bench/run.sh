@@ -30,7 +30,7 @@ port=${BENCH_PORT:-19180}
 up_port=${BENCH_UPSTREAM_PORT:-19143}
 up_keepalive=${BENCH_UPSTREAM_KEEPALIVE_REQUESTS:-10000}
 servers=2
-threads_per_child=32
+threads_per_child=64
 httpd=/usr/sbin/apache2
 mods=/usr/lib/apache2/modules
 answer='{"link_token":"link-sandbox-af1a0311-da53-4636-b754-dd15cc058176","expiration":"2020-03-27T12:56:34Z","request_id":"XQVgFigpGHXkb0b"}'
@@ -213,7 +213,8 @@ if [ "${1:-}" = serve ]; then
     # For profiling by hand: the servers stay up until this script is
     # stopped (Ctrl-C or kill), then stop with it.
     echo "bench: serving ${url[module]} ${url[proxy]} ${url[static]}; upstream https://localhost:$up_port, CA $work/ca.crt" >&2
-    while sleep 3600; do :; done
+    trap 'kill $! 2>/dev/null; exit 0' INT TERM
+    while :; do sleep 3600 & wait $! || true; done
 fi
 
 # ---------------------------------------------------------- measuring

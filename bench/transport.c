@@ -3,7 +3,7 @@
  * share one plaid_http (as an httpd child's worker threads do) and call
  * plaid_http_post in a loop for SECONDS; prints calls/s and the process's
  * CPU time per call, the number to watch when changing src/plaid_http.c.
- * bench/transport.sh builds it and points it at a TLS upstream.
+ * bench/transport.sh builds it and points it at the benchmark's upstream.
  *
  *     transport URL CA_FILE THREADS SECONDS
  */
