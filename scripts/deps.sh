@@ -11,6 +11,7 @@ packages=(
     libapache2-mod-perl2 libwww-perl perl
     openssl curl ca-certificates
     valgrind
+    libapache2-mod-php8.2
 )
 
 missing=()
