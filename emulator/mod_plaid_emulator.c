@@ -301,6 +301,7 @@ typedef struct {
     apr_interval_time_t delay;
     const char *body;            /* nonjson, nolinktoken, truncated, ... */
     int close;
+    int stale;                   /* close a kept-alive connection unanswered */
 } emu_faults;
 
 static int has_answer_fault(const emu_faults *f)
@@ -400,6 +401,7 @@ static const char *parse_faults(request_rec *r, emu_faults *f)
         value = strchr(seg, '=');
         if (!value) {
             f->close |= strcmp(seg, "close") == 0;
+            f->stale |= strcmp(seg, "stale") == 0;
             continue;
         }
         *value++ = '\0';
@@ -569,6 +571,12 @@ static int apply_faults(request_rec *r, const emu_faults *f, const char *env,
         apr_table_setn(r->headers_out, "Retry-After", f->retry_after);
     }
     if (f->close) {
+        return abort_connection(r);
+    }
+    /* What a server that closed an idle connection looks like to a client
+     * that sends on it anyway: no answer on a reused connection, a normal
+     * one on a fresh connection. */
+    if (f->stale && r->connection->keepalives > 0) {
         return abort_connection(r);
     }
     if (f->body) {

@@ -48,7 +48,10 @@ fi
 mkdir -p build
 log=$root/build/valgrind.log
 export PLAID_VALGRIND_LOG=$log PLAID_VALGRIND_SUPP=$root/scripts/valgrind.supp
-# valgrind is slow to start httpd and slower to answer.
+# valgrind is slow to start httpd and slower to answer: a TLS handshake
+# between the module and the emulator, both under valgrind, can outlast the
+# suite's usual 2 s connect timeout.
+export PLAID_TEST_TIMEOUT=${PLAID_TEST_TIMEOUT:-"15 30"}
 export APACHE_TEST_STARTUP_TIMEOUT=${APACHE_TEST_STARTUP_TIMEOUT:-180}
 
 tests=()

@@ -10,9 +10,9 @@
  * sockets. Connections are not shared between handles: libcurl does not
  * support sharing them between threads.
  *
- * A handle keeps the options that never change from one call to the next
- * and the request headers for the last credentials it sent, so a call only
- * sets what it differs in (URL, body, CA file, timeouts). Locations may use
+ * A handle keeps the request headers for the last credentials it sent, so
+ * a call only builds what it differs in (URL, body, CA file, timeouts); the
+ * options are reset after every call (see give_back). Locations may use
  * other URLs, credentials or CAs: libcurl reuses a connection or a TLS
  * session only for a matching host and TLS configuration.
  */
@@ -47,7 +47,6 @@ typedef struct {
     CURL *curl;
     struct curl_slist *headers;   /* built for client_id and secret */
     char *client_id, *secret;
-    char *ca_file;                /* NULL: the system's CAs */
     char errbuf[CURL_ERROR_SIZE];
 } plaid_handle;
 
@@ -58,7 +57,6 @@ struct plaid_http {
 #endif
     apr_array_header_t *idle;   /* plaid_handle * */
     CURLSH *share;              /* DNS cache and TLS sessions */
-    const char *system_ca;      /* libcurl's built-in CA bundle, or NULL */
     int proxy_from_env;         /* a *_proxy variable was set at start */
 };
 
@@ -68,7 +66,6 @@ static void forget_handle(plaid_handle *h)
     curl_slist_free_all(h->headers);
     free(h->client_id);
     free(h->secret);
-    free(h->ca_file);
     free(h);
 }
 
@@ -168,8 +165,6 @@ apr_status_t plaid_http_create(apr_pool_t *p, plaid_http **out)
 {
     plaid_http *http = apr_pcalloc(p, sizeof(*http));
     apr_status_t rv;
-    CURL *probe;
-    char *ca = NULL;
 
 #if APR_HAS_THREADS
     rv = apr_thread_mutex_create(&http->lock, APR_THREAD_MUTEX_DEFAULT, p);
@@ -179,14 +174,6 @@ apr_status_t plaid_http_create(apr_pool_t *p, plaid_http **out)
 #endif
     if ((rv = make_share(http, p)) != APR_SUCCESS) {
         return rv;
-    }
-    /* The CA bundle libcurl was built with, to go back to after a call
-     * with PlaidCACertificate (CURLOPT_CAINFO has no "default" value). */
-    if ((probe = curl_easy_init())) {
-        if (curl_easy_getinfo(probe, CURLINFO_CAINFO, &ca) == CURLE_OK && ca) {
-            http->system_ca = apr_pstrdup(p, ca);
-        }
-        curl_easy_cleanup(probe);
     }
     http->proxy_from_env = proxy_in_environment();
     http->idle = apr_array_make(p, 16, sizeof(plaid_handle *));
@@ -198,18 +185,12 @@ apr_status_t plaid_http_create(apr_pool_t *p, plaid_http **out)
 static size_t on_body(char *chunk, size_t size, size_t n, void *data);
 static size_t on_header(char *line, size_t size, size_t n, void *data);
 
-/* A new handle with the options every call shares. Allocated with malloc:
- * worker threads make handles at any time, and the child's pool is not
- * theirs to allocate from; close_handles frees them. */
-static plaid_handle *new_handle(plaid_http *http)
+/* The options every call shares, on a new handle and again after each
+ * call's curl_easy_reset. */
+static void set_fixed_options(plaid_http *http, plaid_handle *h)
 {
-    plaid_handle *h = calloc(1, sizeof(*h));
-    CURL *c;
+    CURL *c = h->curl;
 
-    if (!h || !(c = h->curl = curl_easy_init())) {
-        free(h);
-        return NULL;
-    }
     curl_easy_setopt(c, CURLOPT_SHARE, http->share);
     curl_easy_setopt(c, CURLOPT_POST, 1L);
     curl_easy_setopt(c, CURLOPT_USERAGENT, PLAID_USER_AGENT);
@@ -231,6 +212,19 @@ static plaid_handle *new_handle(plaid_http *http)
         curl_easy_setopt(c, CURLOPT_PROXY, "");
         curl_easy_setopt(c, CURLOPT_NOPROXY, "");
     }
+}
+
+/* Allocated with malloc: worker threads make handles at any time, and the
+ * child's pool is not theirs to allocate from; close_handles frees them. */
+static plaid_handle *new_handle(plaid_http *http)
+{
+    plaid_handle *h = calloc(1, sizeof(*h));
+
+    if (!h || !(h->curl = curl_easy_init())) {
+        free(h);
+        return NULL;
+    }
+    set_fixed_options(http, h);
     return h;
 }
 
@@ -247,9 +241,16 @@ static plaid_handle *take_handle(plaid_http *http)
 }
 
 /* Last in, first out: the busiest handles keep their connections warm and
- * the rarely needed ones age out. */
+ * the rarely needed ones age out. The reset keeps the connection, the DNS
+ * cache and the TLS sessions; it is needed because libcurl counts, per
+ * handle and until a reset, the requests it re-sent after finding a reused
+ * connection dead, and past five it fails the request ("Connection died,
+ * tried 5 times"): without a reset, every connection Plaid closes while it
+ * sits idle brings a handle nearer to failing a request (t/keepalive.t). */
 static void give_back(plaid_http *http, plaid_handle *h)
 {
+    curl_easy_reset(h->curl);
+    set_fixed_options(http, h);
     LOCK(http->lock);
     APR_ARRAY_PUSH(http->idle, plaid_handle *) = h;
     UNLOCK(http->lock);
@@ -357,50 +358,45 @@ static int set_headers(plaid_handle *h, apr_pool_t *p, const plaid_call *call)
     struct curl_slist *l = NULL, *more;
     apr_size_t i;
 
-    if (h->headers && same(h->client_id, call->client_id)
-        && same(h->secret, call->secret)) {
-        return 1;
-    }
-    lines[0] = "Content-Type: application/json";
-    lines[1] = "Plaid-Version: " PLAID_API_VERSION;
-    lines[2] = apr_pstrcat(p, "PLAID-CLIENT-ID: ", call->client_id, NULL);
-    lines[3] = apr_pstrcat(p, "PLAID-SECRET: ", call->secret, NULL);
-    /* No 100-continue round trip for a body we send whole anyway. */
-    lines[4] = "Expect:";
-    for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
-        if (!(more = curl_slist_append(l, lines[i]))) {
+    if (!h->headers || !same(h->client_id, call->client_id)
+        || !same(h->secret, call->secret)) {
+        lines[0] = "Content-Type: application/json";
+        lines[1] = "Plaid-Version: " PLAID_API_VERSION;
+        lines[2] = apr_pstrcat(p, "PLAID-CLIENT-ID: ", call->client_id, NULL);
+        lines[3] = apr_pstrcat(p, "PLAID-SECRET: ", call->secret, NULL);
+        /* No 100-continue round trip for a body we send whole anyway. */
+        lines[4] = "Expect:";
+        for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+            if (!(more = curl_slist_append(l, lines[i]))) {
+                curl_slist_free_all(l);
+                return 0;
+            }
+            l = more;
+        }
+        if (!remember(&h->client_id, call->client_id)
+            || !remember(&h->secret, call->secret)) {
             curl_slist_free_all(l);
             return 0;
         }
-        l = more;
+        curl_slist_free_all(h->headers);
+        h->headers = l;
     }
-    if (!remember(&h->client_id, call->client_id)
-        || !remember(&h->secret, call->secret)) {
-        curl_slist_free_all(l);
-        return 0;
-    }
-    curl_slist_free_all(h->headers);
-    h->headers = l;
-    curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, l);
+    curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, h->headers);
     return 1;
 }
 
 /* What a call may differ in from the handle's previous one. */
-static int set_options(plaid_http *http, plaid_handle *h, apr_pool_t *p,
-                       const plaid_call *call, struct answer *a,
-                       long remaining_ms)
+static int set_options(plaid_handle *h, apr_pool_t *p, const plaid_call *call,
+                       struct answer *a, long remaining_ms)
 {
     CURL *c = h->curl;
 
     if (!set_headers(h, p, call)) {
         return 0;
     }
-    if (!same(h->ca_file, call->ca_file)) {
-        if (!remember(&h->ca_file, call->ca_file)) {
-            return 0;
-        }
-        curl_easy_setopt(c, CURLOPT_CAINFO,
-                         call->ca_file ? call->ca_file : http->system_ca);
+    /* Unset, curl_easy_reset left libcurl's own CA bundle in place. */
+    if (call->ca_file) {
+        curl_easy_setopt(c, CURLOPT_CAINFO, call->ca_file);
     }
     curl_easy_setopt(c, CURLOPT_URL, call->url);
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, call->body);
@@ -433,7 +429,7 @@ static void attempt(plaid_http *http, apr_pool_t *p, const plaid_call *call,
     }
     a.cap = 1024;
     a.data = apr_palloc(p, a.cap);
-    if (!set_options(http, h, p, call, &a, remaining_ms)) {
+    if (!set_options(h, p, call, &a, remaining_ms)) {
         /* Out of memory: this handle's set-up is in doubt. */
         forget_handle(h);
         res->outcome = PLAID_FAIL_UNUSABLE;
