@@ -19,7 +19,6 @@ port=${PLAID_BROWSER_PORT:-19250}
 bad_port=${PLAID_BROWSER_BAD_PORT:-19251}
 emu_port=${PLAID_BROWSER_EMULATOR_PORT:-19252}
 httpd=/usr/sbin/apache2
-mods=/usr/lib/apache2/modules
 
 fail_setup() {
     echo "test-browser: $*" >&2
@@ -64,90 +63,17 @@ trap cleanup EXIT
 
 make -s all >"$run/make.log" 2>&1 || { tail -n 30 "$run/make.log"; fail_setup "make failed"; }
 
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=localhost" \
-    -addext "subjectAltName=DNS:localhost" \
-    -keyout "$run/server.key" -out "$run/server.crt" 2>/dev/null
-printf 'browser-sandbox-secret\n' > "$run/plaid-sandbox.secret"
+. "$top/scripts/lib/demo-httpd.sh"
+demo_files "$run" browser-sandbox-secret
 printf 'wrong-secret-for-browser-test\n' > "$run/wrong.secret"
-chmod 600 "$run"/*.secret
-htpasswd -bc "$run/htpasswd" demo demo 2>/dev/null
-chmod 644 "$run/htpasswd" "$run/server.crt"
-
-# What both sites share but the secret: the page, basic auth, the endpoint.
-site() {
-    local listen=$1 secret=$2
-    cat <<SITE
-<VirtualHost 127.0.0.1:$listen>
-    DocumentRoot "$top/examples"
-    DirectoryIndex link.html
-    <Directory "$top/examples">
-        Require all granted
-    </Directory>
-    <Location "/">
-        AuthType Basic
-        AuthName "mod_plaid_link demo"
-        AuthUserFile "$run/htpasswd"
-        Require valid-user
-    </Location>
-    <Location "/plaid/link-token">
-        SetHandler plaid-link-token
-        PlaidEnv          sandbox
-        PlaidBaseURL      https://localhost:$emu_port
-        PlaidCACertificate "$run/server.crt"
-        PlaidClientId     0123456789abcdef01234567
-        PlaidSecret       file:$secret
-        PlaidClientName   "mod_plaid_link demo"
-        PlaidLanguage     en
-        PlaidCountryCodes US CA
-        PlaidProducts     auth transactions
-    </Location>
-</VirtualHost>
-SITE
-}
-
-cat > "$run/httpd.conf" <<CONF
-ServerRoot "$run"
-ServerName localhost
-PidFile "$run/httpd.pid"
-ErrorLog "$run/error_log"
-LogLevel info plaid_link:debug
-User nobody
-Group nogroup
-LoadModule mpm_event_module $mods/mod_mpm_event.so
-LoadModule authz_core_module $mods/mod_authz_core.so
-LoadModule authz_user_module $mods/mod_authz_user.so
-LoadModule authn_core_module $mods/mod_authn_core.so
-LoadModule authn_file_module $mods/mod_authn_file.so
-LoadModule auth_basic_module $mods/mod_auth_basic.so
-LoadModule dir_module $mods/mod_dir.so
-LoadModule mime_module $mods/mod_mime.so
-TypesConfig /etc/mime.types
-LoadModule socache_shmcb_module $mods/mod_socache_shmcb.so
-LoadModule ssl_module $mods/mod_ssl.so
-LoadModule plaid_emulator_module "$top/emulator/.libs/mod_plaid_emulator.so"
-LoadModule plaid_link_module "$top/.libs/mod_plaid_link.so"
-
-Listen 127.0.0.1:$emu_port
-Listen 127.0.0.1:$port
-Listen 127.0.0.1:$bad_port
-
-<VirtualHost 127.0.0.1:$emu_port>
-    SSLEngine on
-    SSLCertificateFile "$run/server.crt"
-    SSLCertificateKeyFile "$run/server.key"
-    <Location "/">
-        SetHandler plaid-emulator
-        PlaidEmulatorEnv sandbox
-        PlaidEmulatorCredentials 0123456789abcdef01234567 browser-sandbox-secret
-    </Location>
-</VirtualHost>
-
-# The working site, as scripts/run.sh serves it.
-$(site "$port" "$run/plaid-sandbox.secret")
-
-# The failing site: the same page, an endpoint with the wrong secret.
-$(site "$bad_port" "$run/wrong.secret")
-CONF
+chmod 600 "$run/wrong.secret"
+{
+    demo_httpd_conf "$run" "$top" "$emu_port" browser-sandbox-secret
+    # The working site, as scripts/run.sh serves it.
+    demo_site "$run" "$top" "$port" "$emu_port" "$run/plaid-sandbox.secret"
+    # The failing site: the same page, an endpoint with the wrong secret.
+    demo_site "$run" "$top" "$bad_port" "$emu_port" "$run/wrong.secret"
+} > "$run/httpd.conf"
 
 "$httpd" -t -f "$run/httpd.conf" >/dev/null 2>&1 \
     || { "$httpd" -t -f "$run/httpd.conf"; fail_setup "httpd -t failed"; }
