@@ -490,9 +490,11 @@ static int abort_connection(request_rec *r)
     return DONE;
 }
 
-/* A promised Content-Length, half of it sent, then the connection ends. */
-static int answer_truncated(request_rec *r, const char *env,
-                            const char *request_id)
+/* A success body sent in two halves with a flush between. body=truncated
+ * ends the connection after the first half, under a Content-Length that
+ * promised the whole; body=stall pauses EMU_STALL_MS, then sends the rest. */
+static int answer_in_halves(request_rec *r, const char *env,
+                            const char *request_id, int stall)
 {
     const char *body = token_json(r, env, request_id, 1, NULL);
     apr_size_t len = strlen(body);
@@ -501,21 +503,9 @@ static int answer_truncated(request_rec *r, const char *env,
     ap_set_content_length(r, len);
     ap_rwrite(body, len / 2, r);
     ap_rflush(r);
-    return abort_connection(r);
-}
-
-/* Half the body, a pause of EMU_STALL_MS, then the rest: a body that stalls
- * halfway, for the client's total timeout. */
-static int answer_stalled(request_rec *r, const char *env,
-                          const char *request_id)
-{
-    const char *body = token_json(r, env, request_id, 1, NULL);
-    apr_size_t len = strlen(body);
-
-    ap_set_content_type(r, "application/json");
-    ap_set_content_length(r, len);
-    ap_rwrite(body, len / 2, r);
-    ap_rflush(r);
+    if (!stall) {
+        return abort_connection(r);
+    }
     apr_sleep(apr_time_from_msec(EMU_STALL_MS));
     ap_rwrite(body + len / 2, len - len / 2, r);
     return OK;
@@ -528,11 +518,9 @@ static int answer_body_fault(request_rec *r, const emu_faults *f,
     const char *text;
     char *pad;
 
-    if (strcmp(f->body, "truncated") == 0) {
-        return answer_truncated(r, env, request_id);
-    }
-    if (strcmp(f->body, "stall") == 0) {
-        return answer_stalled(r, env, request_id);
+    if (strcmp(f->body, "truncated") == 0 || strcmp(f->body, "stall") == 0) {
+        return answer_in_halves(r, env, request_id,
+                                strcmp(f->body, "stall") == 0);
     }
     if (strcmp(f->body, "nonjson") == 0) {
         text = "<!DOCTYPE html>\n<html><head><title>Emulated</title></head>"

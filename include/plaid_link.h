@@ -85,6 +85,11 @@ typedef struct {
 char *plaid_link_token_body(apr_pool_t *p, const plaid_link_fields *f,
                             const char *client_user_id, apr_size_t *len);
 
+/* Room for need more bytes after the len bytes of a buffer in pool p,
+ * doubling it when it grows; the bytes held are kept. */
+void plaid_reserve(apr_pool_t *p, char **data, apr_size_t len,
+                   apr_size_t *cap, apr_size_t need);
+
 /* Compact JSON text of json, allocated from p; NULL when jansson fails. */
 char *plaid_json_dump(apr_pool_t *p, const json_t *json, apr_size_t *len);
 

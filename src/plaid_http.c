@@ -287,21 +287,13 @@ static size_t on_body(char *chunk, size_t size, size_t n, void *data)
 {
     struct answer *a = data;
     size_t bytes = size * n;
-    char *grown;
 
     if (a->len + bytes > PLAID_ANSWER_MAX) {
         a->too_large = 1;
         return 0;   /* curl stops with CURLE_WRITE_ERROR */
     }
-    if (a->len + bytes > a->cap) {
-        /* A link token answer is ~150 bytes; grow only for the odd one. */
-        a->cap = a->len + bytes > 2 * a->cap ? a->len + bytes : 2 * a->cap;
-        grown = apr_palloc(a->p, a->cap);
-        if (a->len) {
-            memcpy(grown, a->data, a->len);
-        }
-        a->data = grown;
-    }
+    /* A link token answer is ~150 bytes; this grows only for the odd one. */
+    plaid_reserve(a->p, &a->data, a->len, &a->cap, bytes);
     memcpy(a->data + a->len, chunk, bytes);
     a->len += bytes;
     return bytes;

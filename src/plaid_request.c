@@ -37,19 +37,27 @@ struct pool_buffer {
     apr_size_t len, cap;
 };
 
+void plaid_reserve(apr_pool_t *p, char **data, apr_size_t len,
+                   apr_size_t *cap, apr_size_t need)
+{
+    char *grown;
+
+    if (len + need <= *cap) {
+        return;
+    }
+    *cap = len + need > 2 * *cap ? len + need : 2 * *cap;
+    grown = apr_palloc(p, *cap);
+    if (len) {
+        memcpy(grown, *data, len);
+    }
+    *data = grown;
+}
+
 static int append_to_buffer(const char *chunk, size_t size, void *data)
 {
     struct pool_buffer *b = data;
-    char *grown;
 
-    if (b->len + size + 1 > b->cap) {
-        b->cap = (b->len + size + 1) * 2;
-        grown = apr_palloc(b->p, b->cap);
-        if (b->len) {
-            memcpy(grown, b->data, b->len);
-        }
-        b->data = grown;
-    }
+    plaid_reserve(b->p, &b->data, b->len, &b->cap, size + 1);
     memcpy(b->data + b->len, chunk, size);
     b->len += size;
     b->data[b->len] = '\0';
