@@ -1,8 +1,10 @@
 # src/plaid_known.c must list exactly what Plaid's OpenAPI description
 # (../shared/plaid-openapi/2020-09-14.yml) lists: the Products enum, the
 # products each LinkTokenCreateRequest array shows, CountryCode, the
-# languages in LinkTokenCreateRequest.language, and PlaidErrorType.
-# Both files are read textually; no YAML module is needed.
+# languages in LinkTokenCreateRequest.language, and PlaidErrorType. The
+# emulator's list of LinkTokenCreateRequest properties (what it does not
+# answer UNKNOWN_FIELDS) must be the spec's too.
+# The files are read textually; no YAML module is needed.
 use strict;
 use warnings FATAL => 'all';
 
@@ -13,6 +15,7 @@ use FindBin ();
 my $top  = Cwd::abs_path("$FindBin::Bin/..");
 my $spec = "$top/../shared/plaid-openapi/2020-09-14.yml";
 my $csrc = "$top/src/plaid_known.c";
+my $emu  = "$top/emulator/mod_plaid_emulator.c";
 
 my @product_fields = qw(products optional_products
                         required_if_supported_products
@@ -21,7 +24,7 @@ my %flag_field = (P => 'products', O => 'optional_products',
                   R => 'required_if_supported_products',
                   A => 'additional_consented_products');
 
-plan tests => 5 + 2 * (@product_fields + 4);
+plan tests => 5 + 2 * (@product_fields + 4) + 2;
 
 ok(-r $spec, "OpenAPI spec present at $spec")
     or BAIL_OUT("cannot read $spec: clone the shared repo beside this one");
@@ -142,6 +145,21 @@ for my $key ('Products', @product_fields, 'CountryCode', 'language',
     is_deeply([sort @have], [sort @want],
               "src/plaid_known.c matches the spec for $key")
         or diag("only in C: @{[ minus(\@have, \@want) ]}\n",
+                "only in spec: @{[ minus(\@want, \@have) ]}");
+}
+
+# --- the emulator's property list ------------------------------------------
+
+{
+    my @want = map { /^ {8}(\w+):$/ ? $1 : () } @ltcr;
+    my ($table) = join('', map { "$_\n" } read_lines($emu))
+        =~ /link_token_create_properties\[\]\s*=\s*\{(.*?)\n\};/s;
+    my @have = ($table // '') =~ /\{\s*"(\w+)"\s*,/g;
+    cmp_ok(scalar @want, '>', 40, 'spec parser found the properties of '
+                                  . 'LinkTokenCreateRequest');
+    is_deeply([sort @have], [sort @want],
+              'the emulator knows exactly the spec\'s properties')
+        or diag("only in the emulator: @{[ minus(\@have, \@want) ]}\n",
                 "only in spec: @{[ minus(\@want, \@have) ]}");
 }
 
