@@ -45,10 +45,12 @@ APLOG_USE_MODULE(plaid_link);
 
 typedef struct {
     const char *env;           /* PlaidEnv */
-    const char *base_url;      /* PlaidBaseURL, else from PlaidEnv */
+    /* The /link/token/create URL, built when the directive is read: from
+     * PlaidEnv, and from PlaidBaseURL, which wins when both apply. */
+    const char *env_url;
+    const char *base_url;
     const char *client_id;
     const char *secret;        /* the value, never the directive's text */
-    int secret_inline;         /* -1 unset */
     const char *ca_file;
     ap_expr_info_t *user_id;   /* NULL: REMOTE_USER */
     long connect_ms;           /* -1 unset */
@@ -63,7 +65,6 @@ static void *create_conf(apr_pool_t *p, char *dir)
     plaid_conf *c = apr_pcalloc(p, sizeof(*c));
 
     (void)dir;
-    c->secret_inline = -1;
     c->connect_ms = -1;
     c->total_ms = -1;
     c->retries = -1;
@@ -82,17 +83,11 @@ static void *merge_conf(apr_pool_t *p, void *basev, void *addv)
      * production must not call the vhost's gateway. A nearer PlaidBaseURL
      * keeps the environment's name, for the log. */
     c->env = PICK(env);
+    c->env_url = PICK(env_url);
     c->base_url = add->env ? add->base_url : PICK(base_url);
     c->client_id = PICK(client_id);
     /* The secret goes with the client id when the client id is nearer. */
-    if (add->secret || add->client_id) {
-        c->secret = add->secret;
-        c->secret_inline = add->secret_inline;
-    }
-    else {
-        c->secret = base->secret;
-        c->secret_inline = base->secret_inline;
-    }
+    c->secret = add->secret || add->client_id ? add->secret : base->secret;
     c->ca_file = PICK(ca_file);
     c->user_id = PICK(user_id);
     c->connect_ms = PICK_SET(connect_ms);
@@ -140,32 +135,38 @@ static const char *set_env(cmd_parms *cmd, void *cv, const char *arg)
         return fail(cmd, apr_psprintf(cmd->pool, "%s, not '%s'", err, arg));
     }
     c->env = apr_pstrdup(cmd->pool, arg);
+    c->env_url = apr_pstrcat(cmd->pool, url, PLAID_LINK_TOKEN_PATH, NULL);
     return NULL;
 }
 
 static const char *set_base_url(cmd_parms *cmd, void *cv, const char *arg)
 {
     plaid_conf *c = cv;
-    const char *err = plaid_check_base_url(cmd->pool, arg, &c->base_url);
+    const char *base, *err = plaid_check_base_url(cmd->pool, arg, &base);
 
-    return err ? fail(cmd, err) : NULL;
+    if (err) {
+        return fail(cmd, err);
+    }
+    c->base_url = apr_pstrcat(cmd->pool, base, PLAID_LINK_TOKEN_PATH, NULL);
+    return NULL;
 }
 
 static const char *set_secret(cmd_parms *cmd, void *cv, const char *arg)
 {
     plaid_conf *c = cv;
     const char *spec = arg, *err;
+    int is_inline;
 
     if (strncmp(arg, "file:", 5) == 0 && arg[5]) {
         spec = apr_pstrcat(cmd->temp_pool, "file:",
                            ap_server_root_relative(cmd->temp_pool, arg + 5),
                            NULL);
     }
-    err = plaid_resolve_secret(cmd->pool, spec, &c->secret, &c->secret_inline);
+    err = plaid_resolve_secret(cmd->pool, spec, &c->secret, &is_inline);
     if (err) {
         return fail(cmd, err);
     }
-    if (c->secret_inline) {
+    if (is_inline) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, cmd->server, PLLOGNO(0001)
                      "PlaidSecret is written inline in %s line %d%s: use "
                      "file:/path or env:NAME to keep it out of httpd.conf, "
@@ -825,14 +826,10 @@ static int create_link_token(request_rec *r, const plaid_conf *c,
 {
     plaid_result res;
     plaid_call call;
-    const char *base = c->base_url;
     int status;
 
     memset(&res, 0, sizeof(res));
-    if (!c->base_url) {
-        plaid_env_url(c->env, &base);
-    }
-    call.url = apr_pstrcat(r->pool, base, "/link/token/create", NULL);
+    call.url = c->base_url ? c->base_url : c->env_url;
     call.client_id = c->client_id;
     call.secret = c->secret;
     call.ca_file = c->ca_file;

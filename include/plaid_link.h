@@ -15,6 +15,7 @@
 #define PLAID_USER_AGENT     "mod_plaid_link/" PLAID_LINK_VERSION
 #define PLAID_SANDBOX_URL    "https://sandbox.plaid.com"
 #define PLAID_PRODUCTION_URL "https://production.plaid.com"
+#define PLAID_LINK_TOKEN_PATH "/link/token/create"
 
 /* Limits, documented in the README. */
 #define PLAID_USER_ID_MAX      256          /* bytes of user.client_user_id */
