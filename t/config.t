@@ -153,28 +153,12 @@ for my $case (@good) {
 }
 
 {
-    my $vhost = join "\n",
-        '<VirtualHost *:80>',
-        '    ServerName inherit.example.com',
-        (map { "    $_->[0] $_->[1]" } @complete),
-        "    <Location $loc>",
-        '        SetHandler plaid-link-token',
-        '    </Location>',
-        '</VirtualHost>';
-    my ($rc, $out) = check($vhost);
+    my ($rc, $out) = check(vhost_conf('inherit.example.com', \@complete));
     is($rc, 0, 'a location inheriting everything from its vhost passes')
         or diag($out);
 
-    my @partial = grep { $_->[0] ne 'PlaidProducts' } @complete;
-    $vhost = join "\n",
-        '<VirtualHost *:80>',
-        '    ServerName partial.example.com',
-        (map { "    $_->[0] $_->[1]" } @partial),
-        "    <Location $loc>",
-        '        SetHandler plaid-link-token',
-        '    </Location>',
-        '</VirtualHost>';
-    ($rc, $out) = check($vhost);
+    ($rc, $out) = check(vhost_conf('partial.example.com',
+                                   edit(\@complete, {drop => ['PlaidProducts']})));
     isnt($rc, 0, '... and fails when the vhost lacks PlaidProducts');
 }
 
@@ -182,16 +166,8 @@ for my $case (@good) {
 # client id does not borrow the vhost's secret (sandbox keys against a
 # production id are the classic misconfiguration).
 {
-    my $vhost = join "\n",
-        '<VirtualHost *:80>',
-        '    ServerName pair.example.com',
-        (map { "    $_->[0] $_->[1]" } @complete),
-        "    <Location $loc>",
-        '        SetHandler plaid-link-token',
-        '        PlaidClientId another0client0id0000009',
-        '    </Location>',
-        '</VirtualHost>';
-    my ($rc, $out) = check($vhost);
+    my ($rc, $out) = check(vhost_conf('pair.example.com', \@complete,
+                                      'PlaidClientId another0client0id0000009'));
     isnt($rc, 0, 'a location with its own client id but no secret fails');
     like($out, qr/PlaidSecret/, '... naming PlaidSecret') or diag($out);
     like($out, qr/pair\.example\.com/, '... and the vhost') or diag($out);
@@ -213,6 +189,17 @@ sub edit {
     }
     push @out, map { [$_ => $set{$_}] } sort keys %set;
     return \@out;
+}
+
+# A vhost holding the directives, with the handler's <Location> inside it
+# holding only SetHandler and any extra lines.
+sub vhost_conf {
+    my ($name, $directives, @location_lines) = @_;
+    return join "\n", '<VirtualHost *:80>', "    ServerName $name",
+        (map { "    $_->[0] $_->[1]" } @$directives),
+        "    <Location $loc>", '        SetHandler plaid-link-token',
+        (map { "        $_" } @location_lines), '    </Location>',
+        '</VirtualHost>';
 }
 
 sub location_conf {
