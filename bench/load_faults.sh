@@ -313,12 +313,22 @@ children_rss() {
 started=$(date +%s)
 run "$warmup"
 children_rss > rss-0
+if [ "${LOAD_SMAPS:-0}" = 1 ]; then
+    for pid in $(awk '{print $1}' rss-0); do
+        cp "/proc/$pid/smaps" "smaps-$pid-0" 2>/dev/null || true
+    done
+fi
 for r in $(seq "$rounds"); do
     warm_lines=$(wc -l < front/access_log)
     t0=$(date +%s.%N)
     run "$requests"
     t1=$(date +%s.%N)
     children_rss > "rss-$r"
+    if [ "${LOAD_SMAPS:-0}" = 1 ]; then
+        for pid in $(awk '{print $1}' "rss-$r"); do
+            cp "/proc/$pid/smaps" "smaps-$pid-$r" 2>/dev/null || true
+        done
+    fi
 done
 cp rss-0 rss-before
 cp "rss-$rounds" rss-after

@@ -4,6 +4,8 @@
 # (bench/run.sh serve), and prints calls/s and CPU µs per call at 1 and 8
 # threads; with CALLGRIND=1 also the user-space instructions per call,
 # which, unlike time, do not depend on what else the machine is doing.
+# Each line is followed by bench/rawtls.c's: the same call over OpenSSL
+# directly, without libcurl (a yardstick, not a transport of the module).
 #   BENCH_SECONDS (5), BENCH_THREADS ("1 8"); ports as bench/run.sh.
 set -euo pipefail
 
@@ -18,6 +20,12 @@ cc -O2 -g -Wall -Wextra -Werror -I"$top/include" \
     $(apr-1-config --cflags --cppflags --includes) \
     -o "$work/transport" "$top/bench/transport.c" "$top"/src/*.c \
     $(apr-1-config --link-ld --libs) $(apu-1-config --link-ld) -lcurl -ljansson
+# The same call over OpenSSL directly, as a yardstick (bench/rawtls.c).
+cc -O2 -g -Wall -Wextra -Werror -I"$top/include" \
+    $(apr-1-config --cflags --cppflags --includes) \
+    -o "$work/rawtls" "$top/bench/rawtls.c" "$top"/src/*.c \
+    $(apr-1-config --link-ld --libs) $(apu-1-config --link-ld) \
+    -lcurl -ljansson -lssl -lcrypto
 
 BENCH_DIR="$work/serve" "$top/bench/run.sh" serve 2> "$work/serve.log" &
 serve=$!
@@ -32,14 +40,19 @@ url="https://localhost:$up_port/link/token/create"
 ca="$work/serve/ca.crt"
 for t in ${BENCH_THREADS:-1 8}; do
     "$work/transport" "$url" "$ca" "$t" "$seconds"
+    "$work/rawtls" localhost "$up_port" "$ca" "$t" "$seconds"
 done
 if [ "${CALLGRIND:-0}" = 1 ]; then
     command -v valgrind >/dev/null || apt-get install -y valgrind >/dev/null
-    out=$(valgrind --tool=callgrind --collect-atstart=no --toggle-collect=loop \
-              --callgrind-out-file="$work/callgrind.out" \
-              "$work/transport" "$url" "$ca" 1 "$seconds" 2>&1)
-    echo "$out" | awk '/calls=/ { for (i = 1; i <= NF; i++) if ($i ~ /^calls=/) { split($i, a, "="); n = a[2] } }
-        /Collected/ { ir = $NF; gsub(",", "", ir) }
-        END { printf "callgrind: %.0f user-space instructions per call (%d calls)\n", ir / n, n }'
-    echo "callgrind_annotate --inclusive=yes $work/callgrind.out"
+    for prog in transport rawtls; do
+        if [ $prog = transport ]; then args=("$url" "$ca" 1 "$seconds")
+        else args=(localhost "$up_port" "$ca" 1 "$seconds"); fi
+        out=$(valgrind --tool=callgrind --collect-atstart=no --toggle-collect=loop \
+                  --callgrind-out-file="$work/callgrind-$prog.out" \
+                  "$work/$prog" "${args[@]}" 2>&1)
+        echo "$out" | awk -v prog=$prog '/calls=/ { for (i = 1; i <= NF; i++) if ($i ~ /^calls=/) { split($i, a, "="); n = a[2] } }
+            /Collected/ { ir = $NF; gsub(",", "", ir) }
+            END { printf "callgrind %s: %.0f user-space instructions per call (%d calls)\n", prog, ir / n, n }'
+        echo "callgrind_annotate --inclusive=yes $work/callgrind-$prog.out"
+    done
 fi
