@@ -359,12 +359,21 @@ static const char *add_origin(cmd_parms *cmd, void *cv, const char *arg)
     return NULL;
 }
 
+/* PlaidCACertificate system: set, and meaning the system's CAs, so that a
+ * section can leave a private CA it would inherit. */
+static const char system_cas[] = "system";
+
 static const char *set_ca_file(cmd_parms *cmd, void *cv, const char *arg)
 {
     plaid_conf *c = cv;
-    const char *path = ap_server_root_relative(cmd->pool, arg);
+    const char *path;
     apr_finfo_t fi;
 
+    if (strcmp(arg, system_cas) == 0) {
+        c->ca_file = system_cas;
+        return NULL;
+    }
+    path = ap_server_root_relative(cmd->pool, arg);
     if (!path || apr_stat(&fi, path, APR_FINFO_TYPE, cmd->temp_pool)
                      != APR_SUCCESS || fi.filetype != APR_REG) {
         return fail(cmd, apr_psprintf(cmd->pool, "PlaidCACertificate '%s' is "
@@ -431,8 +440,8 @@ static const command_rec plaid_cmds[] = {
         "Origins (scheme://host[:port]) allowed to call the endpoint; "
         "a request with another Origin header gets 403"),
     AP_INIT_TAKE1("PlaidCACertificate", set_ca_file, NULL, CTX,
-        "A PEM file of CAs to verify the Plaid host with, instead of the "
-        "system's"),
+        "A PEM file of CAs to verify the Plaid host with, or 'system' for "
+        "the system's CAs (the default)"),
     { NULL, { NULL }, NULL, 0, 0, NULL }
 };
 
@@ -832,7 +841,7 @@ static int create_link_token(request_rec *r, const plaid_conf *c,
     call.url = c->base_url ? c->base_url : c->env_url;
     call.client_id = c->client_id;
     call.secret = c->secret;
-    call.ca_file = c->ca_file;
+    call.ca_file = c->ca_file == system_cas ? NULL : c->ca_file;
     call.connect_timeout_ms = c->connect_ms > 0
         ? c->connect_ms : PLAID_CONNECT_TIMEOUT_MS_DEFAULT;
     call.total_timeout_ms = c->total_ms > 0
