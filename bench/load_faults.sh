@@ -13,8 +13,13 @@
 # LOAD_FAULT_PERCENT of the requests go to locations whose PlaidBaseURL is an
 # emulator fault (503, 500, 429 with Retry-After, truncated body, closed
 # connection, a delay past PlaidTimeout, non-JSON, a 200 KiB body, nothing
-# listening). A warm-up of LOAD_WARMUP requests comes first, then RSS per
-# child is read, then LOAD_REQUESTS requests, then RSS again.
+# listening). A warm-up of LOAD_WARMUP requests at LOAD_WARMUP_CONCURRENCY
+# comes first, then RSS per child is read, then LOAD_REQUESTS requests at
+# LOAD_CONCURRENCY, then RSS again. The warm-up has more connections than
+# the MPM has worker threads, so every thread of every child is busy at
+# once: each child's pool of curl handles (at most one per thread) is at
+# its largest before the first reading, and what grows after it is not
+# the pool filling up.
 #
 # Reports: answers per status (from httpd's access log: every request it
 # received, and as wrk saw them), requests sent (counted by the wrk script)
@@ -25,7 +30,7 @@
 #
 # Knobs (environment): LOAD_REQUESTS (100000), LOAD_ROUNDS (1: runs of
 # LOAD_REQUESTS after the warm-up, RSS read after each), LOAD_CONCURRENCY (64),
-# LOAD_WARMUP (5000), LOAD_FAULT_PERCENT (1), LOAD_PORT (19350, uses
+# LOAD_WARMUP (20000), LOAD_WARMUP_CONCURRENCY (256), LOAD_FAULT_PERCENT (1), LOAD_PORT (19350, uses
 # LOAD_PORT..LOAD_PORT+2), LOAD_DIR (work directory, default build/load-MPM),
 # LOAD_FRONT_CONF (extra lines for the module's httpd, e.g. "MaxMemFree 64").
 # Installs wrk if missing (root, Debian's apt). Stops what it started, also
@@ -38,7 +43,8 @@ case $mpm in event|worker|prefork) ;; *) echo "usage: $0 [event|worker|prefork]"
 requests=${LOAD_REQUESTS:-100000}
 rounds=${LOAD_ROUNDS:-1}
 conc=${LOAD_CONCURRENCY:-64}
-warmup=${LOAD_WARMUP:-5000}
+warmup=${LOAD_WARMUP:-20000}
+warmup_conc=${LOAD_WARMUP_CONCURRENCY:-256}
 fault_pct=${LOAD_FAULT_PERCENT:-1}
 port=${LOAD_PORT:-19350}
 emu_port=$((port + 1))
@@ -276,11 +282,12 @@ for _ in $(seq 50); do
 done
 sleep 1   # let the pool of children fill
 
-# run N: N answers at concurrency $conc; the summary goes to $work/wrk-N.out
+# run N [C]: N answers at concurrency C ($conc); the summary goes to
+# $work/wrk-N.out
 run() {
-    local total=$1 out=$work/wrk-$1.out marks=$work/marks-$1
+    local total=$1 c=${2:-$conc} out=$work/wrk-$1.out marks=$work/marks-$1
     rm -rf "$marks"; mkdir -p "$marks"
-    wrk -t "$threads" -c "$conc" -d 3600s --timeout 10s -s load.lua \
+    wrk -t "$threads" -c "$c" -d 3600s --timeout 10s -s load.lua \
         "http://127.0.0.1:$port" -- "$(( (total + threads - 1) / threads ))" \
         "$fault_pct" "$marks" $faults > "$out" 2>&1 &
     wrk_pid=$!
@@ -311,7 +318,7 @@ children_rss() {
 }
 
 started=$(date +%s)
-run "$warmup"
+run "$warmup" "$warmup_conc"
 children_rss > rss-0
 if [ "${LOAD_SMAPS:-0}" = 1 ]; then
     for pid in $(awk '{print $1}' rss-0); do
@@ -376,7 +383,7 @@ for f in $faults; do
     echo "| $f | $n | $st|"
 done
 echo
-echo "RSS per child (KB) after $warmup warm-up requests, then after each round of $requests"
+echo "RSS per child (KB) after $warmup warm-up requests at concurrency $warmup_conc, then after each round of $requests"
 echo "(in brackets: the child's open connections to Plaid, i.e. its pooled curl handles):"
 echo
 hdr="| child | warm-up"; sep="| --- | ---"
