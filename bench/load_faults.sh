@@ -4,6 +4,9 @@
 #
 #   bench/load_faults.sh            the module under the event MPM
 #   bench/load_faults.sh prefork    (or worker)
+#   LOAD_HANDLER=proxy bench/load_faults.sh event
+#                                   the baseline: the same load and faults
+#                                   through mod_proxy_http, no module
 #
 # Starts two httpd of its own on 127.0.0.1: the Plaid emulator (event MPM,
 # TLS, port LOAD_PORT+1) standing in for Plaid, and the module under the
@@ -52,7 +55,10 @@ dead_port=$((port + 2))   # nothing listens here
 threads=2
 httpd=/usr/sbin/apache2
 mods=/usr/lib/apache2/modules
-work=${LOAD_DIR:-$top/build/load-$mpm}
+handler=${LOAD_HANDLER:-module}
+case $handler in module|proxy) ;; *) echo "LOAD_HANDLER: module or proxy" >&2; exit 2 ;; esac
+export LOAD_HANDLER=$handler   # load.lua reads it
+work=${LOAD_DIR:-$top/build/load-$mpm$([ "$handler" = proxy ] && echo -proxy)}
 
 command -v wrk >/dev/null || {
     apt-get update -q >/dev/null
@@ -141,6 +147,39 @@ MinSpareThreads 16
 MaxSpareThreads 128"
 fi
 emu="https://localhost:$emu_port"
+# The module, or (LOAD_HANDLER=proxy) mod_proxy_http calling the same
+# emulator URLs with kept-alive TLS connections: the same load through
+# httpd's own upstream path, to tell the module's memory from httpd's.
+fault_urls="503=status=503 500=status=500 429=status=429/retry_after=1
+truncated=body=truncated close=close timeout=delay=1500 nonjson=body=nonjson
+huge=body=huge"
+if [ "$handler" = proxy ]; then
+    {
+        common front "$mpm"
+        cat <<CONF
+LoadModule socache_shmcb_module $mods/mod_socache_shmcb.so
+LoadModule ssl_module $mods/mod_ssl.so
+LoadModule proxy_module $mods/mod_proxy.so
+LoadModule proxy_http_module $mods/mod_proxy_http.so
+$pool
+${LOAD_FRONT_CONF:-}
+Listen 127.0.0.1:$port
+LogFormat "%>s %U %D %P" load
+CustomLog "$work/front/access_log" load
+SSLProxyEngine on
+SSLProxyVerify require
+SSLProxyCheckPeerName on
+SSLProxyCACertificateFile "$work/emu/server.crt"
+ProxyPass /plaid/link-token $emu/link/token/create keepalive=On
+ProxyPass /plaid/fault/unreachable https://localhost:$dead_port/link/token/create
+CONF
+        for f in $fault_urls; do
+            extra=
+            [ "${f%%=*}" = timeout ] && extra=" timeout=1"
+            echo "ProxyPass /plaid/fault/${f%%=*} $emu/${f#*=}/link/token/create keepalive=On$extra"
+        done
+    } > front/httpd.conf
+else
 {
     common front "$mpm"
     cat <<CONF
@@ -194,6 +233,7 @@ PlaidUserId        "%{HTTP:X-User}"
 </Location>
 CONF
 } > front/httpd.conf
+fi
 
 faults="/plaid/fault/503 /plaid/fault/500 /plaid/fault/429 /plaid/fault/truncated /plaid/fault/close /plaid/fault/timeout /plaid/fault/nonjson /plaid/fault/huge /plaid/fault/unreachable"
 
@@ -218,6 +258,7 @@ function init(args)
     for i = 4, #args do faults[#faults + 1] = args[i] end
     sent, got, reserved, statuses, fault_sent = 0, 0, 0, {}, 0
     math.randomseed(os.time() + id * 7919)
+    proxied = os.getenv("LOAD_HANDLER") == "proxy"
 end
 
 -- Each connection asks delay() before each request: a thread reserves
@@ -236,10 +277,19 @@ function request()
         path = faults[math.random(#faults)]
         fault_sent = fault_sent + 1
     end
+    local user = "load-user-" .. id .. "-" .. (sent % 1000)
+    local body = "{}"
+    if proxied then
+        -- What the module would send: the proxy only passes it on.
+        body = '{"client_id":"0123456789abcdef01234567",'
+            .. '"secret":"load-sandbox-secret","client_name":"load test",'
+            .. '"language":"en","country_codes":["US"],"products":["auth"],'
+            .. '"user":{"client_user_id":"' .. user .. '"}}'
+    end
     return wrk.format("POST", path, {
         ["Content-Type"] = "application/json",
-        ["X-User"] = "load-user-" .. id .. "-" .. (sent % 1000),
-    }, "{}")
+        ["X-User"] = user,
+    }, body)
 end
 
 function response(status, headers, body)
@@ -354,7 +404,7 @@ crashes=$(cat front/error_log emu/error_log | grep -cE 'exit signal|Segmentation
 secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", b - a}')
 
 echo
-echo "## $mpm MPM: $requests requests at concurrency $conc, ~$fault_pct% to faults"
+echo "## $mpm MPM, $handler: $requests requests at concurrency $conc, ~$fault_pct% to faults"
 [ "$rounds" -eq 1 ] || echo "(figures of the last of $rounds rounds)"
 echo
 echo "- requests: $requests ($fault_sent to fault locations); answers wrk counted: $answers"

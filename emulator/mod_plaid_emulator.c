@@ -335,8 +335,8 @@ static int printable(const char *s)
 static const char *parse_body_kind(const char *value, const char **out)
 {
     static const char *const kinds[] = {
-        "nonjson", "nolinktoken", "truncated", "stall", "huge", "plain",
-        NULL
+        "nonjson", "nolinktoken", "truncated", "stall", "huge",
+        "hugechunked", "plain", NULL
     };
     const char *const *k;
 
@@ -346,7 +346,8 @@ static const char *parse_body_kind(const char *value, const char **out)
             return NULL;
         }
     }
-    return "expected nonjson, nolinktoken, truncated, stall, huge or plain";
+    return "expected nonjson, nolinktoken, truncated, stall, huge, "
+           "hugechunked or plain";
 }
 
 /* key=value (value still percent-encoded). NULL when usable, else why not.
@@ -534,11 +535,23 @@ static int answer_body_fault(request_rec *r, const emu_faults *f,
         text = apr_pstrcat(r->pool, e.error_message, "\n", NULL);
         return answer(r, e.status, "text/plain", text, strlen(text));
     }
-    if (strcmp(f->body, "huge") == 0) {
+    if (strcmp(f->body, "huge") == 0 || strcmp(f->body, "hugechunked") == 0) {
         pad = apr_palloc(r->pool, EMU_HUGE_PAD + 1);
         memset(pad, 'x', EMU_HUGE_PAD);
         pad[EMU_HUGE_PAD] = '\0';
         text = token_json(r, env, request_id, 1, pad);
+        if (strcmp(f->body, "hugechunked") == 0) {   /* no Content-Length */
+            apr_size_t len = strlen(text), off;
+
+            r->status = status;
+            ap_set_content_type(r, "application/json");
+            for (off = 0; off < len && !r->header_only; off += 8192) {
+                ap_rwrite(text + off, len - off < 8192 ? (int)(len - off) : 8192,
+                          r);
+                ap_rflush(r);
+            }
+            return OK;
+        }
     }
     else {   /* nolinktoken */
         text = token_json(r, env, request_id, 0, NULL);

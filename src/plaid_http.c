@@ -308,7 +308,7 @@ static size_t on_body(char *chunk, size_t size, size_t n, void *data)
     struct answer *a = data;
     size_t bytes = size * n;
 
-    if (a->len + bytes > PLAID_ANSWER_MAX) {
+    if (a->too_large || a->len + bytes > PLAID_ANSWER_MAX) {
         a->too_large = 1;
         return 0;   /* curl stops with CURLE_WRITE_ERROR */
     }
@@ -324,6 +324,22 @@ static size_t on_header(char *line, size_t size, size_t n, void *data)
     struct answer *a = data;
     size_t bytes = size * n;
     static const char name[] = "retry-after:";
+    static const char length[] = "content-length:";
+
+    /* An answer announced over the cap is refused before its first byte:
+     * no 64 KiB of it is read into the request's pool for nothing. */
+    if (bytes > sizeof(length) - 1 && bytes < 64
+        && strncasecmp(line, length, sizeof(length) - 1) == 0) {
+        char digits[32];
+        apr_size_t len = bytes - (sizeof(length) - 1);
+
+        memcpy(digits, line + sizeof(length) - 1, len);
+        digits[len] = '\0';
+        if (apr_atoi64(digits) > PLAID_ANSWER_MAX) {
+            a->too_large = 1;
+        }
+        return bytes;
+    }
 
     if (bytes > sizeof(name) - 1 && bytes < 128
         && strncasecmp(line, name, sizeof(name) - 1) == 0) {

@@ -41,7 +41,11 @@ my @faults = (
                                qr/\bretry_after="?7\b/]],
     ['retry-after-huge', 503, [qr/\bplaid_http_status=503\b/, qr/\battempts=1\b/]],
     ['plain-400',        502, [qr/\bplaid_http_status=400\b/]],
-    ['huge',             502, [qr/\bplaid_http_status=200\b|\bcurl_error="[^"]+"/]],
+    # Refused on its Content-Length, and (chunked) once 64 KiB are in.
+    ['huge',             502, [qr/\bplaid_http_status=200\b/,
+                               qr/\bproblem="the answer is larger than 64 KiB"/]],
+    ['hugechunked',      502, [qr/\bplaid_http_status=200\b/,
+                               qr/\bproblem="the answer is larger than 64 KiB"/]],
     ['untrusted',        502, [qr/\bcurl_error="[^"]+"/,
                                qr/\bplaid_http_status=0\b/]],
     ['untrusted-system', 502, [qr/\bcurl_error="[^"]*certificate/i,
