@@ -2,10 +2,11 @@
  * What libcurl hands the transport from Plaid's side of the wire, through
  * the transport's own static callbacks (src/plaid_http.c is included, its
  * two public functions renamed so they do not clash with the core linked
- * beside): header lines into on_header (Retry-After), the body in chunks
- * into on_body (the 64 KiB cap), and the Retry-After found into the retry
- * wait, backoff_ms, which must stay within 0 .. PLAID_RETRY_AFTER_CAP_MS
- * (or the exponential ceiling) for every retry number.
+ * beside): header lines into on_header (Retry-After, a Content-Length
+ * over the cap), the body in chunks into on_body (the 64 KiB cap), and the
+ * Retry-After found into the retry wait, backoff_ms, which must stay within
+ * 0 .. PLAID_RETRY_AFTER_CAP_MS (or the exponential ceiling) for every
+ * retry number.
  *
  * Input: the bytes are both a run of header lines (split after each '\n',
  * as curl delivers them) and a body; the first byte picks the chunk size.

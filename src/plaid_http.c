@@ -328,10 +328,10 @@ static size_t on_header(char *line, size_t size, size_t n, void *data)
 
     /* An answer announced over the cap is refused before its first byte:
      * no 64 KiB of it is read into the request's pool for nothing. */
-    if (bytes > sizeof(length) - 1 && bytes < 64
+    if (bytes > sizeof(length) - 1 && bytes < sizeof(length) - 1 + 32
         && strncasecmp(line, length, sizeof(length) - 1) == 0) {
         char digits[32];
-        apr_size_t len = bytes - (sizeof(length) - 1);
+        apr_size_t len = bytes - (sizeof(length) - 1);   /* < 32 */
 
         memcpy(digits, line + sizeof(length) - 1, len);
         digits[len] = '\0';
