@@ -58,6 +58,9 @@ typedef struct {
     int retries;               /* -1 unset */
     apr_array_header_t *origins; /* PlaidAllowedOrigins, NULL: any */
     plaid_link_fields fields;
+    /* fields serialized at start-up (plaid_post_config), NULL: build the
+     * body per request, as for a merge whose fields come from both sides */
+    const plaid_body_template *body_template;
 } plaid_conf;
 
 static void *create_conf(apr_pool_t *p, char *dir)
@@ -69,6 +72,23 @@ static void *create_conf(apr_pool_t *p, char *dir)
     c->total_ms = -1;
     c->retries = -1;
     return c;
+}
+
+/* The same values, by pointer: a merge whose fields all came from one side
+ * can use that side's body template. */
+static int same_fields(const plaid_link_fields *a, const plaid_link_fields *b)
+{
+    return a->client_name == b->client_name && a->language == b->language
+        && a->webhook == b->webhook && a->redirect_uri == b->redirect_uri
+        && a->android_package_name == b->android_package_name
+        && a->link_customization_name == b->link_customization_name
+        && a->country_codes == b->country_codes && a->products == b->products
+        && a->optional_products == b->optional_products
+        && a->required_if_supported_products
+           == b->required_if_supported_products
+        && a->additional_consented_products
+           == b->additional_consented_products
+        && a->extra == b->extra;
 }
 
 #define PICK(field) (add->field ? add->field : base->field)
@@ -108,6 +128,9 @@ static void *merge_conf(apr_pool_t *p, void *basev, void *addv)
     c->fields.additional_consented_products =
         PICK(fields.additional_consented_products);
     c->fields.extra = PICK(fields.extra);
+    c->body_template = same_fields(&c->fields, &add->fields)
+        ? add->body_template
+        : same_fields(&c->fields, &base->fields) ? base->body_template : NULL;
     return c;
 }
 
@@ -616,15 +639,42 @@ static int plaid_check_config(apr_pool_t *pconf, apr_pool_t *plog,
     return v.errors ? HTTP_INTERNAL_SERVER_ERROR : OK;
 }
 
+/* Serialize the body of every configuration read from the files once
+ * (each vhost's, each <Location>'s and <Directory>'s); a
+ * request's merge of them reuses it (merge_conf). */
+static void make_template(apr_pool_t *pconf, ap_conf_vector_t *v)
+{
+    plaid_conf *c = ap_get_module_config(v, &plaid_link_module);
+
+    if (c && !c->body_template) {
+        c->body_template = plaid_body_template_make(pconf, &c->fields);
+    }
+}
+
+static void make_templates(apr_pool_t *pconf, apr_array_header_t *secs)
+{
+    int i;
+
+    for (i = 0; secs && i < secs->nelts; i++) {
+        make_template(pconf, APR_ARRAY_IDX(secs, i, ap_conf_vector_t *));
+    }
+}
+
 static int plaid_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                              apr_pool_t *ptemp, server_rec *s)
 {
     static int curl_ready;
 
-    (void)pconf;
     (void)plog;
     (void)ptemp;
-    (void)s;
+    for (; s; s = s->next) {
+        core_server_config *sconf =
+            ap_get_core_module_config(s->module_config);
+
+        make_template(pconf, s->lookup_defaults);
+        make_templates(pconf, sconf->sec_url);
+        make_templates(pconf, sconf->sec_dir);
+    }
     /* Not thread-safe, so done here, in the parent, before any thread. */
     if (!curl_ready && curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK) {
         curl_ready = 1;
@@ -847,8 +897,10 @@ static int create_link_token(request_rec *r, const plaid_conf *c,
     call.total_timeout_ms = c->total_ms > 0
         ? c->total_ms : PLAID_TOTAL_TIMEOUT_MS_DEFAULT;
     call.retries = c->retries >= 0 ? c->retries : PLAID_RETRIES_DEFAULT;
-    call.body = plaid_link_token_body(r->pool, &c->fields, user,
-                                      &call.body_len);
+    call.body = c->body_template
+        ? plaid_body_from_template(r->pool, c->body_template, user,
+                                   &call.body_len)
+        : plaid_link_token_body(r->pool, &c->fields, user, &call.body_len);
     if (!call.body) {
         res.outcome = PLAID_FAIL_UNUSABLE;
         res.problem = "the request body could not be built";

@@ -3,7 +3,8 @@
  * expression of them; attacker-controlled in the worst configuration)
  * through plaid_check_user_id, then into the /link/token/create body. An id
  * the check accepts must make a body that carries it back unchanged; one it
- * refuses must still not crash the body builder.
+ * refuses must still not crash the body builder. For any id, the start-up
+ * template (plaid_body_from_template) makes the bytes jansson makes.
  */
 #include "fuzz.h"
 
@@ -25,6 +26,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     f.country_codes = cc;
     f.products = cc;   /* any strings will do */
     body = plaid_link_token_body(p, &f, id, &len);
+    {
+        /* The start-up template makes the same bytes for any id. */
+        plaid_body_template *t = plaid_body_template_make(p, &f);
+        apr_size_t tlen = 0;
+        char *tbody;
+
+        FUZZ_CHECK(t != NULL, "no template");
+        tbody = plaid_body_from_template(p, t, id, &tlen);
+        FUZZ_CHECK((!tbody && !body) || (tbody && body && tlen == len
+                                         && memcmp(tbody, body, len) == 0),
+                   "the template's body differs from jansson's");
+    }
     if (!why) {
         json_t *back;
         const char *got = NULL;

@@ -86,6 +86,29 @@ typedef struct {
 char *plaid_link_token_body(apr_pool_t *p, const plaid_link_fields *f,
                             const char *client_user_id, apr_size_t *len);
 
+/* The same body serialized once, at start-up, but for the user id: the
+ * text before the id's JSON string and the text after it. A request only
+ * quotes its id between them. */
+typedef struct {
+    const char *head, *tail;
+    apr_size_t head_len, tail_len;
+} plaid_body_template;
+
+/* The template for f, allocated from p; NULL when jansson fails (or, in a
+ * PlaidLinkTokenExtra that spells the placeholder, when the id's place is
+ * not unique): then build each body with plaid_link_token_body. */
+plaid_body_template *plaid_body_template_make(apr_pool_t *p,
+                                              const plaid_link_fields *f);
+
+/* Byte for byte what plaid_link_token_body makes for the template's
+ * fields, NULL when it would be NULL (an id that is not UTF-8). */
+char *plaid_body_from_template(apr_pool_t *p, const plaid_body_template *t,
+                               const char *client_user_id, apr_size_t *len);
+
+/* Length of the well-formed UTF-8 sequence at s (1 to 4), 0 when it is
+ * not: no overlong forms, surrogates or code points past U+10FFFF. */
+int plaid_utf8_len(const unsigned char *s);
+
 /* Room for need more bytes after the len bytes of a buffer in pool p,
  * doubling it when it grows; the bytes held are kept. */
 void plaid_reserve(apr_pool_t *p, char **data, apr_size_t len,

@@ -114,3 +114,91 @@ char *plaid_link_token_body(apr_pool_t *p, const plaid_link_fields *f,
     json_decref(body);
     return out;
 }
+
+/* The id's stand-in while the template is dumped: control characters, so
+ * jansson writes it escaped and no user id (plaid_check_user_id refuses
+ * control characters) or directive value is likely to spell it. */
+#define PLACEHOLDER "\x01plaid-user\x02"
+#define PLACEHOLDER_DUMPED "\"\\u0001plaid-user\\u0002\""
+
+plaid_body_template *plaid_body_template_make(apr_pool_t *p,
+                                              const plaid_link_fields *f)
+{
+    static const char mark[] = PLACEHOLDER_DUMPED;
+    plaid_body_template *t;
+    apr_size_t len;
+    char *text = plaid_link_token_body(p, f, PLACEHOLDER, &len);
+    char *at;
+
+    if (!text || !(at = strstr(text, mark))
+        || strstr(at + 1, mark)) {
+        return NULL;
+    }
+    t = apr_palloc(p, sizeof(*t));
+    t->head = text;
+    t->head_len = (apr_size_t)(at - text);
+    t->tail = at + sizeof(mark) - 1;
+    t->tail_len = len - t->head_len - (sizeof(mark) - 1);
+    return t;
+}
+
+/* s as a JSON string, escaped as jansson's dump escapes it. */
+static apr_size_t quote(char *out, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    const unsigned char *u = (const unsigned char *)s;
+    char *o = out;
+
+    *o++ = '"';
+    for (; *u; u++) {
+        switch (*u) {
+        case '"':  *o++ = '\\'; *o++ = '"';  break;
+        case '\\': *o++ = '\\'; *o++ = '\\'; break;
+        case '\b': *o++ = '\\'; *o++ = 'b';  break;
+        case '\f': *o++ = '\\'; *o++ = 'f';  break;
+        case '\n': *o++ = '\\'; *o++ = 'n';  break;
+        case '\r': *o++ = '\\'; *o++ = 'r';  break;
+        case '\t': *o++ = '\\'; *o++ = 't';  break;
+        default:
+            if (*u < 0x20) {
+                memcpy(o, "\\u00", 4);
+                o[4] = hex[*u >> 4];
+                o[5] = hex[*u & 0xF];
+                o += 6;
+            }
+            else {
+                *o++ = (char)*u;
+            }
+        }
+    }
+    *o++ = '"';
+    return (apr_size_t)(o - out);
+}
+
+char *plaid_body_from_template(apr_pool_t *p, const plaid_body_template *t,
+                               const char *client_user_id, apr_size_t *len)
+{
+    const unsigned char *u = (const unsigned char *)client_user_id;
+    apr_size_t n = strlen(client_user_id), used;
+    char *out;
+    int step;
+
+    /* jansson refuses a string that is not UTF-8; so does this. */
+    while (*u) {
+        if (!(step = plaid_utf8_len(u))) {
+            return NULL;
+        }
+        u += step;
+    }
+    /* At most six bytes per byte of the id (\u00XX), and the quotes. */
+    out = apr_palloc(p, t->head_len + 6 * n + 2 + t->tail_len + 1);
+    memcpy(out, t->head, t->head_len);
+    used = t->head_len + quote(out + t->head_len, client_user_id);
+    memcpy(out + used, t->tail, t->tail_len);
+    used += t->tail_len;
+    out[used] = '\0';
+    if (len) {
+        *len = used;
+    }
+    return out;
+}

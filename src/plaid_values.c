@@ -224,8 +224,7 @@ const char *plaid_parse_extra(apr_pool_t *p, const char *text, json_t **extra)
     return NULL;
 }
 
-/* Length of the UTF-8 sequence at s, or 0 when it is not well formed. */
-static int utf8_len(const unsigned char *s)
+int plaid_utf8_len(const unsigned char *s)
 {
     int n, i;
 
@@ -270,7 +269,7 @@ const char *plaid_check_user_id(const char *id)
         if (*s < 0x20 || *s == 0x7F) {
             return "contains a control character";
         }
-        n = utf8_len(s);
+        n = plaid_utf8_len(s);
         if (!n) {
             return "is not UTF-8";
         }

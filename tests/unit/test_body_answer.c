@@ -76,6 +76,66 @@ static void body_escapes_user(apr_pool_t *p)
     json_decref(body);
 }
 
+/* The template's body is byte for byte jansson's, for every id. */
+static void body_template_matches(apr_pool_t *p)
+{
+    static const char *const ids[] = {
+        "user-42", "", "a\"b", "back\\slash", "tab\there", "cr\rlf\n",
+        "\x01\x1f\x7f", "/slash/", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",
+        "\xc3", "\xed\xa0\x80", "\xc0\xaf", "\xff", "\x01plaid-user\x02",
+        NULL   /* then a 256-byte id */
+    };
+    plaid_link_fields sets[3];
+    json_t *extra = NULL;
+    char long_id[PLAID_USER_ID_MAX + 1];
+    int i, j;
+
+    memset(sets, 0, sizeof(sets));
+    sets[1].client_name = "Acme \"Bank\"";
+    sets[1].language = "en";
+    sets[1].country_codes = list(p, "US", "CA");
+    sets[1].products = list(p, "auth", NULL);
+    sets[1].webhook = "https://acme.example/hook";
+    CHECK(plaid_parse_extra(p, "{\"transactions\":{\"days_requested\":730},"
+                            "\"z\":\"\\u00e9\"}", &extra) == NULL);
+    sets[2] = sets[1];
+    sets[2].extra = extra;
+    memset(long_id, 'x', PLAID_USER_ID_MAX);
+    long_id[PLAID_USER_ID_MAX] = '\0';
+
+    for (j = 0; j < 3; j++) {
+        plaid_body_template *t = plaid_body_template_make(p, &sets[j]);
+
+        CHECK(t != NULL);
+        if (!t) {
+            continue;
+        }
+        for (i = 0; i == 0 || ids[i - 1]; i++) {
+            const char *id = ids[i] ? ids[i] : long_id;
+            apr_size_t want_len = 0, got_len = 0;
+            char *want = plaid_link_token_body(p, &sets[j], id, &want_len);
+            char *got = plaid_body_from_template(p, t, id, &got_len);
+
+            CHECK_STR(got, want);
+            CHECK(got_len == want_len);
+        }
+    }
+}
+
+/* An extra that spells the stand-in twice leaves the id's place ambiguous:
+ * no template, and the body is built per request. */
+static void body_template_refuses_ambiguity(apr_pool_t *p)
+{
+    plaid_link_fields f;
+    json_t *extra = NULL;
+
+    memset(&f, 0, sizeof(f));
+    CHECK(plaid_parse_extra(p, "{\"a\":\"\\u0001plaid-user\\u0002\"}",
+                            &extra) == NULL);
+    f.extra = extra;
+    CHECK(plaid_body_template_make(p, &f) == NULL);
+}
+
 static void success_answer(apr_pool_t *p)
 {
     plaid_result res;
@@ -253,7 +313,8 @@ static void transport_unreachable(apr_pool_t *p)
 int main(void)
 {
     static const unit_test tests[] = {
-        body_from_fields, body_escapes_user, success_answer, unusable_answers,
+        body_from_fields, body_escapes_user, body_template_matches,
+        body_template_refuses_ambiguity, success_answer, unusable_answers,
         error_answers, hints, transport_unreachable, NULL
     };
     return unit_run("test_body_answer", tests);
