@@ -232,6 +232,17 @@ static void set_fixed_options(plaid_http *http, plaid_handle *h)
         curl_easy_setopt(c, CURLOPT_PROXY, "");
         curl_easy_setopt(c, CURLOPT_NOPROXY, "");
     }
+    /* The system's CAs, unless a call names a file (set_options). libcurl's
+     * defaults name both the bundle and the hashed directory, and OpenSSL
+     * parses the whole bundle, ~140 certificates, into every connection's
+     * store: 800 to 970 KB per pooled handle, 50 to 60 MB in an event child
+     * of 64 threads. The directory alone is looked up lazily: only the
+     * certificates a handshake needs are read; ~100 KB per handle
+     * (bench/handle_rss.c, run by bench/transport.sh). Same CAs, same
+     * verification. */
+    if (http->lazy_system_cas) {
+        curl_easy_setopt(c, CURLOPT_CAINFO, NULL);
+    }
 }
 
 /* Allocated with malloc: worker threads make handles at any time, and the
@@ -414,26 +425,16 @@ static int set_headers(plaid_handle *h, apr_pool_t *p, const plaid_call *call)
 }
 
 /* What a call may differ in from the handle's previous one. */
-static int set_options(plaid_http *http, plaid_handle *h, apr_pool_t *p,
-                       const plaid_call *call, struct answer *a,
-                       long remaining_ms)
+static int set_options(plaid_handle *h, apr_pool_t *p, const plaid_call *call,
+                       struct answer *a, long remaining_ms)
 {
     CURL *c = h->curl;
 
     if (!set_headers(h, p, call)) {
         return 0;
     }
-    /* Without PlaidCACertificate, the system's CAs. libcurl's defaults
-     * (restored by curl_easy_reset) name both the bundle and the hashed
-     * directory, and OpenSSL parses the whole bundle, ~140 certificates,
-     * into every connection's store: about 650 KB per pooled handle, 40 MB
-     * in an event child of 64 threads. The directory alone is looked up
-     * lazily: only the certificates a handshake needs are read. Same CAs,
-     * same verification. */
     if (call->ca_file) {
         curl_easy_setopt(c, CURLOPT_CAINFO, call->ca_file);
-    } else if (http->lazy_system_cas) {
-        curl_easy_setopt(c, CURLOPT_CAINFO, NULL);
     }
     curl_easy_setopt(c, CURLOPT_URL, call->url);
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, call->body);
@@ -466,7 +467,7 @@ static void attempt(plaid_http *http, apr_pool_t *p, const plaid_call *call,
     }
     a.cap = 1024;
     a.data = apr_palloc(p, a.cap);
-    if (!set_options(http, h, p, call, &a, remaining_ms)) {
+    if (!set_options(h, p, call, &a, remaining_ms)) {
         /* Out of memory: this handle's set-up is in doubt. */
         forget_handle(h);
         res->outcome = PLAID_FAIL_UNUSABLE;
