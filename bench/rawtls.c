@@ -19,7 +19,6 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <apr_general.h>
@@ -30,6 +29,7 @@
 #include <openssl/ssl.h>
 
 #include "plaid_link.h"
+#include "bench.h"
 
 static SSL_CTX *ctx;
 static const char *host, *port;
@@ -171,21 +171,9 @@ static void *APR_THREAD_FUNC loop(apr_thread_t *t, void *data)
     return NULL;
 }
 
-static double cpu_us(void)
-{
-    struct rusage u;
-
-    getrusage(RUSAGE_SELF, &u);
-    return (u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1e6
-        + u.ru_utime.tv_usec + u.ru_stime.tv_usec;
-}
-
 int main(int argc, char **argv)
 {
-    static const char body[] =
-        "{\"client_name\":\"bench\",\"language\":\"en\",\"country_codes\":"
-        "[\"US\"],\"products\":[\"auth\"],\"user\":{\"client_user_id\":"
-        "\"bench-user\"}}";
+    static const char body[] = BENCH_BODY;
     apr_thread_t **threads;
     struct conn *conns;
     long calls = 0, failures = 0, connects = 0;

@@ -9,7 +9,6 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/resource.h>
 
 #include <apr_general.h>
 #include <apr_thread_proc.h>
@@ -17,6 +16,7 @@
 #include <curl/curl.h>
 
 #include "plaid_link.h"
+#include "bench.h"
 
 static plaid_http *http;
 static plaid_call call;
@@ -50,21 +50,9 @@ static void *APR_THREAD_FUNC loop(apr_thread_t *t, void *data)
     return NULL;
 }
 
-static double cpu_us(void)
-{
-    struct rusage u;
-
-    getrusage(RUSAGE_SELF, &u);
-    return (u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1e6
-        + u.ru_utime.tv_usec + u.ru_stime.tv_usec;
-}
-
 int main(int argc, char **argv)
 {
-    static const char body[] =
-        "{\"client_name\":\"bench\",\"language\":\"en\",\"country_codes\":"
-        "[\"US\"],\"products\":[\"auth\"],\"user\":{\"client_user_id\":"
-        "\"bench-user\"}}";
+    static const char body[] = BENCH_BODY;
     apr_thread_t **threads;
     struct counts *n, all = { 0, 0 };
     apr_pool_t *pool;

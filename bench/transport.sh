@@ -6,6 +6,8 @@
 # which, unlike time, do not depend on what else the machine is doing.
 # Each line is followed by bench/rawtls.c's: the same call over OpenSSL
 # directly, without libcurl (a yardstick, not a transport of the module).
+# Then bench/handle_rss.c: RSS per pooled handle, 64 of them, with a CA
+# file and with the system's CAs.
 #   BENCH_SECONDS (5), BENCH_THREADS ("1 8"); ports as bench/run.sh.
 set -euo pipefail
 
@@ -16,16 +18,15 @@ seconds=${BENCH_SECONDS:-5}
 up_port=${BENCH_UPSTREAM_PORT:-19143}
 
 "$top/scripts/deps.sh" >&2
-cc -O2 -g -Wall -Wextra -Werror -I"$top/include" \
-    $(apr-1-config --cflags --cppflags --includes) \
-    -o "$work/transport" "$top/bench/transport.c" "$top"/src/*.c \
-    $(apr-1-config --link-ld --libs) $(apu-1-config --link-ld) -lcurl -ljansson
-# The same call over OpenSSL directly, as a yardstick (bench/rawtls.c).
-cc -O2 -g -Wall -Wextra -Werror -I"$top/include" \
-    $(apr-1-config --cflags --cppflags --includes) \
-    -o "$work/rawtls" "$top/bench/rawtls.c" "$top"/src/*.c \
-    $(apr-1-config --link-ld --libs) $(apu-1-config --link-ld) \
-    -lcurl -ljansson -lssl -lcrypto
+# rawtls: the same call over OpenSSL directly, as a yardstick;
+# handle_rss: what a pooled handle costs in RSS.
+for prog in transport rawtls handle_rss; do
+    cc -O2 -g -Wall -Wextra -Werror -I"$top/include" \
+        $(apr-1-config --cflags --cppflags --includes) \
+        -o "$work/$prog" "$top/bench/$prog.c" "$top"/src/*.c \
+        $(apr-1-config --link-ld --libs) $(apu-1-config --link-ld) \
+        -lcurl -ljansson -lssl -lcrypto
+done
 
 BENCH_DIR="$work/serve" "$top/bench/run.sh" serve 2> "$work/serve.log" &
 serve=$!
@@ -42,6 +43,10 @@ for t in ${BENCH_THREADS:-1 8}; do
     "$work/transport" "$url" "$ca" "$t" "$seconds"
     "$work/rawtls" localhost "$up_port" "$ca" "$t" "$seconds"
 done
+# 64 handles, as in an event child: with the benchmark's CA file, and with
+# the system's CAs (verification fails there, the store is built anyway).
+"$work/handle_rss" "$url" "$ca" 64
+"$work/handle_rss" "$url" system 64
 if [ "${CALLGRIND:-0}" = 1 ]; then
     command -v valgrind >/dev/null || apt-get install -y valgrind >/dev/null
     for prog in transport rawtls; do
