@@ -51,7 +51,7 @@ my @cases = (
      'Request body too large'],
 );
 
-plan tests => 6 * @cases + 2 + 2 + 1 + 3 + 5 + 3;
+plan tests => 7 * @cases + 2 + 2 + 1 + 3 + 5 + 3;
 
 for my $case (@cases) {
     my ($name, $opt, $status, $error) = @$case;
@@ -60,17 +60,8 @@ for my $case (@cases) {
     my $path = delete $opt{path} || '/plaid/link-token';
     my $res  = post_token($path, %opt);
     my @log  = log_since($mark);
-    my $json = json_body($res);
 
-    is($res->code, $status, "$name: $status") or diag($res->as_string);
-    like($res->header('Content-Type') || '', qr{^application/json\b},
-         "$name: JSON answer");
-    like($res->header('Cache-Control') || '', qr/\bno-store\b/,
-         "$name: Cache-Control no-store");
-    is_deeply([sort keys %{ $json || {} }], [qw(error request_id)],
-              "$name: body has error and request_id only")
-        or diag($res->content);
-    is($json && $json->{error}, $error, "$name: error text");
+    error_answer_ok($res, $name, $status, $error);
     ok(!emulator_bodies(@log), "$name: Plaid was not called") or diag(@log);
 
     if ($status == 405 && $name eq 'GET') {

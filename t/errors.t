@@ -74,7 +74,7 @@ my @faults = (
                                qr/\bhint="[^"]*redirect/i]],
 );
 
-plan tests => 11 * @faults;
+plan tests => 12 * @faults;
 
 for my $fault (@faults) {
     my ($name, $status, $patterns) = @$fault;
@@ -82,19 +82,10 @@ for my $fault (@faults) {
     my $mark = log_mark();
     my $res  = post_token($loc);
     my @log  = log_since($mark);
-    my $json = json_body($res);
+    my $json = error_answer_ok($res, $name, $status,
+                               'Unable to fetch link_token', @log);
     my $id   = ($json && $json->{request_id}) || 'none';
 
-    is($res->code, $status, "$name: $status") or diag($res->as_string, @log);
-    like($res->header('Content-Type') || '', qr{^application/json\b},
-         "$name: JSON answer");
-    like($res->header('Cache-Control') || '', qr/\bno-store\b/,
-         "$name: no-store");
-    is_deeply([sort keys %{ $json || {} }], [qw(error request_id)],
-              "$name: body is error and request_id only")
-        or diag($res->content);
-    is($json && $json->{error}, 'Unable to fetch link_token',
-       "$name: error text");
     unlike($res->content, qr/error_message|error_code|display_message|link-/,
            "$name: nothing of Plaid's answer reaches the browser");
 

@@ -13,7 +13,7 @@ use JSON::PP ();
 
 our @EXPORT = qw(post_token request_token json_body vhost_url
                  log_mark log_since emulator_bodies secrets unique_user
-                 token_re);
+                 token_re error_answer_ok);
 
 # Every secret and full client id in t/conf; t/zz_secrets.t looks for them.
 sub secrets {
@@ -82,6 +82,28 @@ sub json_body {
     my $res = shift;
     my $data = eval { JSON::PP->new->decode($res->content) };
     return ref $data eq 'HASH' ? $data : undef;
+}
+
+# The module's error answer, as every refusal and failure gives it: the
+# status, JSON that only says error and request_id, never cached, never
+# sniffed. Six tests; returns the JSON object. @diag goes with a wrong status.
+sub error_answer_ok {
+    my ($res, $name, $status, $error, @diag) = @_;
+    my $json = json_body($res);
+
+    Test::More::is($res->code, $status, "$name: $status")
+        or Test::More::diag($res->as_string, @diag);
+    Test::More::like($res->header('Content-Type') || '',
+                     qr{^application/json\b}, "$name: JSON answer");
+    Test::More::like($res->header('Cache-Control') || '', qr/\bno-store\b/,
+                     "$name: Cache-Control no-store");
+    Test::More::is($res->header('X-Content-Type-Options'), 'nosniff',
+                   "$name: X-Content-Type-Options nosniff");
+    Test::More::is_deeply([sort keys %{ $json || {} }], [qw(error request_id)],
+                          "$name: body has error and request_id only")
+        or Test::More::diag($res->content);
+    Test::More::is($json && $json->{error}, $error, "$name: error text");
+    return $json;
 }
 
 sub error_log { Apache::Test::vars('t_logs') . '/error_log' }
