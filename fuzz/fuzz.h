@@ -45,6 +45,21 @@ static inline const char *fuzz_cstring(apr_pool_t *p, const uint8_t *data,
     return size ? apr_pstrmemdup(p, (const char *)data, size) : "";
 }
 
+/* The body fields of a minimal complete configuration, extra unset. */
+static inline void fuzz_fields(apr_pool_t *p, plaid_link_fields *f)
+{
+    apr_array_header_t *cc = apr_array_make(p, 1, sizeof(const char *));
+    apr_array_header_t *pr = apr_array_make(p, 1, sizeof(const char *));
+
+    memset(f, 0, sizeof(*f));
+    APR_ARRAY_PUSH(cc, const char *) = "US";
+    APR_ARRAY_PUSH(pr, const char *) = "auth";
+    f->client_name = "fuzz";
+    f->language = "en";
+    f->country_codes = cc;
+    f->products = pr;
+}
+
 /* A property the core promises; a broken one is a finding, so crash loudly
  * for libFuzzer (and replay) to report it. */
 #define FUZZ_CHECK(cond, what) do {                                         \

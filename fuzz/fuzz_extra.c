@@ -1,7 +1,8 @@
 /*
  * PlaidLinkTokenExtra: the directive's text (a C string, as httpd gives
  * it) through plaid_parse_extra, and, when accepted, merged into a
- * /link/token/create body the way the handler does per request.
+ * /link/token/create body, both ways the handler builds one: with jansson
+ * per request, and from the start-up template.
  */
 #include "fuzz.h"
 
@@ -18,24 +19,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     else {
         plaid_link_fields f;
-        apr_array_header_t *cc = apr_array_make(p, 1, sizeof(const char *));
-        apr_array_header_t *pr = apr_array_make(p, 1, sizeof(const char *));
         apr_size_t len = 0;
         char *body;
         json_t *back, *user;
 
         FUZZ_CHECK(json_is_object(extra), "accepted extra is not an object");
-        memset(&f, 0, sizeof(f));
-        APR_ARRAY_PUSH(cc, const char *) = "US";
-        APR_ARRAY_PUSH(pr, const char *) = "auth";
-        f.client_name = "fuzz";
-        f.language = "en";
-        f.country_codes = cc;
-        f.products = pr;
+        fuzz_fields(p, &f);
         f.extra = extra;
         body = plaid_link_token_body(p, &f, "user-1", &len);
         FUZZ_CHECK(body != NULL, "no body from an accepted extra");
         FUZZ_CHECK(strlen(body) == len, "body length");
+        {
+            /* The start-up template, when the extra leaves the id's place
+             * unambiguous, makes the same bytes. */
+            plaid_body_template *t = plaid_body_template_make(p, &f);
+            apr_size_t tlen = 0;
+            char *tbody = t ? plaid_body_from_template(p, t, "user-1", &tlen)
+                            : NULL;
+
+            FUZZ_CHECK(!t || (tbody && tlen == len
+                              && memcmp(tbody, body, len) == 0),
+                       "the template's body differs from jansson's");
+        }
         back = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
         FUZZ_CHECK(json_is_object(back), "the body is not a JSON object");
         user = json_object_get(back, "user");

@@ -14,17 +14,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *id = fuzz_cstring(p, data, size);
     const char *why = plaid_check_user_id(id);
     plaid_link_fields f;
-    apr_array_header_t *cc = apr_array_make(p, 2, sizeof(const char *));
     apr_size_t len = 0;
     char *body;
 
-    memset(&f, 0, sizeof(f));
-    APR_ARRAY_PUSH(cc, const char *) = "US";
-    APR_ARRAY_PUSH(cc, const char *) = "CA";
-    f.client_name = "fuzz";
-    f.language = "en";
-    f.country_codes = cc;
-    f.products = cc;   /* any strings will do */
+    fuzz_fields(p, &f);
     body = plaid_link_token_body(p, &f, id, &len);
     {
         /* The start-up template makes the same bytes for any id. */
