@@ -147,25 +147,35 @@ MinSpareThreads 16
 MaxSpareThreads 128"
 fi
 emu="https://localhost:$emu_port"
-# The module, or (LOAD_HANDLER=proxy) mod_proxy_http calling the same
-# emulator URLs with kept-alive TLS connections: the same load through
-# httpd's own upstream path, to tell the module's memory from httpd's.
+# The fault locations: NAME=the emulator path that makes the fault (see
+# docs/design.md); /plaid/fault/unreachable points where nothing listens.
 fault_urls="503=status=503 500=status=500 429=status=429/retry_after=1
 truncated=body=truncated close=close timeout=delay=1500 nonjson=body=nonjson
 huge=body=huge"
-if [ "$handler" = proxy ]; then
-    {
-        common front "$mpm"
-        cat <<CONF
-LoadModule socache_shmcb_module $mods/mod_socache_shmcb.so
-LoadModule ssl_module $mods/mod_ssl.so
-LoadModule proxy_module $mods/mod_proxy.so
-LoadModule proxy_http_module $mods/mod_proxy_http.so
+faults="$(for f in $fault_urls; do printf '/plaid/fault/%s ' "${f%%=*}"; done)/plaid/fault/unreachable"
+
+front_common() {
+    common front "$mpm"
+    cat <<CONF
 $pool
 ${LOAD_FRONT_CONF:-}
 Listen 127.0.0.1:$port
 LogFormat "%>s %U %D %P" load
 CustomLog "$work/front/access_log" load
+CONF
+}
+
+# The module, or (LOAD_HANDLER=proxy) mod_proxy_http calling the same
+# emulator URLs with kept-alive TLS connections: the same load through
+# httpd's own upstream path, to tell the module's memory from httpd's.
+if [ "$handler" = proxy ]; then
+    {
+        front_common
+        cat <<CONF
+LoadModule socache_shmcb_module $mods/mod_socache_shmcb.so
+LoadModule ssl_module $mods/mod_ssl.so
+LoadModule proxy_module $mods/mod_proxy.so
+LoadModule proxy_http_module $mods/mod_proxy_http.so
 SSLProxyEngine on
 SSLProxyVerify require
 SSLProxyCheckPeerName on
@@ -180,16 +190,10 @@ CONF
         done
     } > front/httpd.conf
 else
-{
-    common front "$mpm"
-    cat <<CONF
+    {
+        front_common
+        cat <<CONF
 LoadModule plaid_link_module "$top/.libs/mod_plaid_link.so"
-$pool
-${LOAD_FRONT_CONF:-}
-Listen 127.0.0.1:$port
-LogFormat "%>s %U %D %P" load
-CustomLog "$work/front/access_log" load
-
 PlaidBaseURL       $emu
 PlaidCACertificate "$work/emu/server.crt"
 PlaidClientId      0123456789abcdef01234567
@@ -203,39 +207,18 @@ PlaidUserId        "%{HTTP:X-User}"
 <Location "/plaid/">
     SetHandler plaid-link-token
 </Location>
-<Location "/plaid/fault/503">
-    PlaidBaseURL $emu/status=503
-</Location>
-<Location "/plaid/fault/500">
-    PlaidBaseURL $emu/status=500
-</Location>
-<Location "/plaid/fault/429">
-    PlaidBaseURL $emu/status=429/retry_after=1
-</Location>
-<Location "/plaid/fault/truncated">
-    PlaidBaseURL $emu/body=truncated
-</Location>
-<Location "/plaid/fault/close">
-    PlaidBaseURL $emu/close
-</Location>
-<Location "/plaid/fault/timeout">
-    PlaidBaseURL $emu/delay=1500
-    PlaidTimeout 1 1
-</Location>
-<Location "/plaid/fault/nonjson">
-    PlaidBaseURL $emu/body=nonjson
-</Location>
-<Location "/plaid/fault/huge">
-    PlaidBaseURL $emu/body=huge
-</Location>
 <Location "/plaid/fault/unreachable">
     PlaidBaseURL https://localhost:$dead_port
 </Location>
 CONF
-} > front/httpd.conf
+        for f in $fault_urls; do
+            echo "<Location \"/plaid/fault/${f%%=*}\">"
+            echo "    PlaidBaseURL $emu/${f#*=}"
+            [ "${f%%=*}" = timeout ] && echo "    PlaidTimeout 1 1"
+            echo "</Location>"
+        done
+    } > front/httpd.conf
 fi
-
-faults="/plaid/fault/503 /plaid/fault/500 /plaid/fault/429 /plaid/fault/truncated /plaid/fault/close /plaid/fault/timeout /plaid/fault/nonjson /plaid/fault/huge /plaid/fault/unreachable"
 
 # wrk: each thread sends exactly its share, stops when all are answered and
 # leaves a marker; wrk's main thread only wakes for SIGINT, which this
