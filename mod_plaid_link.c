@@ -74,30 +74,21 @@ static void *create_conf(apr_pool_t *p, char *dir)
     return c;
 }
 
-/* The same values, by pointer: a merge whose fields all came from one side
- * can use that side's body template. */
-static int same_fields(const plaid_link_fields *a, const plaid_link_fields *b)
-{
-    return a->client_name == b->client_name && a->language == b->language
-        && a->webhook == b->webhook && a->redirect_uri == b->redirect_uri
-        && a->android_package_name == b->android_package_name
-        && a->link_customization_name == b->link_customization_name
-        && a->country_codes == b->country_codes && a->products == b->products
-        && a->optional_products == b->optional_products
-        && a->required_if_supported_products
-           == b->required_if_supported_products
-        && a->additional_consented_products
-           == b->additional_consented_products
-        && a->extra == b->extra;
-}
-
 #define PICK(field) (add->field ? add->field : base->field)
 #define PICK_SET(field) (add->field != -1 ? add->field : base->field)
+/* A body field, noting the side it came from: a merge whose body fields all
+ * came from one side can use that side's body template. */
+#define PICK_FIELD(field) do {                                              \
+        c->fields.field = PICK(fields.field);                               \
+        from_add |= add->fields.field != NULL;                              \
+        from_base |= !add->fields.field && base->fields.field;              \
+    } while (0)
 
 static void *merge_conf(apr_pool_t *p, void *basev, void *addv)
 {
     plaid_conf *base = basev, *add = addv;
     plaid_conf *c = apr_palloc(p, sizeof(*c));
+    int from_add = 0, from_base = 0;
 
     /* PlaidEnv nearer than a PlaidBaseURL wins: a <Location> that says
      * production must not call the vhost's gateway. A nearer PlaidBaseURL
@@ -114,23 +105,20 @@ static void *merge_conf(apr_pool_t *p, void *basev, void *addv)
     c->total_ms = PICK_SET(total_ms);
     c->retries = PICK_SET(retries);
     c->origins = PICK(origins);
-    c->fields.client_name = PICK(fields.client_name);
-    c->fields.language = PICK(fields.language);
-    c->fields.webhook = PICK(fields.webhook);
-    c->fields.redirect_uri = PICK(fields.redirect_uri);
-    c->fields.android_package_name = PICK(fields.android_package_name);
-    c->fields.link_customization_name = PICK(fields.link_customization_name);
-    c->fields.country_codes = PICK(fields.country_codes);
-    c->fields.products = PICK(fields.products);
-    c->fields.optional_products = PICK(fields.optional_products);
-    c->fields.required_if_supported_products =
-        PICK(fields.required_if_supported_products);
-    c->fields.additional_consented_products =
-        PICK(fields.additional_consented_products);
-    c->fields.extra = PICK(fields.extra);
-    c->body_template = same_fields(&c->fields, &add->fields)
-        ? add->body_template
-        : same_fields(&c->fields, &base->fields) ? base->body_template : NULL;
+    PICK_FIELD(client_name);
+    PICK_FIELD(language);
+    PICK_FIELD(webhook);
+    PICK_FIELD(redirect_uri);
+    PICK_FIELD(android_package_name);
+    PICK_FIELD(link_customization_name);
+    PICK_FIELD(country_codes);
+    PICK_FIELD(products);
+    PICK_FIELD(optional_products);
+    PICK_FIELD(required_if_supported_products);
+    PICK_FIELD(additional_consented_products);
+    PICK_FIELD(extra);
+    c->body_template = !from_base ? add->body_template
+                     : !from_add ? base->body_template : NULL;
     return c;
 }
 
