@@ -118,6 +118,10 @@ int plaid_browser_status(plaid_outcome outcome)
     return 502;
 }
 
+#define PRODUCT_NOT_ENABLED_HINT                                            \
+    "a product in PlaidProducts is not enabled for this client id in this "  \
+    "environment: enable it in the Plaid dashboard or remove it"
+
 /* The known causes, by Plaid error_code (and a word of error_message where
  * one code covers several causes). First match wins. */
 static const struct {
@@ -135,15 +139,9 @@ static const struct {
     { "INVALID_FIELD", "redirect",
       "PlaidRedirectURI must be registered, exactly, under Allowed redirect "
       "URIs in the Plaid dashboard" },
-    { "INVALID_PRODUCT", NULL,
-      "a product in PlaidProducts is not enabled for this client id in this "
-      "environment: enable it in the Plaid dashboard or remove it" },
-    { "PRODUCTS_NOT_SUPPORTED", NULL,
-      "a product in PlaidProducts is not enabled for this client id in this "
-      "environment: enable it in the Plaid dashboard or remove it" },
-    { "PRODUCT_NOT_ENABLED", NULL,
-      "a product in PlaidProducts is not enabled for this client id in this "
-      "environment: enable it in the Plaid dashboard or remove it" },
+    { "INVALID_PRODUCT", NULL, PRODUCT_NOT_ENABLED_HINT },
+    { "PRODUCTS_NOT_SUPPORTED", NULL, PRODUCT_NOT_ENABLED_HINT },
+    { "PRODUCT_NOT_ENABLED", NULL, PRODUCT_NOT_ENABLED_HINT },
     { "MISSING_FIELDS", NULL,
       "a required field is missing: check the Plaid* directives and "
       "PlaidLinkTokenExtra" },
