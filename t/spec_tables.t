@@ -1,5 +1,5 @@
 # src/plaid_known.c must list exactly what Plaid's OpenAPI description
-# (../shared/plaid-openapi/2020-09-14.yml) lists: the Products enum, the
+# (spec/plaid-openapi-extract.yml, see spec/README.md) lists: the Products enum, the
 # products each LinkTokenCreateRequest array shows, CountryCode, the
 # languages in LinkTokenCreateRequest.language, and PlaidErrorType. The
 # emulator's list of LinkTokenCreateRequest properties (what it does not
@@ -13,7 +13,7 @@ use Cwd ();
 use FindBin ();
 
 my $top  = Cwd::abs_path("$FindBin::Bin/..");
-my $spec = "$top/../shared/plaid-openapi/2020-09-14.yml";
+my $spec = "$top/spec/plaid-openapi-extract.yml";
 my $csrc = "$top/src/plaid_known.c";
 my $emu  = "$top/emulator/mod_plaid_emulator.c";
 
@@ -27,7 +27,7 @@ my %flag_field = (P => 'products', O => 'optional_products',
 plan tests => 5 + 2 * (@product_fields + 4) + 2;
 
 ok(-r $spec, "OpenAPI spec present at $spec")
-    or BAIL_OUT("cannot read $spec: clone the shared repo beside this one");
+    or BAIL_OUT("cannot read $spec");
 ok(-r $csrc, "$csrc present") or BAIL_OUT("cannot read $csrc");
 
 my @spec = read_lines($spec);
