@@ -12,7 +12,7 @@ all: .libs/mod_plaid_link.so emulator/.libs/mod_plaid_emulator.so
 
 .libs/mod_plaid_link.so: mod_plaid_link.c $(CORE_SRC) $(HEADERS)
 	$(APXS) -c -Iinclude $(APXS_WARN) -o mod_plaid_link.la \
-	    mod_plaid_link.c $(CORE_SRC) -lcurl -ljansson
+	    mod_plaid_link.c $(CORE_SRC) -lcurl -ljansson -lcrypto
 
 # Built after the module: both compile src/plaid_known.c in place.
 emulator/.libs/mod_plaid_emulator.so: emulator/mod_plaid_emulator.c src/plaid_known.c include/plaid_known.h .libs/mod_plaid_link.so
@@ -21,7 +21,7 @@ emulator/.libs/mod_plaid_emulator.so: emulator/mod_plaid_emulator.c src/plaid_kn
 
 # Unit tests: the core in plain C, no httpd.
 UNIT_CFLAGS = -g -O1 $(WARN) -Iinclude $(shell $(APR_CONFIG) --cflags --cppflags --includes)
-UNIT_LIBS   = $(shell $(APR_CONFIG) --link-ld --libs) $(shell apu-1-config --link-ld) -lcurl -ljansson
+UNIT_LIBS   = $(shell $(APR_CONFIG) --link-ld --libs) $(shell apu-1-config --link-ld) -lcurl -ljansson -lcrypto
 UNIT_TESTS  = $(patsubst tests/unit/%.c,build/unit/%,$(wildcard tests/unit/test_*.c))
 
 build/unit/%: tests/unit/%.c tests/unit/unit.h $(CORE_SRC) $(HEADERS)

@@ -19,10 +19,14 @@
 #include "http_protocol.h"
 #include "http_request.h"
 #include "ap_expr.h"
+#include "ap_mpm.h"
 
 #include <stdlib.h>
 
+#include <apr_atomic.h>
+#include <apr_env.h>
 #include <apr_strings.h>
+#include <apr_uri.h>
 #include <curl/curl.h>
 
 #include "plaid_known.h"
@@ -31,12 +35,50 @@
 #define PLAID_HANDLER "plaid-link-token"
 #define GENERIC_ERROR "Unable to fetch link_token"
 
+/* The least PlaidUserIdHashKey's key may be: HMAC-SHA256 wants 32 bytes,
+ * and a short key is a guessable one. */
+#define HASH_KEY_MIN 16
+
 module AP_MODULE_DECLARE_DATA plaid_link_module;
 APLOG_USE_MODULE(plaid_link);
 
 /* Log lines carry a number so that they can be searched for and documented
  * (docs/troubleshooting.md). */
 #define PLLOGNO(n) "PL" #n ": "
+
+/* ------------------------------------------------------------------ */
+/* Server-wide settings, read from the main server's configuration only. */
+
+typedef struct {
+    int max_in_flight;         /* PlaidMaxInFlight, 0 unset */
+} plaid_server_conf;
+
+static void *create_server_conf(apr_pool_t *p, server_rec *s)
+{
+    (void)s;
+    return apr_pcalloc(p, sizeof(plaid_server_conf));
+}
+
+static const char *set_max_in_flight(cmd_parms *cmd, void *cv,
+                                     const char *arg)
+{
+    plaid_server_conf *sc =
+        ap_get_module_config(cmd->server->module_config, &plaid_link_module);
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    char *end;
+    long n = strtol(arg, &end, 10);
+
+    (void)cv;
+    if (err) {
+        return err;
+    }
+    if (end == arg || *end || n < 1 || n > 100000) {
+        return apr_psprintf(cmd->pool, "PlaidMaxInFlight takes a whole "
+                            "number of calls, at least 1, not '%s'", arg);
+    }
+    sc->max_in_flight = (int)n;
+    return NULL;
+}
 
 /* ------------------------------------------------------------------ */
 /* Configuration: one struct for server, vhost and location. NULL (or -1)
@@ -52,7 +94,14 @@ typedef struct {
     const char *client_id;
     const char *secret;        /* the value, never the directive's text */
     const char *ca_file;
+    const char *proxy;         /* PlaidProxy: NULL unset, "" none */
     ap_expr_info_t *user_id;   /* NULL: REMOTE_USER */
+    const char *hash_key;      /* PlaidUserIdHashKey's key, NULL: none */
+    apr_size_t hash_key_len;
+    /* 1 where a SetHandler of httpd's own configuration files named our
+     * handler: only that makes an endpoint (see note_handler). */
+    int handler_enabled;       /* -1 unset */
+    const char *handler_htaccess; /* an .htaccess that named it */
     long connect_ms;           /* -1 unset */
     long total_ms;             /* -1 unset */
     int retries;               /* -1 unset */
@@ -71,6 +120,7 @@ static void *create_conf(apr_pool_t *p, char *dir)
     c->connect_ms = -1;
     c->total_ms = -1;
     c->retries = -1;
+    c->handler_enabled = -1;
     return c;
 }
 
@@ -100,7 +150,12 @@ static void *merge_conf(apr_pool_t *p, void *basev, void *addv)
     /* The secret goes with the client id when the client id is nearer. */
     c->secret = add->secret || add->client_id ? add->secret : base->secret;
     c->ca_file = PICK(ca_file);
+    c->proxy = PICK(proxy);
     c->user_id = PICK(user_id);
+    c->hash_key_len = add->hash_key ? add->hash_key_len : base->hash_key_len;
+    c->hash_key = PICK(hash_key);
+    c->handler_enabled = PICK_SET(handler_enabled);
+    c->handler_htaccess = PICK(handler_htaccess);
     c->connect_ms = PICK_SET(connect_ms);
     c->total_ms = PICK_SET(total_ms);
     c->retries = PICK_SET(retries);
@@ -128,8 +183,15 @@ static void *merge_conf(apr_pool_t *p, void *basev, void *addv)
 
 static const char *where(cmd_parms *cmd)
 {
-    return cmd->path ? apr_psprintf(cmd->temp_pool, " (in %s)", cmd->path)
-                     : "";
+    if (cmd->path) {
+        return apr_psprintf(cmd->temp_pool, " (in %s)", cmd->path);
+    }
+    if (cmd->server->is_virtual) {
+        return apr_psprintf(cmd->temp_pool, " (in the <VirtualHost> of %s "
+                            "line %u)", cmd->server->defn_name,
+                            cmd->server->defn_line_number);
+    }
+    return "";
 }
 
 static const char *fail(cmd_parms *cmd, const char *msg)
@@ -162,29 +224,215 @@ static const char *set_base_url(cmd_parms *cmd, void *cv, const char *arg)
     return NULL;
 }
 
-static const char *set_secret(cmd_parms *cmd, void *cv, const char *arg)
+/* Warnings found while the configuration is read, said once it is whole:
+ * at `apache2 -t` (plaid_check_config) or at start-up (plaid_post_config).
+ * A warning logged as a directive is read would be lost inside a
+ * <VirtualHost>, whose error log is not open yet. */
+#define WARNINGS_KEY "plaid_link_warnings"
+
+static void defer_warning(cmd_parms *cmd, const char *text)
 {
-    plaid_conf *c = cv;
+    void *list = NULL;
+
+    apr_pool_userdata_get(&list, WARNINGS_KEY, cmd->pool);
+    if (!list) {
+        list = apr_array_make(cmd->pool, 4, sizeof(const char *));
+        apr_pool_userdata_set(list, WARNINGS_KEY, apr_pool_cleanup_null,
+                              cmd->pool);
+    }
+    APR_ARRAY_PUSH((apr_array_header_t *)list, const char *) =
+        apr_pstrdup(cmd->pool, text);
+}
+
+static void say_warnings(apr_pool_t *pconf, server_rec *s)
+{
+    void *list = NULL;
+    apr_array_header_t *warnings;
+    int i;
+
+    apr_pool_userdata_get(&list, WARNINGS_KEY, pconf);
+    for (warnings = list, i = 0; warnings && i < warnings->nelts; i++) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING | (s ? 0 : APLOG_STARTUP), 0,
+                     s, "%s", APR_ARRAY_IDX(warnings, i, const char *));
+    }
+}
+
+/* mod_info (/server-info?config) and `apache2 -D DUMP_CONFIG` print each
+ * directive's arguments from the configuration tree: show them this
+ * instead of a secret or a whole client id. */
+static void hide_arguments(cmd_parms *cmd, const char *shown)
+{
+    ((ap_directive_t *)cmd->directive)->args = shown;
+}
+
+/* env: values by variable name, kept in the process pool. The variable
+ * is removed from httpd's environment as it is read, before any child,
+ * CGI or piped logger inherits it; the next read of the configuration
+ * (the second pass at start-up, each graceful restart) finds the value
+ * here. */
+static apr_table_t *env_values(process_rec *process)
+{
+    static const char key[] = "plaid_link_env_values";
+    void *t = NULL;
+
+    apr_pool_userdata_get(&t, key, process->pool);
+    if (!t) {
+        t = apr_table_make(process->pool, 4);
+        apr_pool_userdata_set(t, key, apr_pool_cleanup_null, process->pool);
+    }
+    return t;
+}
+
+/* PlaidSecret's and PlaidUserIdHashKey's file:, env: or inline value. */
+static const char *read_secret(cmd_parms *cmd, const char *what,
+                               const char *arg, plaid_secret *sec)
+{
+    apr_table_t *kept = env_values(cmd->server->process);
     const char *spec = arg, *err;
-    int is_inline;
 
     if (strncmp(arg, "file:", 5) == 0 && arg[5]) {
         spec = apr_pstrcat(cmd->temp_pool, "file:",
                            ap_server_root_relative(cmd->temp_pool, arg + 5),
                            NULL);
     }
-    err = plaid_resolve_secret(cmd->pool, spec, &c->secret, &is_inline);
+    err = plaid_resolve_secret(cmd->pool, what, spec,
+                               strncmp(arg, "env:", 4) == 0
+                               ? apr_table_get(kept, arg + 4) : NULL, sec);
+    if (err) {
+        return err;
+    }
+    if (sec->env_name) {
+        apr_table_set(kept, sec->env_name, sec->value);
+        apr_env_delete(sec->env_name, cmd->temp_pool);
+    }
+    if (sec->others_can_read) {
+        defer_warning(cmd, apr_psprintf(cmd->temp_pool, PLLOGNO(0004)
+                      "%s %s (%s line %d%s) can be read by every user of "
+                      "this machine: chmod 600 it (or 640, group of "
+                      "httpd's user)", what, spec, cmd->directive->filename,
+                      cmd->directive->line_num, where(cmd)));
+    }
+    return NULL;
+}
+
+static const char *set_secret(cmd_parms *cmd, void *cv, const char *arg)
+{
+    plaid_conf *c = cv;
+    plaid_secret sec;
+    const char *err = read_secret(cmd, "PlaidSecret", arg, &sec);
+
+    if (!err) {
+        err = plaid_check_credential(cmd->pool, "PlaidSecret", sec.value);
+    }
     if (err) {
         return fail(cmd, err);
     }
-    if (is_inline) {
-        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, cmd->server, PLLOGNO(0001)
-                     "PlaidSecret is written inline in %s line %d%s: use "
-                     "file:/path or env:NAME to keep it out of httpd.conf, "
-                     "backups and mod_info", cmd->directive->filename,
-                     cmd->directive->line_num, where(cmd));
+    c->secret = sec.value;
+    if (sec.is_inline) {
+        hide_arguments(cmd, "(hidden)");
+        defer_warning(cmd, apr_psprintf(cmd->temp_pool, PLLOGNO(0001)
+                      "PlaidSecret is written inline in %s line %d%s: use "
+                      "file:/path or env:NAME to keep it out of httpd.conf "
+                      "and backups", cmd->directive->filename,
+                      cmd->directive->line_num, where(cmd)));
     }
     return NULL;
+}
+
+static const char *set_client_id(cmd_parms *cmd, void *cv, const char *arg)
+{
+    plaid_conf *c = cv;
+    const char *err = plaid_check_credential(cmd->pool, "PlaidClientId", arg);
+
+    if (err) {
+        return fail(cmd, err);
+    }
+    c->client_id = arg;
+    hide_arguments(cmd, plaid_mask(cmd->pool, arg));
+    return NULL;
+}
+
+static const char *set_hash_key(cmd_parms *cmd, void *cv, const char *arg)
+{
+    plaid_conf *c = cv;
+    plaid_secret sec;
+    const char *err;
+
+    if (strncmp(arg, "file:", 5) != 0 && strncmp(arg, "env:", 4) != 0) {
+        return fail(cmd, "PlaidUserIdHashKey takes file:/path or env:NAME; "
+                         "a key written in the configuration is not kept "
+                         "secret");
+    }
+    if ((err = read_secret(cmd, "PlaidUserIdHashKey", arg, &sec))) {
+        return fail(cmd, err);
+    }
+    if (strlen(sec.value) < HASH_KEY_MIN) {
+        return fail(cmd, apr_psprintf(cmd->pool, "PlaidUserIdHashKey: the "
+                                      "key is %lu bytes; use at least %d "
+                                      "random bytes (openssl rand -hex 32)",
+                                      (unsigned long)strlen(sec.value),
+                                      HASH_KEY_MIN));
+    }
+    c->hash_key = sec.value;
+    c->hash_key_len = strlen(sec.value);
+    return NULL;
+}
+
+static const char *set_proxy(cmd_parms *cmd, void *cv, const char *arg)
+{
+    plaid_conf *c = cv;
+    apr_uri_t uri;
+    static const char *const schemes[] = {
+        "http", "https", "socks5", "socks5h", NULL
+    };
+    int i;
+
+    if (strcasecmp(arg, "none") == 0) {
+        c->proxy = "";
+        return NULL;
+    }
+    if (apr_uri_parse(cmd->temp_pool, arg, &uri) == APR_SUCCESS
+        && uri.scheme && uri.hostname && *uri.hostname
+        && (!uri.path || !*uri.path || strcmp(uri.path, "/") == 0)) {
+        for (i = 0; schemes[i]; i++) {
+            if (strcasecmp(uri.scheme, schemes[i]) == 0) {
+                c->proxy = arg;
+                return NULL;
+            }
+        }
+    }
+    return fail(cmd, apr_psprintf(cmd->pool, "PlaidProxy takes none or a "
+                                  "proxy's URL (http://proxy.example.com:3128, "
+                                  "https://..., socks5h://...), not '%s'",
+                                  arg));
+}
+
+/* Our handlers: a SetHandler naming one is noted (note_handler). */
+static int is_our_handler(const char *name)
+{
+    return strcmp(name, PLAID_HANDLER) == 0;
+}
+
+/* Read before core's SetHandler, which then reads the same line (this
+ * declines it). A handler named by httpd's own configuration files makes
+ * an endpoint; one named in an .htaccess file (or by AddHandler, or a
+ * RewriteRule's H= flag) would let whoever writes that file mint tokens
+ * with the server's credentials, so the handler refuses it. */
+static const char *note_handler(cmd_parms *cmd, void *cv, const char *args)
+{
+    plaid_conf *c = cv;
+    const char *name = ap_getword_conf(cmd->temp_pool, &args);
+
+    if (is_our_handler(name)) {
+        if (ap_check_cmd_context(cmd, NOT_IN_HTACCESS)) {
+            c->handler_htaccess = apr_pstrdup(cmd->pool,
+                                              cmd->directive->filename);
+        }
+        else {
+            c->handler_enabled = 1;
+        }
+    }
+    return DECLINE_CMD;
 }
 
 static const char *set_string(cmd_parms *cmd, void *cv, const char *arg)
@@ -213,19 +461,25 @@ static const char *set_url_field(cmd_parms *cmd, void *cv, const char *arg)
     return set_string(cmd, cv, arg);
 }
 
-static const char *set_language(cmd_parms *cmd, void *cv, const char *arg)
+/* " a b c": a table's values, for a message. */
+static const char *one_line(apr_pool_t *p, const char *const *values)
 {
-    const char *known = "";
+    const char *text = "";
     int i;
 
+    for (i = 0; values[i]; i++) {
+        text = apr_pstrcat(p, text, " ", values[i], NULL);
+    }
+    return text;
+}
+
+static const char *set_language(cmd_parms *cmd, void *cv, const char *arg)
+{
     if (!plaid_language_known(arg)) {
-        for (i = 0; plaid_languages[i]; i++) {
-            known = apr_pstrcat(cmd->temp_pool, known, " ", plaid_languages[i],
-                                NULL);
-        }
         return fail(cmd, apr_psprintf(cmd->pool, "PlaidLanguage '%s' is not "
                                       "a language Plaid Link supports:%s", arg,
-                                      known));
+                                      one_line(cmd->temp_pool,
+                                               plaid_languages)));
     }
     ((plaid_conf *)cv)->fields.language = arg;
     return NULL;
@@ -246,8 +500,9 @@ static const char *add_country_code(cmd_parms *cmd, void *cv, const char *arg)
 
     if (!plaid_country_code_known(arg)) {
         return fail(cmd, apr_psprintf(cmd->pool, "PlaidCountryCodes: '%s' is "
-                                      "not a CountryCode Plaid supports",
-                                      arg));
+                                      "not a CountryCode Plaid supports:%s",
+                                      arg, one_line(cmd->temp_pool,
+                                                    plaid_country_codes)));
     }
     APR_ARRAY_PUSH(list_for(cmd, &c->fields.country_codes),
                    const char *) = arg;
@@ -307,6 +562,13 @@ static const char *set_user_id(cmd_parms *cmd, void *cv, const char *arg)
     plaid_conf *c = cv;
     const char *err = NULL;
 
+    if (!plaid_expr_has_variable(arg)) {
+        return fail(cmd, apr_psprintf(cmd->pool, "PlaidUserId '%s' has no "
+                                      "variable part: every user would get "
+                                      "the same client_user_id. Use "
+                                      "%%{REMOTE_USER}, a header or a "
+                                      "variable set per user", arg));
+    }
     c->user_id = ap_expr_parse_cmd(cmd, arg, AP_EXPR_FLAG_STRING_RESULT,
                                    &err, NULL);
     if (err) {
@@ -403,7 +665,7 @@ static const command_rec plaid_cmds[] = {
     AP_INIT_TAKE1("PlaidBaseURL", set_base_url, NULL, CTX,
         "Another API host (an emulator, an egress gateway); https, or http "
         "to a loopback host"),
-    AP_INIT_TAKE1("PlaidClientId", set_string, FIELD(client_id), CTX,
+    AP_INIT_TAKE1("PlaidClientId", set_client_id, NULL, CTX,
         "The Plaid client_id"),
     AP_INIT_TAKE1("PlaidSecret", set_secret, NULL, CTX,
         "The Plaid secret for PlaidEnv: file:/path, env:NAME, or the value"),
@@ -441,6 +703,15 @@ static const command_rec plaid_cmds[] = {
         "directive"),
     AP_INIT_TAKE1("PlaidUserId", set_user_id, NULL, CTX,
         "An expression giving user.client_user_id; default %{REMOTE_USER}"),
+    AP_INIT_TAKE1("PlaidUserIdHashKey", set_hash_key, NULL, CTX,
+        "file:/path or env:NAME: send the HMAC-SHA256 of the user id under "
+        "this key as client_user_id, not the id itself"),
+    AP_INIT_TAKE1("PlaidProxy", set_proxy, NULL, CTX,
+        "An outbound proxy's URL for the calls to Plaid, or none to ignore "
+        "the environment's https_proxy"),
+    AP_INIT_TAKE1("PlaidMaxInFlight", set_max_in_flight, NULL, RSRC_CONF,
+        "Calls to Plaid at once per child process; more get 503 at once "
+        "(default: half of ThreadsPerChild)"),
     AP_INIT_TAKE2("PlaidTimeout", set_timeout, NULL, CTX,
         "CONNECT TOTAL: seconds to connect and for the whole call "
         "(default 3 10)"),
@@ -453,6 +724,9 @@ static const command_rec plaid_cmds[] = {
     AP_INIT_TAKE1("PlaidCACertificate", set_ca_file, NULL, CTX,
         "A PEM file of CAs to verify the Plaid host with, or 'system' for "
         "the system's CAs (the default)"),
+    /* Not ours: read before core's, which it leaves the line to. */
+    AP_INIT_RAW_ARGS("SetHandler", note_handler, NULL, OR_FILEINFO,
+        "(noted by mod_plaid_link, handled by core)"),
     { NULL, { NULL }, NULL, 0, 0, NULL }
 };
 
@@ -621,9 +895,11 @@ static int plaid_check_config(apr_pool_t *pconf, apr_pool_t *plog,
 {
     struct validation v = { ptemp, s, 0 };
 
-    (void)pconf;
     (void)plog;
     walk(&v, ap_conftree, s);
+    if (ap_state_query(AP_SQ_RUN_MODE) == AP_SQ_RM_CONFIG_TEST) {
+        say_warnings(pconf, NULL);
+    }
     return v.errors ? HTTP_INTERNAL_SERVER_ERROR : OK;
 }
 
@@ -655,6 +931,11 @@ static int plaid_post_config(apr_pool_t *pconf, apr_pool_t *plog,
 
     (void)plog;
     (void)ptemp;
+    /* Once, in the error log: not in the first of the two readings of the
+     * configuration at start-up. */
+    if (ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_CREATE_PRE_CONFIG) {
+        say_warnings(pconf, s);
+    }
     for (; s; s = s->next) {
         core_server_config *sconf =
             ap_get_core_module_config(s->module_config);
@@ -675,8 +956,31 @@ static int plaid_post_config(apr_pool_t *pconf, apr_pool_t *plog,
 
 static plaid_http *child_http;
 
+/* PlaidMaxInFlight: the calls this child may have in flight, and has. */
+static apr_uint32_t max_in_flight;
+static apr_uint32_t in_flight;
+
+/* Half the threads of a child, so that a slow Plaid leaves the other half
+ * to the rest of the site; prefork's one thread is its own limit. */
+static apr_uint32_t default_max_in_flight(void)
+{
+    int threads = 1;
+
+    if (ap_mpm_query(AP_MPMQ_MAX_THREADS, &threads) != APR_SUCCESS
+        || threads < 2) {
+        return 1;
+    }
+    return (apr_uint32_t)(threads / 2);
+}
+
 static void plaid_child_init(apr_pool_t *pchild, server_rec *s)
 {
+    plaid_server_conf *sc = ap_get_module_config(s->module_config,
+                                                 &plaid_link_module);
+
+    max_in_flight = sc->max_in_flight > 0 ? (apr_uint32_t)sc->max_in_flight
+                                          : default_max_in_flight();
+    apr_atomic_set32(&in_flight, 0);
     if (plaid_http_create(pchild, &child_http) != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, PLLOGNO(0003)
                      "cannot set up the curl handle pool");
@@ -880,6 +1184,7 @@ static int create_link_token(request_rec *r, const plaid_conf *c,
     call.client_id = c->client_id;
     call.secret = c->secret;
     call.ca_file = c->ca_file == system_cas ? NULL : c->ca_file;
+    call.proxy = c->proxy;
     call.connect_timeout_ms = c->connect_ms > 0
         ? c->connect_ms : PLAID_CONNECT_TIMEOUT_MS_DEFAULT;
     call.total_timeout_ms = c->total_ms > 0
@@ -898,9 +1203,16 @@ static int create_link_token(request_rec *r, const plaid_conf *c,
                       "POST %s body=%s", call.url, call.body);
         plaid_http_post(child_http, r->pool, &call, &res);
     }
+    apr_atomic_dec32(&in_flight);
     status = plaid_browser_status(res.outcome);
     if (res.outcome != PLAID_OK) {
+        long wait_s = plaid_retry_after_s(res.retry_after);
+
         log_failure(r, c, id, call.url, status, &res);
+        if (status == HTTP_SERVICE_UNAVAILABLE && wait_s > 0) {
+            apr_table_setn(r->headers_out, "Retry-After",
+                           apr_ltoa(r->pool, wait_s));
+        }
         return answer_error(r, status, GENERIC_ERROR, id);
     }
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, PLLOGNO(0101)
@@ -931,6 +1243,18 @@ static int plaid_handler(request_rec *r)
         apr_table_setn(r->headers_out, "Allow", "POST");
         return answer_error(r, HTTP_METHOD_NOT_ALLOWED, "Method not allowed",
                             id);
+    }
+    if (c->handler_enabled != 1) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PLLOGNO(0111)
+                      "link_token request refused: vhost=%s location=%s id=%s: "
+                      "the handler was set by %s, not by a SetHandler in "
+                      "httpd's own configuration files, so this URL is no "
+                      "endpoint; Plaid was not called",
+                      vhost_name(r->pool, r->server), location_of(r), id,
+                      c->handler_htaccess
+                      ? ap_escape_logitem(r->pool, c->handler_htaccess)
+                      : "AddHandler, a RewriteRule or another module");
+        return answer_error(r, HTTP_INTERNAL_SERVER_ERROR, GENERIC_ERROR, id);
     }
     if ((lack = missing(r->pool, c)) || !child_http) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PLLOGNO(0103)
@@ -966,6 +1290,9 @@ static int plaid_handler(request_rec *r)
     }
     user = user_id_of(r, c);
     if (!user || !*user) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, PLLOGNO(0109)
+                      "browser request refused: id=%s status=401: PlaidUserId "
+                      "gave no user id (not signed in?)", id);
         return answer_error(r, HTTP_UNAUTHORIZED, "Not signed in", id);
     }
     if ((why = plaid_check_user_id(user))) {
@@ -974,6 +1301,26 @@ static int plaid_handler(request_rec *r)
                       "the PlaidUserId value %s", vhost_name(r->pool, r->server),
                       location_of(r), id, why);
         return answer_error(r, HTTP_BAD_REQUEST, "Unusable user id", id);
+    }
+    if (c->hash_key && !(user = plaid_user_id_hmac(r->pool, c->hash_key,
+                                                    c->hash_key_len, user))) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PLLOGNO(0112)
+                      "link_token request failed: vhost=%s location=%s id=%s: "
+                      "OpenSSL could not compute the PlaidUserIdHashKey HMAC",
+                      vhost_name(r->pool, r->server), location_of(r), id);
+        return answer_error(r, HTTP_INTERNAL_SERVER_ERROR, GENERIC_ERROR, id);
+    }
+    /* Counted here, released after the call (create_link_token). */
+    if (apr_atomic_inc32(&in_flight) >= max_in_flight) {
+        apr_atomic_dec32(&in_flight);
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, PLLOGNO(0110)
+                      "link_token request refused: vhost=%s location=%s id=%s "
+                      "status=503: PlaidMaxInFlight: %u calls to Plaid are "
+                      "already in flight in this child; Plaid was not called",
+                      vhost_name(r->pool, r->server), location_of(r), id,
+                      max_in_flight);
+        apr_table_setn(r->headers_out, "Retry-After", "1");
+        return answer_error(r, HTTP_SERVICE_UNAVAILABLE, GENERIC_ERROR, id);
     }
     return create_link_token(r, c, id, user);
 }
@@ -991,7 +1338,7 @@ module AP_MODULE_DECLARE_DATA plaid_link_module = {
     STANDARD20_MODULE_STUFF,
     create_conf,
     merge_conf,
-    NULL,
+    create_server_conf,
     NULL,
     plaid_cmds,
     plaid_register_hooks,

@@ -10,22 +10,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     apr_pool_t *p = fuzz_pool();
     const char *spec = fuzz_cstring(p, data, size);
-    const char *secret = NULL, *err;
-    int is_inline = -1;
+    plaid_secret sec;
+    const char *err;
 
     if (strncmp(spec, "file:", 5) != 0) {
-        err = plaid_resolve_secret(p, spec, &secret, &is_inline);
+        err = plaid_resolve_secret(p, "PlaidSecret", spec, NULL, &sec);
         if (err) {
             FUZZ_CHECK(*err, "empty error message");
         }
         else {
-            FUZZ_CHECK(secret && *secret, "accepted an empty secret");
-            FUZZ_CHECK(is_inline == (strncmp(spec, "env:", 4) != 0),
+            FUZZ_CHECK(sec.value && *sec.value, "accepted an empty secret");
+            FUZZ_CHECK(sec.is_inline == (strncmp(spec, "env:", 4) != 0),
                        "is_inline wrong");
-            if (is_inline) {
-                FUZZ_CHECK(strcmp(secret, spec) == 0, "inline secret changed");
+            if (sec.is_inline) {
+                FUZZ_CHECK(strcmp(sec.value, spec) == 0,
+                           "inline secret changed");
             }
         }
+        /* A credential's refusal never quotes it. */
+        err = plaid_check_credential(p, "PlaidSecret", spec);
+        FUZZ_CHECK(!err || !*spec || !strstr(err, spec)
+                   || strlen(spec) < 4, "credential quoted in a message");
     }
     apr_pool_destroy(p);
     return 0;

@@ -29,6 +29,7 @@
 #define PLAID_RETRIES_MAX                 5
 #define PLAID_RETRY_BASE_MS             100L   /* first backoff ceiling */
 #define PLAID_RETRY_AFTER_CAP_MS       2000L   /* longest Retry-After we wait */
+#define PLAID_RETRY_AFTER_MAX_S        3600L   /* longest we hold calls back */
 
 /* ------------------------------------------------------------------ */
 /* Directive values (src/plaid_values.c). Each returns NULL when the
@@ -42,10 +43,41 @@ const char *plaid_env_url(const char *env, const char **url);
 const char *plaid_check_base_url(apr_pool_t *p, const char *url,
                                  const char **normalized);
 
-/* "file:/path", "env:NAME" or the secret itself. *is_inline says which.
- * A relative file path is taken as given; the glue makes it absolute. */
-const char *plaid_resolve_secret(apr_pool_t *p, const char *spec,
-                                 const char **secret, int *is_inline);
+/* A secret (PlaidSecret) or key (PlaidUserIdHashKey) and where it came
+ * from. */
+typedef struct {
+    const char *value;
+    const char *env_name;   /* env:NAME: the variable the glue removes */
+    int is_inline;          /* written in the configuration itself */
+    int others_can_read;    /* file: readable by users other than its owner */
+} plaid_secret;
+
+/* "file:/path", "env:NAME" or the value itself; what names the directive
+ * in messages. For env:NAME, env_value (when not NULL) is the value read
+ * before the variable was removed from the environment; otherwise the
+ * environment is read. A relative file path is taken as given; the glue
+ * makes it absolute. */
+const char *plaid_resolve_secret(apr_pool_t *p, const char *what,
+                                 const char *spec, const char *env_value,
+                                 plaid_secret *out);
+
+/* NULL when value can travel in an HTTP header: visible ASCII only, no
+ * space, CR, LF or other control. The message never quotes the value. */
+const char *plaid_check_credential(apr_pool_t *p, const char *what,
+                                   const char *value);
+
+/* A Retry-After in seconds (capped at PLAID_RETRY_AFTER_MAX_S), 0 when it
+ * is absent or not a number of seconds (an HTTP-date is not honoured). */
+long plaid_retry_after_s(const char *value);
+
+/* Whether an ap_expr string has a part that varies (%{...}, $1): one
+ * without gives every user the same client_user_id. */
+int plaid_expr_has_variable(const char *expr);
+
+/* The lowercase hex HMAC-SHA256 of id under key (PlaidUserIdHashKey);
+ * NULL when OpenSSL fails. */
+const char *plaid_user_id_hmac(apr_pool_t *p, const char *key,
+                               apr_size_t key_len, const char *id);
 
 /* "2", "0.5", "1500ms" to milliseconds, > 0 and at most 10 minutes. */
 const char *plaid_parse_duration(const char *text, long *ms);
@@ -173,6 +205,8 @@ typedef struct {
     const char *client_id;
     const char *secret;
     const char *ca_file;     /* NULL: the system's CAs */
+    const char *proxy;       /* NULL: the environment's (https only);
+                              * "": none; else the proxy's URL */
     long connect_timeout_ms;
     long total_timeout_ms;   /* for all attempts together */
     int retries;             /* attempts after the first */

@@ -16,9 +16,13 @@
  * other URLs, credentials or CAs: libcurl reuses a connection or a TLS
  * session only for a matching host and TLS configuration.
  */
+#include <dirent.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include <apr_hash.h>
 #include <apr_strings.h>
 #include <apr_thread_mutex.h>
 #include <apr_time.h>
@@ -48,6 +52,7 @@ typedef struct {
     struct curl_slist *headers;   /* built for client_id and secret */
     char *client_id, *secret;
     char errbuf[CURL_ERROR_SIZE];
+    int used;                     /* has made a call */
 } plaid_handle;
 
 struct plaid_http {
@@ -56,6 +61,9 @@ struct plaid_http {
     apr_thread_mutex_t *share_lock[CURL_LOCK_DATA_LAST];
 #endif
     apr_array_header_t *idle;   /* plaid_handle * */
+    /* URL and client id to the time Plaid's 429 asked us to wait until */
+    apr_hash_t *holds;          /* guarded by lock */
+    apr_pool_t *pool;
     CURLSH *share;              /* DNS cache and TLS sessions */
     int proxy_from_env;         /* a *_proxy variable was set at start */
     int lazy_system_cas;        /* libcurl has a default CA directory */
@@ -197,6 +205,8 @@ apr_status_t plaid_http_create(apr_pool_t *p, plaid_http **out)
     http->proxy_from_env = proxy_in_environment();
     http->lazy_system_cas = has_default_ca_path();
     http->idle = apr_array_make(p, 16, sizeof(plaid_handle *));
+    http->holds = apr_hash_make(p);
+    http->pool = p;
     apr_pool_cleanup_register(p, http, close_handles, apr_pool_cleanup_null);
     *out = http;
     return APR_SUCCESS;
@@ -204,6 +214,20 @@ apr_status_t plaid_http_create(apr_pool_t *p, plaid_http **out)
 
 static size_t on_body(char *chunk, size_t size, size_t n, void *data);
 static size_t on_header(char *line, size_t size, size_t n, void *data);
+
+/* A CGI or piped program that the same child starts must not inherit the
+ * connection to Plaid; libcurl opens its sockets without close-on-exec. */
+static int on_socket(void *data, curl_socket_t fd, curlsocktype purpose)
+{
+    int flags = fcntl(fd, F_GETFD);
+
+    (void)data;
+    (void)purpose;
+    if (flags == -1 || fcntl(fd, F_SETFD, flags | FD_CLOEXEC) == -1) {
+        return CURL_SOCKOPT_ERROR;
+    }
+    return CURL_SOCKOPT_OK;
+}
 
 /* The options every call shares, on a new handle and again after each
  * call's curl_easy_reset. */
@@ -223,15 +247,13 @@ static void set_fixed_options(plaid_http *http, plaid_handle *h)
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https,http");
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "https");
+    curl_easy_setopt(c, CURLOPT_SOCKOPTFUNCTION, on_socket);
     /* One request at a time per connection: HTTP/2 would add framing and
      * header compression work and multiplex nothing. */
     curl_easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
     curl_easy_setopt(c, CURLOPT_MAXAGE_CONN, PLAID_MAX_CONN_AGE_S);
     curl_easy_setopt(c, CURLOPT_MAXLIFETIME_CONN, PLAID_MAX_CONN_LIFE_S);
-    if (!http->proxy_from_env) {
-        curl_easy_setopt(c, CURLOPT_PROXY, "");
-        curl_easy_setopt(c, CURLOPT_NOPROXY, "");
-    }
     /* The system's CAs, unless a call names a file (set_options). libcurl's
      * defaults name both the bundle and the hashed directory, and OpenSSL
      * parses the whole bundle, ~140 certificates, into every connection's
@@ -243,6 +265,33 @@ static void set_fixed_options(plaid_http *http, plaid_handle *h)
     if (http->lazy_system_cas) {
         curl_easy_setopt(c, CURLOPT_CAINFO, NULL);
     }
+}
+
+/* libcurl's first call on a handle makes the handle's own multi handle,
+ * which holds a socketpair to wake itself (libcurl 7.x opens it without
+ * close-on-exec, and offers no hook for it): once per new handle, every
+ * socket of the process that lacks close-on-exec gets it. httpd and APR
+ * open theirs with it already; a program that a child starts gets its
+ * sockets by dup2, which clears the flag on the copy. */
+static void close_sockets_on_exec(void)
+{
+    DIR *dir = opendir("/proc/self/fd");
+    struct dirent *e;
+    struct stat st;
+    int fd, flags;
+
+    if (!dir) {
+        return;
+    }
+    while ((e = readdir(dir))) {
+        fd = atoi(e->d_name);
+        if (fd > 2 && fd != dirfd(dir) && fstat(fd, &st) == 0
+            && S_ISSOCK(st.st_mode) && (flags = fcntl(fd, F_GETFD)) != -1
+            && !(flags & FD_CLOEXEC)) {
+            fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
+        }
+    }
+    closedir(dir);
 }
 
 /* Allocated with malloc: worker threads make handles at any time, and the
@@ -424,8 +473,26 @@ static int set_headers(plaid_handle *h, apr_pool_t *p, const plaid_call *call)
     return 1;
 }
 
+/* PlaidProxy's proxy, or none; the environment's (http_proxy, ...) only
+ * for https: plain http goes only to a loopback host, and a proxy on the
+ * way would read the secret in clear. */
+static void set_proxy(plaid_http *http, CURL *c, const plaid_call *call)
+{
+    int https = strncasecmp(call->url, "https://", 8) == 0;
+
+    if (call->proxy && *call->proxy && https) {
+        curl_easy_setopt(c, CURLOPT_PROXY, call->proxy);
+        curl_easy_setopt(c, CURLOPT_NOPROXY, "");
+    }
+    else if (call->proxy || !https || !http->proxy_from_env) {
+        curl_easy_setopt(c, CURLOPT_PROXY, "");
+        curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+    }
+}
+
 /* What a call may differ in from the handle's previous one. */
-static int set_options(plaid_handle *h, apr_pool_t *p, const plaid_call *call,
+static int set_options(plaid_http *http, plaid_handle *h, apr_pool_t *p,
+                       const plaid_call *call,
                        struct answer *a, long remaining_ms)
 {
     CURL *c = h->curl;
@@ -433,9 +500,13 @@ static int set_options(plaid_handle *h, apr_pool_t *p, const plaid_call *call,
     if (!set_headers(h, p, call)) {
         return 0;
     }
+    /* A CA file replaces the system's CAs: libcurl would otherwise still
+     * look in its default directory, and trust every public CA there. */
     if (call->ca_file) {
         curl_easy_setopt(c, CURLOPT_CAINFO, call->ca_file);
+        curl_easy_setopt(c, CURLOPT_CAPATH, NULL);
     }
+    set_proxy(http, c, call);
     curl_easy_setopt(c, CURLOPT_URL, call->url);
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, call->body);
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)call->body_len);
@@ -467,7 +538,7 @@ static void attempt(plaid_http *http, apr_pool_t *p, const plaid_call *call,
     }
     a.cap = 1024;
     a.data = apr_palloc(p, a.cap);
-    if (!set_options(h, p, call, &a, remaining_ms)) {
+    if (!set_options(http, h, p, call, &a, remaining_ms)) {
         /* Out of memory: this handle's set-up is in doubt. */
         forget_handle(h);
         res->outcome = PLAID_FAIL_UNUSABLE;
@@ -475,6 +546,10 @@ static void attempt(plaid_http *http, apr_pool_t *p, const plaid_call *call,
         return;
     }
     rc = curl_easy_perform(h->curl);
+    if (!h->used) {
+        h->used = 1;
+        close_sockets_on_exec();
+    }
     curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &status);
     res->retry_after = a.retry_after;
 
@@ -509,20 +584,16 @@ static int worth_retrying(const plaid_result *res)
 }
 
 /* The wait before retry n (1, 2, ...): exponential with full jitter, or
- * Retry-After when Plaid gave one, capped. */
+ * the Retry-After Plaid gave (at most PLAID_RETRY_AFTER_MAX_S, so the
+ * product cannot overflow); the caller does not wait past its cap. */
 static long backoff_ms(const plaid_result *res, int n)
 {
     long ceiling = PLAID_RETRY_BASE_MS << (n < 8 ? n - 1 : 7);
     unsigned char r[2];
-    long secs;
+    long secs = plaid_retry_after_s(res->retry_after);
 
-    /* Compared before multiplying: Retry-After is Plaid's (or a proxy's)
-     * number, and a huge one must not overflow into a negative wait. An
-     * HTTP-date form gives 0 here and falls through to the backoff. */
-    if (res->retry_after
-        && (secs = strtol(res->retry_after, NULL, 10)) > 0) {
-        return secs >= PLAID_RETRY_AFTER_CAP_MS / 1000
-            ? PLAID_RETRY_AFTER_CAP_MS : secs * 1000;
+    if (secs > 0) {
+        return secs * 1000;
     }
     if (apr_generate_random_bytes(r, sizeof(r)) != APR_SUCCESS) {
         return ceiling / 2;
@@ -530,14 +601,65 @@ static long backoff_ms(const plaid_result *res, int n)
     return ceiling / 2 + (long)((r[0] << 8 | r[1]) % (ceiling / 2 + 1));
 }
 
+/* After a 429 with Retry-After, the process holds calls with the same URL
+ * and client id back until then: the key of the hold. */
+static const char *hold_key(apr_pool_t *p, const plaid_call *call)
+{
+    return apr_pstrcat(p, call->url, " ", call->client_id ? call->client_id
+                                                          : "", NULL);
+}
+
+/* The seconds left of a hold on call, 0 when there is none. */
+static long held_for(plaid_http *http, apr_pool_t *p, const plaid_call *call,
+                     apr_time_t now)
+{
+    const apr_time_t *until;
+    long left = 0;
+
+    LOCK(http->lock);
+    if (apr_hash_count(http->holds)
+        && (until = apr_hash_get(http->holds, hold_key(p, call),
+                                 APR_HASH_KEY_STRING)) && *until > now) {
+        left = (long)apr_time_sec(*until - now + apr_time_from_sec(1) - 1);
+    }
+    UNLOCK(http->lock);
+    return left;
+}
+
+static void hold(plaid_http *http, apr_pool_t *p, const plaid_call *call,
+                 apr_time_t until)
+{
+    const char *key = hold_key(p, call);
+    apr_time_t *slot;
+
+    LOCK(http->lock);
+    slot = apr_hash_get(http->holds, key, APR_HASH_KEY_STRING);
+    if (!slot) {
+        /* One per URL and client id of the configuration: bounded. */
+        slot = apr_palloc(http->pool, sizeof(*slot));
+        apr_hash_set(http->holds, apr_pstrdup(http->pool, key),
+                     APR_HASH_KEY_STRING, slot);
+    }
+    *slot = until;
+    UNLOCK(http->lock);
+}
+
 void plaid_http_post(plaid_http *http, apr_pool_t *p, const plaid_call *call,
                      plaid_result *res)
 {
     apr_time_t start = apr_time_now();
     apr_time_t deadline = start + apr_time_from_msec(call->total_timeout_ms);
-    long remaining_ms = call->total_timeout_ms, wait_ms;
+    long remaining_ms = call->total_timeout_ms, wait_ms, held;
     int attempts = 0;
 
+    if ((held = held_for(http, p, call, start)) > 0) {
+        memset(res, 0, sizeof(*res));
+        res->outcome = PLAID_FAIL_RATE_LIMITED;
+        res->retry_after = apr_ltoa(p, held);
+        res->problem = "Plaid answered 429 with Retry-After: no call until "
+                       "then";
+        return;
+    }
     for (;;) {
         attempt(http, p, call, res, remaining_ms);
         res->attempts = ++attempts;
@@ -547,12 +669,17 @@ void plaid_http_post(plaid_http *http, apr_pool_t *p, const plaid_call *call,
         }
         wait_ms = backoff_ms(res, attempts);
         remaining_ms = (long)apr_time_as_msec(deadline - apr_time_now());
-        /* Never outlive PlaidTimeout: give up rather than wait past it. */
-        if (remaining_ms - wait_ms < 50) {
+        /* Never outlive PlaidTimeout, nor sleep on a long Retry-After: give
+         * up at once, and the browser is told when to come back. */
+        if (remaining_ms - wait_ms < 50 || wait_ms > PLAID_RETRY_AFTER_CAP_MS) {
             break;
         }
         apr_sleep(apr_time_from_msec(wait_ms));
         remaining_ms -= wait_ms;
+    }
+    if (res->http_status == 429 && plaid_retry_after_s(res->retry_after) > 0) {
+        hold(http, p, call, apr_time_now() + apr_time_from_sec(
+                 plaid_retry_after_s(res->retry_after)));
     }
     res->elapsed_ms = (long)apr_time_as_msec(apr_time_now() - start);
 }

@@ -9,8 +9,12 @@
 
 #include <arpa/inet.h>
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 #include <apr_env.h>
 #include <apr_file_io.h>
+#include <apr_lib.h>
 #include <apr_strings.h>
 #include <apr_uri.h>
 
@@ -77,8 +81,8 @@ const char *plaid_check_base_url(apr_pool_t *p, const char *url,
     return NULL;
 }
 
-static const char *read_secret_file(apr_pool_t *p, const char *path,
-                                    const char **secret)
+static const char *read_secret_file(apr_pool_t *p, const char *what,
+                                    const char *path, plaid_secret *out)
 {
     apr_file_t *f;
     apr_finfo_t fi;
@@ -87,26 +91,31 @@ static const char *read_secret_file(apr_pool_t *p, const char *path,
     char *buf;
     char err[128];
 
+    rv = apr_stat(&fi, path, APR_FINFO_TYPE | APR_FINFO_PROT, p);
+    if (rv == APR_SUCCESS && fi.filetype == APR_DIR) {
+        return apr_psprintf(p, "%s file:%s is a directory: name the file "
+                            "that holds the value", what, path);
+    }
     rv = apr_file_open(&f, path, APR_FOPEN_READ | APR_FOPEN_BINARY,
                        APR_OS_DEFAULT, p);
     if (rv == APR_SUCCESS) {
-        rv = apr_file_info_get(&fi, APR_FINFO_SIZE, f);
+        rv = apr_file_info_get(&fi, APR_FINFO_SIZE | APR_FINFO_PROT, f);
     }
     if (rv != APR_SUCCESS) {
-        return apr_psprintf(p, "PlaidSecret file:%s cannot be read: %s", path,
+        return apr_psprintf(p, "%s file:%s cannot be read: %s", what, path,
                             apr_strerror(rv, err, sizeof(err)));
     }
     if (fi.size > 1024) {
         apr_file_close(f);
-        return apr_psprintf(p, "PlaidSecret file:%s is %ld bytes; a Plaid "
-                            "secret is a few dozen", path, (long)fi.size);
+        return apr_psprintf(p, "%s file:%s is %ld bytes; a Plaid secret or "
+                            "key is a few dozen", what, path, (long)fi.size);
     }
     n = (apr_size_t)fi.size;
     buf = apr_palloc(p, n + 1);
     rv = apr_file_read_full(f, buf, n, &n);
     apr_file_close(f);
     if (rv != APR_SUCCESS && rv != APR_EOF) {
-        return apr_psprintf(p, "PlaidSecret file:%s cannot be read: %s", path,
+        return apr_psprintf(p, "%s file:%s cannot be read: %s", what, path,
                             apr_strerror(rv, err, sizeof(err)));
     }
     while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r')) {
@@ -114,45 +123,107 @@ static const char *read_secret_file(apr_pool_t *p, const char *path,
     }
     buf[n] = '\0';
     if (n == 0) {
-        return apr_psprintf(p, "PlaidSecret file:%s is empty", path);
+        return apr_psprintf(p, "%s file:%s is empty", what, path);
     }
-    *secret = buf;
+    out->value = buf;
+    out->others_can_read = (fi.protection & APR_WREAD) != 0;
     return NULL;
 }
 
-const char *plaid_resolve_secret(apr_pool_t *p, const char *spec,
-                                 const char **secret, int *is_inline)
+const char *plaid_resolve_secret(apr_pool_t *p, const char *what,
+                                 const char *spec, const char *env_value,
+                                 plaid_secret *out)
 {
     const char *v;
     char *value;
 
-    *is_inline = 0;
+    memset(out, 0, sizeof(*out));
     if (strncmp(spec, "file:", 5) == 0) {
         v = spec + 5;
         if (!*v) {
-            return "PlaidSecret file: needs a path";
+            return apr_psprintf(p, "%s file: needs a path", what);
         }
-        return read_secret_file(p, v, secret);
+        return read_secret_file(p, what, v, out);
     }
     if (strncmp(spec, "env:", 4) == 0) {
         v = spec + 4;
         if (!*v) {
-            return "PlaidSecret env: needs a variable name";
+            return apr_psprintf(p, "%s env: needs a variable name", what);
+        }
+        out->env_name = v;
+        if (env_value && *env_value) {
+            out->value = env_value;
+            return NULL;
         }
         if (apr_env_get(&value, v, p) != APR_SUCCESS || !*value) {
-            return apr_psprintf(p, "PlaidSecret env:%s: the variable is not "
-                                "set in httpd's environment (on Debian, "
-                                "export it in /etc/apache2/envvars)", v);
+            return apr_psprintf(p, "%s env:%s: the variable is not set in "
+                                "httpd's environment (on Debian, export it "
+                                "in /etc/apache2/envvars)", what, v);
         }
-        *secret = value;
+        out->value = value;
         return NULL;
     }
     if (!*spec) {
-        return "PlaidSecret is empty";
+        return apr_psprintf(p, "%s is empty", what);
     }
-    *is_inline = 1;
-    *secret = spec;
+    out->is_inline = 1;
+    out->value = spec;
     return NULL;
+}
+
+const char *plaid_check_credential(apr_pool_t *p, const char *what,
+                                   const char *value)
+{
+    const unsigned char *s = (const unsigned char *)value;
+    apr_size_t i;
+
+    for (i = 0; s[i]; i++) {
+        if (s[i] <= 0x20 || s[i] >= 0x7F) {
+            return apr_psprintf(p, "%s has %s at byte %lu: it is sent in an "
+                                "HTTP header, which cannot carry it (a "
+                                "stray newline or space in the file?)", what,
+                                s[i] == ' ' ? "a space"
+                                : s[i] >= 0x7F ? "a non-ASCII byte"
+                                : "a control character",
+                                (unsigned long)i + 1);
+        }
+    }
+    return NULL;
+}
+
+long plaid_retry_after_s(const char *value)
+{
+    char *end;
+    long secs;
+
+    if (!value || !apr_isdigit(*value)) {
+        return 0;
+    }
+    errno = 0;
+    secs = strtol(value, &end, 10);
+    while (*end == ' ') {
+        end++;
+    }
+    /* An HTTP-date or garbage: no number of seconds to honour. */
+    if (errno || *end || secs <= 0) {
+        return 0;
+    }
+    return secs > PLAID_RETRY_AFTER_MAX_S ? PLAID_RETRY_AFTER_MAX_S : secs;
+}
+
+int plaid_expr_has_variable(const char *expr)
+{
+    const char *s;
+
+    for (s = expr; *s; s++) {
+        if (*s == '\\' && s[1]) {
+            s++;    /* an escaped character is literal */
+        }
+        else if ((*s == '%' && s[1] == '{') || (*s == '$' && apr_isdigit(s[1]))) {
+            return 1;
+        }
+    }
+    return 0;
 }
 
 const char *plaid_parse_duration(const char *text, long *ms)
@@ -319,4 +390,25 @@ const char *plaid_log_quote(apr_pool_t *p, const char *text, apr_size_t max)
     *o++ = '"';
     *o = '\0';
     return out;
+}
+
+const char *plaid_user_id_hmac(apr_pool_t *p, const char *key,
+                               apr_size_t key_len, const char *id)
+{
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int mac_len = 0;
+    char *hex;
+    unsigned int i;
+
+    if (!HMAC(EVP_sha256(), key, (int)key_len, (const unsigned char *)id,
+              strlen(id), mac, &mac_len)) {
+        return NULL;
+    }
+    hex = apr_palloc(p, mac_len * 2 + 1);
+    for (i = 0; i < mac_len; i++) {
+        hex[2 * i] = "0123456789abcdef"[mac[i] >> 4];
+        hex[2 * i + 1] = "0123456789abcdef"[mac[i] & 0x0F];
+    }
+    hex[2 * mac_len] = '\0';
+    return hex;
 }

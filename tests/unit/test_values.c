@@ -44,37 +44,113 @@ static void base_urls(apr_pool_t *p)
 
 static void secrets(apr_pool_t *p)
 {
-    const char *secret = NULL, *err;
+    plaid_secret sec;
+    const char *err;
     char path[] = "/tmp/plaid-unit-secret-XXXXXX";
     apr_file_t *f;
-    int is_inline = -1;
 
     CHECK(apr_file_mktemp(&f, path, APR_FOPEN_CREATE | APR_FOPEN_WRITE
                           | APR_FOPEN_EXCL, p) == APR_SUCCESS);
     apr_file_puts("s3cr3t-value\n", f);
     apr_file_close(f);
-    CHECK(plaid_resolve_secret(p, apr_pstrcat(p, "file:", path, NULL),
-                               &secret, &is_inline) == NULL);
-    CHECK_STR(secret, "s3cr3t-value");
-    CHECK(is_inline == 0);
+    CHECK(apr_file_perms_set(path, APR_UREAD | APR_UWRITE) == APR_SUCCESS);
+    CHECK(plaid_resolve_secret(p, "PlaidSecret",
+                               apr_pstrcat(p, "file:", path, NULL), NULL,
+                               &sec) == NULL);
+    CHECK_STR(sec.value, "s3cr3t-value");
+    CHECK(sec.is_inline == 0 && sec.env_name == NULL);
+    CHECK(sec.others_can_read == 0);
+    /* readable by every user: the glue warns */
+    CHECK(apr_file_perms_set(path, APR_UREAD | APR_WREAD) == APR_SUCCESS);
+    CHECK(plaid_resolve_secret(p, "PlaidSecret",
+                               apr_pstrcat(p, "file:", path, NULL), NULL,
+                               &sec) == NULL);
+    CHECK(sec.others_can_read == 1);
     apr_file_remove(path, p);
 
-    err = plaid_resolve_secret(p, "file:/nonexistent/plaid.secret", &secret,
-                               &is_inline);
+    err = plaid_resolve_secret(p, "PlaidSecret",
+                               "file:/nonexistent/plaid.secret", NULL, &sec);
     CHECK_HAS(err, "/nonexistent/plaid.secret");
+    err = plaid_resolve_secret(p, "PlaidSecret", "file:/tmp", NULL, &sec);
+    CHECK_HAS(err, "is a directory");
+    err = plaid_resolve_secret(p, "PlaidUserIdHashKey", "file:/tmp", NULL,
+                               &sec);
+    CHECK_HAS(err, "PlaidUserIdHashKey");
 
     setenv("PLAID_UNIT_SECRET", "env-secret-value", 1);
-    CHECK(plaid_resolve_secret(p, "env:PLAID_UNIT_SECRET", &secret,
-                               &is_inline) == NULL);
-    CHECK_STR(secret, "env-secret-value");
-    err = plaid_resolve_secret(p, "env:PLAID_UNIT_UNSET", &secret, &is_inline);
+    CHECK(plaid_resolve_secret(p, "PlaidSecret", "env:PLAID_UNIT_SECRET",
+                               NULL, &sec) == NULL);
+    CHECK_STR(sec.value, "env-secret-value");
+    CHECK_STR(sec.env_name, "PLAID_UNIT_SECRET");
+    /* the value kept from an earlier read wins: the variable is gone */
+    unsetenv("PLAID_UNIT_SECRET");
+    CHECK(plaid_resolve_secret(p, "PlaidSecret", "env:PLAID_UNIT_SECRET",
+                               "kept-value", &sec) == NULL);
+    CHECK_STR(sec.value, "kept-value");
+    err = plaid_resolve_secret(p, "PlaidSecret", "env:PLAID_UNIT_UNSET", NULL,
+                               &sec);
     CHECK_HAS(err, "PLAID_UNIT_UNSET");
 
-    CHECK(plaid_resolve_secret(p, "inline-secret", &secret, &is_inline)
+    CHECK(plaid_resolve_secret(p, "PlaidSecret", "inline-secret", NULL, &sec)
           == NULL);
-    CHECK(is_inline == 1);
-    CHECK(plaid_resolve_secret(p, "", &secret, &is_inline) != NULL);
-    CHECK(plaid_resolve_secret(p, "file:", &secret, &is_inline) != NULL);
+    CHECK(sec.is_inline == 1);
+    CHECK(plaid_resolve_secret(p, "PlaidSecret", "", NULL, &sec) != NULL);
+    CHECK(plaid_resolve_secret(p, "PlaidSecret", "file:", NULL, &sec) != NULL);
+}
+
+static void credentials(apr_pool_t *p)
+{
+    CHECK(plaid_check_credential(p, "PlaidSecret", "abc123DEF") == NULL);
+    CHECK_HAS(plaid_check_credential(p, "PlaidSecret", "abc\r\nX-Evil: 1"),
+              "control character at byte 4");
+    CHECK_HAS(plaid_check_credential(p, "PlaidSecret", "abc def"),
+              "a space at byte 4");
+    CHECK_HAS(plaid_check_credential(p, "PlaidClientId", "abc\tdef"),
+              "PlaidClientId");
+    CHECK_HAS(plaid_check_credential(p, "PlaidSecret", "caf\xc3\xa9"),
+              "non-ASCII");
+    CHECK(strstr(plaid_check_credential(p, "PlaidSecret", "hush hush"),
+                 "hush") == NULL);
+}
+
+static void retry_after(apr_pool_t *p)
+{
+    (void)p;
+    CHECK(plaid_retry_after_s("7") == 7);
+    CHECK(plaid_retry_after_s("7 ") == 7);
+    CHECK(plaid_retry_after_s(NULL) == 0);
+    CHECK(plaid_retry_after_s("") == 0);
+    CHECK(plaid_retry_after_s("0") == 0);
+    CHECK(plaid_retry_after_s("-3") == 0);
+    CHECK(plaid_retry_after_s("7a") == 0);
+    CHECK(plaid_retry_after_s("Wed, 21 Oct 2015 07:28:00 GMT") == 0);
+    CHECK(plaid_retry_after_s("18446744073709551") == PLAID_RETRY_AFTER_MAX_S);
+    CHECK(plaid_retry_after_s("99999999999999999999999") == 0);
+}
+
+static void expressions(apr_pool_t *p)
+{
+    (void)p;
+    CHECK(plaid_expr_has_variable("%{REMOTE_USER}"));
+    CHECK(plaid_expr_has_variable("tenant-%{HTTP:X-User}"));
+    CHECK(plaid_expr_has_variable("%{md5:%{REMOTE_USER}}"));
+    CHECK(plaid_expr_has_variable("user-$1"));
+    CHECK(!plaid_expr_has_variable("user"));
+    CHECK(!plaid_expr_has_variable(""));
+    CHECK(!plaid_expr_has_variable("100% {sure}"));
+    CHECK(!plaid_expr_has_variable("\\%\\{x}"));
+    CHECK(!plaid_expr_has_variable("costs $"));
+}
+
+static void user_id_hmac(apr_pool_t *p)
+{
+    /* RFC 4231, test case 2 */
+    CHECK_STR(plaid_user_id_hmac(p, "Jefe", 4, "what do ya want for nothing?"),
+              "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+    /* lowercase hex, 64 characters, a valid client_user_id */
+    CHECK(plaid_check_user_id(plaid_user_id_hmac(p, "k", 1,
+                                                 "alice@example.com")) == NULL);
+    CHECK(strlen(plaid_user_id_hmac(p, "k", 1, "alice@example.com")) == 64);
 }
 
 static void durations(apr_pool_t *p)
@@ -169,7 +245,8 @@ int main(void)
 {
     static const unit_test tests[] = {
         env_urls, base_urls, secrets, durations, extra_json, user_ids,
-        masking_and_quoting, known_values, NULL
+        masking_and_quoting, known_values, credentials, retry_after,
+        expressions, user_id_hmac, NULL
     };
     return unit_run("test_values", tests);
 }

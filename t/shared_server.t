@@ -1,0 +1,163 @@
+# What an admin of a shared server (PHP and CGI beside the module, other
+# people's .htaccess files) must be able to count on:
+# - an env: secret is gone from the environment of every CGI and PHP page;
+# - a CGI started by the child that called Plaid inherits no connection;
+# - mod_info shows "(hidden)" for an inline secret and a masked client id;
+# - an inline secret in a <VirtualHost> is warned about at start-up;
+# - an .htaccess file cannot make an endpoint, by SetHandler or AddHandler;
+# - plain http to a loopback Plaid never goes through the environment's
+#   proxy, and PlaidProxy routes calls (or, with none, does not);
+# - PlaidUserIdHashKey sends the HMAC, not the user id;
+# - an anonymous request's 401 is logged with its correlation id.
+use strict;
+use warnings FATAL => 'all';
+
+use FindBin ();
+use lib "$FindBin::Bin/lib";
+
+use Apache::Test qw(-withtestmore);
+use Apache::TestRequest ();
+use Digest::SHA qw(hmac_sha256_hex);
+use HTTP::Request ();
+use PlaidTest;
+
+my $prefork = ($ENV{TEST_MPM} || '') eq 'prefork';
+my $env_secret = 'production-secret-Hr8Tn3Lw';   # env:PLAID_TEST_PRODUCTION_SECRET
+
+plan tests => 31 + ($prefork ? 2 : 0);
+
+# --- env: secrets ------------------------------------------------------------
+
+{
+    my $res = Apache::TestRequest::GET('/cgi/env.cgi');
+    is($res->code, 200, 'the CGI runs') or diag($res->as_string);
+    like($res->content, qr/^ENV PATH=/m, '... and prints its environment');
+    unlike($res->content, qr/\Q$env_secret\E/,
+           '... which holds no env: secret, even with PassEnv');
+    unlike($res->content, qr/^ENV PLAID_TEST_PRODUCTION_SECRET=/m,
+           '... nor the variable');
+}
+if ($prefork) {
+    my $res = Apache::TestRequest::GET('/php/env.php');
+    like($res->content, qr/^ENV PATH=/m, 'PHP prints its environment')
+        or diag($res->as_string);
+    unlike($res->content, qr/\Q$env_secret\E/,
+           '... which holds no env: secret (getenv, $_SERVER, $_ENV)');
+}
+{
+    # The production vhost reads that secret with env:, and still has it.
+    my $res = post_token('/plaid/link-token', vhost => 'plaid_production');
+    is($res->code, 200, 'the env: secret still works without the variable')
+        or diag($res->as_string);
+}
+
+# --- descriptors ---------------------------------------------------------------
+
+{
+    # One kept-alive connection: the CGI is started by the same child that
+    # has just called Plaid and keeps that connection in its pool.
+    my $ua = Apache::TestRequest::user_agent(keep_alive => 1, reset => 1);
+    my $req = HTTP::Request->new(POST => vhost_url(undef, '/plaid/link-token'),
+        ['Content-Type' => 'application/json', 'X-Test-User' => unique_user()],
+        '{}');
+    my $res = $ua->request($req);
+    is($res->code, 200, 'a link_token first') or diag($res->as_string);
+    $res = $ua->get(vhost_url(undef, '/cgi/env.cgi'));
+    my @fds = $res->content =~ /^FD (\d+ .*)$/mg;
+    ok(scalar @fds, 'the CGI lists its descriptors') or diag($res->content);
+    my @sockets = grep { /socket:/ } @fds;
+    is_deeply(\@sockets, [], '... and has inherited no socket')
+        or diag(join "\n", @fds);
+    Apache::TestRequest::user_agent(reset => 1);
+}
+
+# --- mod_info ------------------------------------------------------------------
+
+{
+    my $res = Apache::TestRequest::GET('/server-info?config');
+    is($res->code, 200, 'mod_info answers') or diag($res->as_string);
+    my $info = $res->content;
+    like($info, qr/PlaidSecret.{0,40}\(hidden\)/s,
+         '... showing (hidden) for the inline secret');
+    like($info, qr/PlaidClientId.{0,40}\.\.\.0001/s,
+         '... and the client id masked');
+    # The emulator's own directive holds its credentials: not the module's.
+    my $ours = join "\n", grep { !/PlaidEmulator/ } split /\n/, $info;
+    my @leaks = grep { $ours =~ /\Q$_\E/ } secrets();
+    is_deeply(\@leaks, [], '... and no secret or full client id');
+}
+
+# --- the inline secret's warning ---------------------------------------------
+
+{
+    open my $fh, '<', Apache::Test::vars('t_logs') . '/error_log' or die $!;
+    my @warnings = grep { /PL0001: PlaidSecret is written inline/ } <$fh>;
+    ok(scalar @warnings, 'start-up warned of the inline secret');
+    ok(grep({ /<VirtualHost>/ } @warnings), '... naming its <VirtualHost>')
+        or diag(@warnings);
+    my $res = post_token('/plaid/link-token', vhost => 'plaid_inline');
+    is($res->code, 200, 'the vhost with the inline secret works')
+        or diag($res->as_string);
+}
+
+# --- .htaccess -----------------------------------------------------------------
+
+for my $case (['SetHandler', '/htaccess-endpoint/', 'htaccess-endpoint/.htaccess'],
+              ['AddHandler', '/addhandler-endpoint/mint.tok', undef]) {
+    my ($how, $path, $file) = @$case;
+    my $mark = log_mark();
+    my $res = post_token($path);
+    my @log = log_since($mark);
+    is($res->code, 500, "$how in .htaccess: no endpoint (500)")
+        or diag($res->as_string);
+    my ($line) = grep { /PL0111/ } @log;
+    ok($line, '... and a PL0111 line') or diag(@log);
+    like($line || '', $file ? qr/\Q$file\E/ : qr/AddHandler/,
+         '... naming what set it');
+    is(scalar emulator_bodies(@log), 0, '... and Plaid was not called');
+}
+
+# --- proxies -------------------------------------------------------------------
+
+{
+    my $res = post_token('/plaid/http-emulator');
+    is($res->code, 200, 'plain http to loopback ignores http_proxy')
+        or diag($res->as_string);
+
+    my $mark = log_mark();
+    $res = post_token('/plaid/proxied');
+    my ($line) = grep { /PL0100/ } log_since($mark);
+    isnt($res->code, 200, 'PlaidProxy: the call goes through the proxy');
+    like($line || '', qr/curl_error="[^"]+"/, '... and fails there')
+        or diag($line);
+
+    $res = post_token('/plaid/proxied/none');
+    is($res->code, 200, 'PlaidProxy none: direct again')
+        or diag($res->as_string);
+}
+
+# --- PlaidUserIdHashKey --------------------------------------------------------
+
+{
+    my $user = 'alice@example.com-' . unique_user();
+    my $mark = log_mark();
+    my $res = post_token('/plaid/hashed', user => $user);
+    is($res->code, 200, 'PlaidUserIdHashKey: a link_token')
+        or diag($res->as_string);
+    my ($body) = emulator_bodies(log_since($mark));
+    is($body && $body->{user}{client_user_id},
+       hmac_sha256_hex($user, '7f3c1a9e5b2d4c8f6a0e1d3b5c7a9f2e'),
+       '... for client_user_id = HMAC-SHA256(key, user id), lowercase hex');
+}
+
+# --- anonymous -----------------------------------------------------------------
+
+{
+    my $mark = log_mark();
+    my $res = post_token('/plaid/link-token', user => undef);
+    my $json = json_body($res) || {};
+    is($res->code, 401, 'no user: 401');
+    my ($line) = grep { /PL0109/ } log_since($mark);
+    like($line || '', qr/\bid=\Q$json->{request_id}\E\b/,
+         '... logged (PL0109) with its correlation id') or diag($line);
+}
