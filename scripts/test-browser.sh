@@ -64,15 +64,17 @@ trap cleanup EXIT
 make -s all >"$run/make.log" 2>&1 || { tail -n 30 "$run/make.log"; fail_setup "make failed"; }
 
 . "$top/scripts/lib/demo-httpd.sh"
-demo_files "$run" browser-sandbox-secret
-printf 'wrong-secret-for-browser-test\n' > "$run/wrong.secret"
-chmod 600 "$run/wrong.secret"
+demo_files "$run"
+demo_secret "$run/plaid-sandbox.secret" browser-sandbox-secret
+demo_secret "$run/wrong.secret" wrong-secret-for-browser-test
+client_id=$demo_emulator_client_id
 {
-    demo_httpd_conf "$run" "$top" "$emu_port" browser-sandbox-secret
+    demo_httpd_conf "$run" "$top"
+    demo_emulator "$run" "$top" "$emu_port" browser-sandbox-secret
     # The working site, as scripts/run.sh serves it.
-    demo_site "$run" "$top" "$port" "$emu_port" "$run/plaid-sandbox.secret"
+    demo_site "$run" "$top" "$port" "$run/plaid-sandbox.secret" sandbox "$client_id" "$emu_port"
     # The failing site: the same page, an endpoint with the wrong secret.
-    demo_site "$run" "$top" "$bad_port" "$emu_port" "$run/wrong.secret"
+    demo_site "$run" "$top" "$bad_port" "$run/wrong.secret" sandbox "$client_id" "$emu_port"
 } > "$run/httpd.conf"
 
 "$httpd" -t -f "$run/httpd.conf" >/dev/null 2>&1 \
