@@ -4,8 +4,9 @@
 # tests/browser/link.test.js drive Debian's chromium (playwright-core)
 # through examples/link.html:
 #   - a vhost whose endpoint works: the click ends in Plaid.create({token});
-#   - a vhost whose endpoint has a wrong secret: the page shows the generic
-#     error and the correlation id of the error log's PL0100 line.
+#   - a vhost whose endpoint has a wrong secret: the page shows a message
+#     for the customer and, as the reference to quote to support, the
+#     correlation id of the error log's PL0100 line.
 # Screenshots land in tests/browser/artifacts/. Installs chromium, node and
 # the npm packages when they are missing. Ends with "N passed, N failed".
 # Ports (127.0.0.1): PLAID_BROWSER_PORT (19250, the working site),
