@@ -1,18 +1,43 @@
 #!/usr/bin/env bash
-# Install the Debian 12 packages mod_plaid_link needs to build and test.
-# Idempotent: a quick no-op when everything is already installed. Run as
-# root (or via sudo) on a fresh machine; only Debian's apt is used.
+# Install the Debian 12 packages mod_plaid_link needs. Idempotent: a quick
+# no-op when everything is already installed. Run as root (or via sudo);
+# only Debian's apt is used.
+#
+#   scripts/deps.sh          build the module and run the demo (scripts/run.sh)
+#   scripts/deps.sh --test   also what the test suite needs (scripts/test.sh),
+#                            for a development or CI machine only
 set -euo pipefail
 
-packages=(
-    build-essential make pkg-config
+usage() { echo "usage: $0 [--test]" >&2; exit 2; }
+
+# `make all` (apxs, the compiler, libcurl, jansson; libcrypto for HMAC) and
+# the demo (openssl makes its certificate, apache2 brings htpasswd, curl
+# asks the endpoint, ca-certificates verifies Plaid's sandbox host). None of
+# these enables a module or changes the MPM of the system's Apache.
+run_packages=(
+    build-essential make
     apache2 apache2-dev libapr1-dev libaprutil1-dev
-    libcurl4-openssl-dev libjansson-dev
-    libapache2-mod-perl2 libwww-perl perl
+    libcurl4-openssl-dev libjansson-dev libssl-dev
     openssl curl ca-certificates
+)
+
+# Apache::Test (it ships with mod_perl) and LWP for t/, valgrind for
+# scripts/test-valgrind.sh, mod_php for t/php.t. Installing these changes the
+# system's Apache: libapache2-mod-perl2 enables mod_perl, and
+# libapache2-mod-php8.2 switches it to the prefork MPM and enables PHP.
+test_packages=(
+    libapache2-mod-perl2 libwww-perl perl
     valgrind
     libapache2-mod-php8.2
 )
+
+packages=("${run_packages[@]}")
+case "${1:-}" in
+    "") ;;
+    --test) packages+=("${test_packages[@]}") ;;
+    *) usage ;;
+esac
+[ $# -le 1 ] || usage
 
 missing=()
 for p in "${packages[@]}"; do
@@ -32,5 +57,6 @@ if [ "$(id -u)" -ne 0 ]; then
     sudo=(sudo)
 fi
 "${sudo[@]}" apt-get update
+# No recommends: they would bring more than the lists above say.
 "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
     apt-get install -y --no-install-recommends "${missing[@]}"

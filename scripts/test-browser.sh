@@ -4,8 +4,9 @@
 # tests/browser/link.test.js drive Debian's chromium (playwright-core)
 # through examples/link.html:
 #   - a vhost whose endpoint works: the click ends in Plaid.create({token});
-#   - a vhost whose endpoint has a wrong secret: the page shows the generic
-#     error and the correlation id of the error log's PL0100 line.
+#   - a vhost whose endpoint has a wrong secret: the page shows a message
+#     for the customer and, as the reference to quote to support, the
+#     correlation id of the error log's PL0100 line.
 # Screenshots land in tests/browser/artifacts/. Installs chromium, node and
 # the npm packages when they are missing. Ends with "N passed, N failed".
 # Ports (127.0.0.1): PLAID_BROWSER_PORT (19250, the working site),
@@ -64,15 +65,17 @@ trap cleanup EXIT
 make -s all >"$run/make.log" 2>&1 || { tail -n 30 "$run/make.log"; fail_setup "make failed"; }
 
 . "$top/scripts/lib/demo-httpd.sh"
-demo_files "$run" browser-sandbox-secret
-printf 'wrong-secret-for-browser-test\n' > "$run/wrong.secret"
-chmod 600 "$run/wrong.secret"
+demo_files "$run"
+demo_secret "$run/plaid-sandbox.secret" browser-sandbox-secret
+demo_secret "$run/wrong.secret" wrong-secret-for-browser-test
+client_id=$demo_emulator_client_id
 {
-    demo_httpd_conf "$run" "$top" "$emu_port" browser-sandbox-secret
+    demo_httpd_conf "$run" "$top"
+    demo_emulator "$run" "$top" "$emu_port" browser-sandbox-secret
     # The working site, as scripts/run.sh serves it.
-    demo_site "$run" "$top" "$port" "$emu_port" "$run/plaid-sandbox.secret"
+    demo_site "$run" "$top" "$port" "$run/plaid-sandbox.secret" sandbox "$client_id" "$emu_port"
     # The failing site: the same page, an endpoint with the wrong secret.
-    demo_site "$run" "$top" "$bad_port" "$emu_port" "$run/wrong.secret"
+    demo_site "$run" "$top" "$bad_port" "$run/wrong.secret" sandbox "$client_id" "$emu_port"
 } > "$run/httpd.conf"
 
 "$httpd" -t -f "$run/httpd.conf" >/dev/null 2>&1 \

@@ -33,11 +33,8 @@ fi
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root=$(pwd)
 
-./scripts/deps.sh || exit 1
-if [ "$(dpkg-query -W -f='${db:Status-Status}' valgrind 2>/dev/null)" != installed ]; then
-    apt-get update -q && DEBIAN_FRONTEND=noninteractive \
-        apt-get install -y -q --no-install-recommends valgrind || exit 1
-fi
+# Apache::Test and valgrind are among the test packages.
+./scripts/deps.sh --test || exit 1
 make -s all >/dev/null || exit 1
 
 export TEST_MPM=${TEST_MPM:-event}

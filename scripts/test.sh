@@ -2,6 +2,8 @@
 # The one command that proves mod_plaid_link works: installs what a fresh
 # Debian 12 machine lacks, builds with warnings as errors, runs the unit
 # tests, then the Apache::Test suite against the real httpd under each MPM.
+# For a development or CI machine: the test packages change the system's
+# Apache (scripts/deps.sh --test says how).
 # Ends with "N passed, N failed" (N counts steps) and exits non-zero when
 # any step failed.
 set -uo pipefail
@@ -66,7 +68,7 @@ mpm_run() {
     return $rc
 }
 
-if ! step deps ./scripts/deps.sh; then
+if ! step deps ./scripts/deps.sh --test; then
     skip build "deps failed"; skip unit "deps failed"
     for mpm in event prefork worker; do skip "apache-test-$mpm" "deps failed"; done
     finish

@@ -134,9 +134,16 @@ async function failingEndpointShowsId(context) {
   await page.waitForSelector('#status.error', { timeout: 5000 }).catch(() => {});
   const shown = (await page.textContent('#status')) || '';
   const reference = (await page.textContent('#reference').catch(() => null)) || '';
-  check('the page shows the generic message', shown.includes('Unable to fetch link_token'), shown);
-  check('and the correlation id from the answer', reference === body.request_id,
-        `shown "${reference}", answered "${body.request_id}"`);
+  // The answer's "error" is for developers; the customer reads plain words
+  // and a reference labelled for support.
+  check('the page says, in a customer\'s words, that it could not connect',
+        shown.includes('couldn\u2019t connect to your bank right now')
+          && shown.includes('Please try again in a few minutes.'), shown);
+  check('and not the developer\'s message', !shown.includes('link_token'), shown);
+  check('the correlation id from the answer is shown as the reference for support',
+        reference === body.request_id
+          && shown.includes(`contact support and quote this reference: ${body.request_id}`),
+        `shown "${shown}", answered "${body.request_id}"`);
   const plaid = await page.evaluate(() => window.__plaid);
   check('Plaid.create is not called', plaid && plaid.created.length === 0, JSON.stringify(plaid));
 
