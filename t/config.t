@@ -20,6 +20,12 @@ my $secret = 'cfg-secret-Pq9Wd4';
 my $inline = 'inline-secret-Vb7Qx2';
 
 write_file("$tmp/secret", "$secret\n");
+chmod 0600, "$tmp/secret";
+write_file("$tmp/tab.secret", "cfg-sec\tret-Zz9\n");
+write_file("$tmp/hash.key", "0123456789abcdef0123456789abcdef\n");
+write_file("$tmp/short.key", "shortkey\n");
+write_file("$tmp/readable.secret", "$secret\n");
+chmod 0644, "$tmp/readable.secret";
 delete $ENV{PLAID_TEST_UNSET_VAR};
 
 # The complete, minimal set; cases below drop or replace entries.
@@ -47,7 +53,7 @@ my @bad = (
      {set => {PlaidOptionalProducts => 'assets'}},
      [qr/\bassets\b/, qr/optional/i]],
     ['unknown country', {set => {PlaidCountryCodes => 'US XX'}},
-     [qr/\bXX\b/, qr/PlaidCountryCodes/i]],
+     [qr/\bXX\b/, qr/PlaidCountryCodes/i, qr/\bGB\b.*\bDE\b/]],
     ['unknown language', {set => {PlaidLanguage => 'xx'}},
      [qr/\bxx\b/, qr/PlaidLanguage/i]],
     ['http base URL', {set => {PlaidBaseURL => 'http://example.com'}},
@@ -76,6 +82,25 @@ my @bad = (
      [qr/PlaidUserId/i]],
     ['zero PlaidTimeout', {set => {PlaidTimeout => '0 5'}},
      [qr/PlaidTimeout/i]],
+    ['PlaidUserId without a variable part', {set => {PlaidUserId => '"user"'}},
+     [qr/PlaidUserId/, qr/variable part/, qr/\Q$loc\E/]],
+    ['client id with a space', {set => {PlaidClientId => '"cfgclient 0id"'}},
+     [qr/PlaidClientId/, qr/a space/]],
+    ['secret with a control character',
+     {set => {PlaidSecret => "file:$tmp/tab.secret"}},
+     [qr/PlaidSecret/, qr/control character/]],
+    ['secret path is a directory', {set => {PlaidSecret => "file:$tmp"}},
+     [qr/PlaidSecret/, qr/is a directory/]],
+    ['inline PlaidUserIdHashKey',
+     {set => {PlaidUserIdHashKey => '0123456789abcdef0123456789abcdef'}},
+     [qr/PlaidUserIdHashKey/, qr/file:/]],
+    ['short PlaidUserIdHashKey',
+     {set => {PlaidUserIdHashKey => "file:$tmp/short.key"}},
+     [qr/PlaidUserIdHashKey/, qr/at least 16/]],
+    ['PlaidProxy not a proxy URL', {set => {PlaidProxy => 'ftp://proxy'}},
+     [qr/PlaidProxy/, qr/none/]],
+    ['PlaidMaxInFlight in a location', {set => {PlaidMaxInFlight => 4}},
+     [qr/PlaidMaxInFlight/, qr/not allowed/]],
 );
 
 my @good = (
@@ -97,7 +122,12 @@ my @good = (
         PlaidUserId                      => '"%{HTTP:X-User}"',
         PlaidTimeout                     => '2 5',
         PlaidCACertificate               => '/etc/ssl/certs/ca-certificates.crt',
+        PlaidUserIdHashKey               => "file:$tmp/hash.key",
+        PlaidProxy                       => 'http://proxy.example.com:3128',
     }}],
+    ['PlaidProxy none', {set => {PlaidProxy => 'none'}}],
+    ['PlaidUserId with a constant part',
+     {set => {PlaidUserId => '"tenant7-%{REMOTE_USER}"'}}],
 );
 
 plan tests => 2                   # complete config
@@ -107,6 +137,7 @@ plan tests => 2                   # complete config
             + 3                   # inline secret
             + 2                   # inheritance from the vhost
             + 3                   # client id and secret go together
+            + 10                  # shared-server checks
             + 1;                  # no secret in any output
 
 my @outputs;
@@ -173,6 +204,51 @@ for my $case (@good) {
     like($out, qr/pair\.example\.com/, '... and the vhost') or diag($out);
 }
 
+# Where Debian's sites put credentials: a vhost. Its inline secret is
+# warned about by `apache2 -t` too.
+{
+    my ($rc, $out) = check(vhost_conf('inline.example.com',
+        edit(\@complete, {set => {PlaidSecret => $inline}})));
+    is($rc, 0, 'an inline secret in a vhost passes') or diag($out);
+    like($out, qr/PL0001: .*inline.*<VirtualHost>/, '... with the PL0001 warning '
+         . 'naming the vhost') or diag($out);
+}
+
+{
+    my ($rc, $out) = check(vhost_conf('constant.example.com',
+        edit(\@complete, {set => {PlaidUserId => 'same-for-all'}})));
+    isnt($rc, 0, 'a constant PlaidUserId in a vhost fails');
+    like($out, qr/PlaidUserId.*variable part.*<VirtualHost>/,
+         '... naming the directive and the vhost') or diag($out);
+}
+
+{
+    my ($rc, $out) = check(location_conf(edit(\@complete,
+        {set => {PlaidSecret => "file:$tmp/readable.secret"}})));
+    is($rc, 0, 'a secret file every user can read passes');
+    like($out, qr/PL0004: .*readable\.secret.*chmod/,
+         '... with a PL0004 warning') or diag($out);
+}
+
+{
+    my ($rc, $out) = check("PlaidMaxInFlight 0\n" . location_conf(\@complete));
+    isnt($rc, 0, 'PlaidMaxInFlight 0 fails');
+    ($rc, $out) = check("<VirtualHost *:80>\nPlaidMaxInFlight 4\n</VirtualHost>\n"
+                        . location_conf(\@complete));
+    isnt($rc, 0, 'PlaidMaxInFlight in a vhost fails (it is per child)');
+}
+
+# mod_info's dump of the configuration shows neither the inline secret nor
+# the whole client id.
+{
+    my ($rc, $out) = check(location_conf(edit(\@complete,
+        {set => {PlaidSecret => $inline}})), dump => 1);
+    like($out, qr/PlaidSecret \(hidden\)/, 'DUMP_CONFIG shows (hidden)')
+        or diag($out);
+    unlike($out, qr/\Q$inline\E|cfgclient0id000077/,
+           '... and neither the secret nor the whole client id');
+}
+
 ok(!grep({ /\Q$secret\E/ } @outputs), 'no output quotes the file: secret');
 
 # ---------------------------------------------------------------------------
@@ -210,7 +286,7 @@ sub location_conf {
 
 my $n = 0;
 sub check {
-    my $body = shift;
+    my ($body, %opt) = @_;
     my $conf = "$tmp/httpd-" . ++$n . '.conf';
     write_file($conf, <<"EOF" . $body . "\n");
 ServerRoot "$tmp"
@@ -223,7 +299,14 @@ LoadModule mpm_event_module $mods/mod_mpm_event.so
 LoadModule authz_core_module $mods/mod_authz_core.so
 LoadModule plaid_link_module "$so"
 EOF
-    my $out = qx{$httpd -t -f '$conf' 2>&1};
+    my $dump = '';
+    if ($opt{dump}) {
+        $dump = '-D DUMP_CONFIG';
+        open my $fh, '>>', $conf or die "$conf: $!";
+        print $fh "LoadModule info_module $mods/mod_info.so\n";
+        close $fh;
+    }
+    my $out = qx{$httpd -t $dump -f '$conf' 2>&1};
     my $rc  = $? >> 8;
     push @outputs, $out;
     return ($rc, $out);
