@@ -36,7 +36,11 @@ my $source = slurp('mod_plaid_link.c');
 my ($table) = $source =~ /\bcommand_rec\s+plaid_cmds\[\]\s*=\s*\{(.*?)\n\};/s;
 ok($table, 'mod_plaid_link.c has the command table plaid_cmds')
     or BAIL_OUT('no plaid_cmds table to check the docs against');
-my @directives = $table =~ /\bAP_INIT_[A-Z0-9_]+\(\s*"([^"]+)"/g;
+# Only the Plaid* names are ours: the table also holds a SetHandler entry,
+# read before core's to note where the handler was set, which core
+# documents and handles.
+my @directives = grep { /^Plaid/ }
+    $table =~ /\bAP_INIT_[A-Z0-9_]+\(\s*"([^"]+)"/g;
 cmp_ok(scalar @directives, '>=', 20, 'the table lists the directives')
     or diag("found: @directives");
 
