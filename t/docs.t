@@ -4,6 +4,7 @@
 #    every section there is a directive of the table.
 #  - Every directive appears in README.md's directive table, and the table
 #    names no other.
+#  - README.md's table of log lines lists exactly the PLLOGNO numbers.
 #  - Every log line number (PLLOGNO) has a section in docs/troubleshooting.md,
 #    and so does every error_code of the hints table in src/plaid_answer.c.
 use strict;
@@ -76,10 +77,16 @@ my @readme = $readme =~ /^\| `(Plaid\w+)[ `]/mg;
 same_set(\@readme, \@directives,
          "README.md's directive table lists exactly the directives of plaid_cmds");
 
-# --- docs/troubleshooting.md ----------------------------------------------
-my $trouble = slurp('docs/troubleshooting.md');
+# --- README.md's log table ------------------------------------------------
 my %lognos = map { $_ => 1 } $source =~ /\bPLLOGNO\((\d{4})\)/g;
 cmp_ok(scalar keys %lognos, '>=', 10, 'mod_plaid_link.c numbers its log lines');
+# Its rows start with the number: "| PL0100 | error | ... |".
+my @readme_lognos = $readme =~ /^\| (PL\d{4}) \|/mg;
+same_set(\@readme_lognos, [map { "PL$_" } keys %lognos],
+         "README.md's log table lists exactly the PLLOGNO numbers");
+
+# --- docs/troubleshooting.md ----------------------------------------------
+my $trouble = slurp('docs/troubleshooting.md');
 for my $n (sort keys %lognos) {
     ok($trouble =~ /^##+ .*\bPL$n\b/m,
        "docs/troubleshooting.md has a section for PL$n");
