@@ -5,8 +5,8 @@
  * beside): header lines into on_header (Retry-After, a Content-Length
  * over the cap), the body in chunks into on_body (the 64 KiB cap), and the
  * Retry-After found into the retry wait, backoff_ms, which must stay within
- * 0 .. PLAID_RETRY_AFTER_CAP_MS (or the exponential ceiling) for every
- * retry number.
+ * 0 .. PLAID_RETRY_AFTER_MAX_S seconds (or the exponential ceiling) for
+ * every retry number.
  *
  * Input: the bytes are both a run of header lines (split after each '\n',
  * as curl delivers them) and a body; the first byte picks the chunk size.
@@ -77,9 +77,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         long wait = backoff_ms(&res, n);
 
         FUZZ_CHECK(wait >= 0, "negative retry wait");
-        FUZZ_CHECK(wait <= (ceiling > PLAID_RETRY_AFTER_CAP_MS
-                            ? ceiling : PLAID_RETRY_AFTER_CAP_MS),
+        /* A Retry-After above PLAID_RETRY_AFTER_CAP_MS is returned as
+         * given, for the caller to give up on rather than sleep; it is
+         * still capped, so it cannot overflow. */
+        FUZZ_CHECK(wait <= (ceiling > PLAID_RETRY_AFTER_MAX_S * 1000
+                            ? ceiling : PLAID_RETRY_AFTER_MAX_S * 1000),
                    "retry wait above its cap");
+        FUZZ_CHECK(a.retry_after || wait <= ceiling,
+                   "backoff above its ceiling without a Retry-After");
     }
     apr_pool_destroy(p);
     return 0;

@@ -1,7 +1,9 @@
 # PlaidCACertificate FILE replaces the system's CAs; it does not add to
 # them. To see that, the test CA (which signs the emulator's certificate)
 # is made a system CA for the length of this file: a hashed link in
-# /etc/ssl/certs, where libcurl looks by default, removed at the end. Then
+# /etc/ssl/certs, where libcurl looks by default, removed at the end. Its
+# locations call an emulator on a port no other test uses, so no connection
+# verified meanwhile is reused elsewhere. Then
 # a location whose CA file is a public bundle without the test CA must
 # fail verification, while "system" must now succeed (proof that the link
 # works, so that the failure is the CA file's doing). Needs root.
@@ -29,12 +31,12 @@ my $link = "$dir/$hash.$n";
 symlink $ca, $link or die "$link: $!";
 END { unlink $link if $link && -l $link }
 
-my $res = post_token('/plaid/fault/untrusted-system');
+my $res = post_token('/plaid/ca/system');
 is($res->code, 200, 'with the test CA among the system CAs, "system" trusts it')
     or diag($res->as_string);
 
 my $mark = log_mark();
-$res = post_token('/plaid/fault/untrusted');
+$res = post_token('/plaid/ca/bundle');
 my ($line) = grep { /PL0100/ } log_since($mark);
 is($res->code, 502, 'a CA file without it does not, whatever the system has');
 like($line || '', qr/\bcurl_error="[^"]*certificate/i,
