@@ -6,13 +6,31 @@ WARN      = -Wall -Wextra -Werror
 comma    := ,
 APXS_WARN = $(addprefix -Wc$(comma),$(WARN))
 CORE_SRC  = $(wildcard src/*.c)
-HEADERS   = $(wildcard include/*.h)
+HEADERS   = $(wildcard include/*.h src/*.h)
+APR_FLAGS = $(shell $(APR_CONFIG) --cflags --cppflags --includes)
+CORE_LIBS = -lcurl -ljansson -lcrypto
 
 all: .libs/mod_plaid_link.so emulator/.libs/mod_plaid_emulator.so
 
-.libs/mod_plaid_link.so: mod_plaid_link.c $(CORE_SRC) $(HEADERS)
+# The core (src/) is built once per flavour into a static library that the
+# module, the unit tests, the fuzz targets and the benchmarks link: plain
+# (position-independent, for the module and the unit tests), ASan/UBSan
+# (unit-asan, fuzz-replay) and libFuzzer (fuzz).
+CORE_CFLAGS = -g -O2 -fPIC $(WARN) -Iinclude -Isrc $(APR_FLAGS)
+core_objs   = $(patsubst src/%.c,build/$(1)/%.o,$(CORE_SRC))
+
+build/core/%.o: src/%.c $(HEADERS)
+	@mkdir -p build/core
+	$(CC) $(CORE_CFLAGS) -c -o $@ $<
+
+build/core/libplaidcore.a: $(call core_objs,core)
+	rm -f $@ && ar rcs $@ $^
+
+GLUE_SRC  = mod_plaid_link.c $(wildcard module/*.c)
+
+.libs/mod_plaid_link.so: $(GLUE_SRC) module/mod_plaid_link.h build/core/libplaidcore.a $(HEADERS)
 	$(APXS) -c -Iinclude $(APXS_WARN) -o mod_plaid_link.la \
-	    mod_plaid_link.c $(CORE_SRC) -lcurl -ljansson -lcrypto
+	    $(GLUE_SRC) build/core/libplaidcore.a $(CORE_LIBS)
 
 # Built after the module: both compile src/plaid_known.c in place.
 emulator/.libs/mod_plaid_emulator.so: emulator/mod_plaid_emulator.c src/plaid_known.c include/plaid_known.h .libs/mod_plaid_link.so
@@ -20,13 +38,13 @@ emulator/.libs/mod_plaid_emulator.so: emulator/mod_plaid_emulator.c src/plaid_kn
 	    -o mod_plaid_emulator.la mod_plaid_emulator.c ../src/plaid_known.c -ljansson
 
 # Unit tests: the core in plain C, no httpd.
-UNIT_CFLAGS = -g -O1 $(WARN) -Iinclude $(shell $(APR_CONFIG) --cflags --cppflags --includes)
-UNIT_LIBS   = $(shell $(APR_CONFIG) --link-ld --libs) $(shell apu-1-config --link-ld) -lcurl -ljansson -lcrypto
+UNIT_CFLAGS = -g -O1 $(WARN) -Iinclude -Isrc $(APR_FLAGS)
+UNIT_LIBS   = $(shell $(APR_CONFIG) --link-ld --libs) $(shell apu-1-config --link-ld) $(CORE_LIBS)
 UNIT_TESTS  = $(patsubst tests/unit/%.c,build/unit/%,$(wildcard tests/unit/test_*.c))
 
-build/unit/%: tests/unit/%.c tests/unit/unit.h $(CORE_SRC) $(HEADERS)
+build/unit/%: tests/unit/%.c tests/unit/unit.h build/core/libplaidcore.a
 	@mkdir -p build/unit
-	$(CC) $(UNIT_CFLAGS) $(SAN) -o $@ $< $(CORE_SRC) $(UNIT_LIBS)
+	$(CC) $(UNIT_CFLAGS) -o $@ $< build/core/libplaidcore.a $(UNIT_LIBS)
 
 unit: $(UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS); do echo "# $$t"; ./$$t; done
@@ -58,6 +76,7 @@ install: .libs/mod_plaid_link.so build/plaid_link.load
 
 clean:
 	rm -rf .libs *.la *.lo *.slo *.o src/*.lo src/*.slo src/*.o src/.libs \
+	    module/*.lo module/*.slo module/*.o module/.libs \
 	    emulator/.libs emulator/*.la emulator/*.lo emulator/*.slo emulator/*.o build
 	-perl t/TEST -clean >/dev/null 2>&1
 
@@ -68,9 +87,16 @@ clean:
 ASAN        = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 UNIT_ASAN   = $(patsubst tests/unit/%.c,build/unit-asan/%,$(wildcard tests/unit/test_*.c))
 
-build/unit-asan/%: tests/unit/%.c tests/unit/unit.h $(CORE_SRC) $(HEADERS)
+build/core-asan/%.o: src/%.c $(HEADERS)
+	@mkdir -p build/core-asan
+	$(CC) $(CORE_CFLAGS) $(ASAN) -c -o $@ $<
+
+build/core-asan/libplaidcore.a: $(call core_objs,core-asan)
+	rm -f $@ && ar rcs $@ $^
+
+build/unit-asan/%: tests/unit/%.c tests/unit/unit.h build/core-asan/libplaidcore.a
 	@mkdir -p build/unit-asan
-	$(CC) $(UNIT_CFLAGS) $(ASAN) -o $@ $< $(CORE_SRC) $(UNIT_LIBS)
+	$(CC) $(UNIT_CFLAGS) $(ASAN) -o $@ $< build/core-asan/libplaidcore.a $(UNIT_LIBS)
 
 unit-asan: $(UNIT_ASAN)
 	@set -e; for t in $(UNIT_ASAN); do echo "# $$t"; \
@@ -82,18 +108,26 @@ unit-asan: $(UNIT_ASAN)
 # the seed corpus through each, built with plain cc and ASan/UBSan.
 FUZZ_CC      ?= clang-14
 FUZZ_NAMES    = $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))
-FUZZ_CFLAGS   = -g -O1 $(WARN) -Iinclude -Ifuzz $(shell $(APR_CONFIG) --cflags --cppflags --includes)
+FUZZ_CFLAGS   = -g -O1 $(WARN) -Iinclude -Isrc -Ifuzz $(APR_FLAGS)
 FUZZ_BINS     = $(addprefix build/fuzz/,$(FUZZ_NAMES))
 REPLAY_BINS   = $(addprefix build/replay/,$(FUZZ_NAMES))
 
-build/fuzz/%: fuzz/fuzz_%.c fuzz/fuzz.h $(CORE_SRC) $(HEADERS)
+build/core-fuzz/%.o: src/%.c $(HEADERS)
+	@mkdir -p build/core-fuzz
+	$(FUZZ_CC) $(CORE_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined \
+	    -fno-sanitize-recover=all -c -o $@ $<
+
+build/core-fuzz/libplaidcore.a: $(call core_objs,core-fuzz)
+	rm -f $@ && ar rcs $@ $^
+
+build/fuzz/%: fuzz/fuzz_%.c fuzz/fuzz.h build/core-fuzz/libplaidcore.a
 	@mkdir -p build/fuzz
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined \
-	    -fno-sanitize-recover=all -o $@ $< $(CORE_SRC) $(UNIT_LIBS)
+	    -fno-sanitize-recover=all -o $@ $< build/core-fuzz/libplaidcore.a $(UNIT_LIBS)
 
-build/replay/%: fuzz/fuzz_%.c fuzz/fuzz.h fuzz/replay.c $(CORE_SRC) $(HEADERS)
+build/replay/%: fuzz/fuzz_%.c fuzz/fuzz.h fuzz/replay.c build/core-asan/libplaidcore.a
 	@mkdir -p build/replay
-	$(CC) $(FUZZ_CFLAGS) $(ASAN) -o $@ $< fuzz/replay.c $(CORE_SRC) $(UNIT_LIBS)
+	$(CC) $(FUZZ_CFLAGS) $(ASAN) -o $@ $< fuzz/replay.c build/core-asan/libplaidcore.a $(UNIT_LIBS)
 
 fuzz: $(FUZZ_BINS)
 

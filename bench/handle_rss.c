@@ -21,7 +21,7 @@
 #include <apr_thread_proc.h>
 #include <curl/curl.h>
 
-#include "plaid_link.h"
+#include "plaid_http.h"
 #include "bench.h"
 
 static plaid_http *http;
@@ -50,7 +50,7 @@ static long rss_kb(void)
 static void *APR_THREAD_FUNC one_call(apr_thread_t *t, void *data)
 {
     plaid_outcome *outcome = data;
-    plaid_result res;
+    plaid_response res;
     apr_pool_t *p;
 
     apr_pool_create(&p, NULL);
@@ -87,7 +87,8 @@ int main(int argc, char **argv)
     if (plaid_http_create(pool, &http) != APR_SUCCESS) {
         return 1;
     }
-    call.url = argv[1];
+    call.base_url = argv[1];   /* the whole URL: no path to add */
+    call.path = "";
     call.ca_file = strcmp(argv[2], "system") == 0 ? NULL : argv[2];
     call.client_id = "0123456789abcdef01234567";
     call.secret = "bench-sandbox-secret";

@@ -5,7 +5,8 @@
  * directly, the CA and host name verified, the TLS session kept for a
  * reconnect) and send the same POST that bench/transport.c sends through
  * src/plaid_http.c: one SSL_write of the request, SSL_read until the
- * Content-Length is in, then plaid_parse_answer, as plaid_http_post does.
+ * Content-Length is in, then plaid_result_from and plaid_link_token_read,
+ * as the module does with what plaid_http_post hands it.
  * Prints calls/s and CPU µs per call in transport.c's format, so
  * bench/transport.sh shows both side by side.
  *
@@ -28,7 +29,8 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
-#include "plaid_link.h"
+#include "plaid_error.h"
+#include "plaid_link_token.h"
 #include "bench.h"
 
 static SSL_CTX *ctx;
@@ -157,7 +159,18 @@ static void *APR_THREAD_FUNC loop(apr_thread_t *t, void *data)
         if (call(c, &status, &body, &len) != 0) {
             c->failures++;
         } else {
-            plaid_parse_answer(p, status, body, len, &res);
+            plaid_response resp;
+            plaid_link_token token;
+            json_t *answer;
+
+            memset(&resp, 0, sizeof(resp));
+            resp.status = status;
+            resp.body = body;
+            resp.body_len = len;
+            if ((answer = plaid_result_from(p, &resp, &res))) {
+                plaid_link_token_read(p, answer, &res, &token);
+                json_decref(answer);
+            }
             if (res.outcome != PLAID_OK) {
                 c->failures++;
             }

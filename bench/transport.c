@@ -15,7 +15,7 @@
 #include <apr_time.h>
 #include <curl/curl.h>
 
-#include "plaid_link.h"
+#include "plaid_http.h"
 #include "bench.h"
 
 static plaid_http *http;
@@ -30,7 +30,7 @@ static void *APR_THREAD_FUNC loop(apr_thread_t *t, void *data)
 {
     struct counts *n = data;
     apr_pool_t *p;
-    plaid_result res;
+    plaid_response res;
 
     apr_pool_create(&p, NULL);
     while (running) {
@@ -73,7 +73,8 @@ int main(int argc, char **argv)
     if (plaid_http_create(pool, &http) != APR_SUCCESS) {
         return 1;
     }
-    call.url = argv[1];
+    call.base_url = argv[1];   /* the whole URL: no path to add */
+    call.path = "";
     call.ca_file = argv[2];
     call.client_id = "0123456789abcdef01234567";
     call.secret = "bench-sandbox-secret";
@@ -87,7 +88,7 @@ int main(int argc, char **argv)
      * the first TLS handshake. (valgrind --tool=callgrind
      * --collect-atstart=no --toggle-collect=loop counts the loop only.) */
     {
-        plaid_result res;
+        plaid_response res;
 
         plaid_http_post(http, pool, &call, &res);
         if (res.outcome != PLAID_OK) {

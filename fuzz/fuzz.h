@@ -16,7 +16,11 @@
 #include <apr_pools.h>
 #include <apr_strings.h>
 
-#include "plaid_link.h"
+#include "plaid_error.h"
+#include "plaid_http.h"
+#include "plaid_known.h"
+#include "plaid_link_token.h"
+#include "plaid_values.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,6 +1,7 @@
 /*
- * Plaid's answer, as plaid_http.c hands it over: an HTTP status and a body
- * of at most PLAID_ANSWER_MAX bytes. The first byte of the input picks the
+ * Plaid's answer to /link/token/create, as the transport hands it over: an
+ * HTTP status and a body of at most PLAID_ANSWER_MAX bytes, classified by
+ * plaid_result_from and read by plaid_link_token_read. The first byte of the input picks the
  * status (statuses[byte % 16]: '0' is 200, '1' 400, '3' 429, ...), the rest
  * is the body. Then everything the handler does with the result: the
  * browser status, the hint, the quoted log fields, the 200 answer.
@@ -23,7 +24,10 @@ static const char *quote(apr_pool_t *p, const char *field)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     apr_pool_t *p;
+    plaid_response resp;
+    plaid_link_token token;
     plaid_result res;
+    json_t *root;
     long status;
     int browser;
 
@@ -32,8 +36,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     p = fuzz_pool();
     status = statuses[data[0] % 16];
-    memset(&res, 0, sizeof(res));
-    plaid_parse_answer(p, status, (const char *)data + 1, size - 1, &res);
+    memset(&resp, 0, sizeof(resp));
+    memset(&token, 0, sizeof(token));
+    resp.outcome = PLAID_OK;
+    resp.status = status;
+    resp.body = apr_pstrmemdup(p, (const char *)data + 1, size - 1);
+    resp.body_len = size - 1;
+    if ((root = plaid_result_from(p, &resp, &res))) {
+        FUZZ_CHECK(res.outcome == PLAID_OK, "an answer without success");
+        plaid_link_token_read(p, root, &res, &token);
+        json_decref(root);
+    }
 
     browser = plaid_browser_status(res.outcome);
     FUZZ_CHECK(browser == 200 || browser == 502 || browser == 503
@@ -43,11 +56,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         json_t *answer;
 
         FUZZ_CHECK(status >= 200 && status < 300, "success from a non-2xx");
-        FUZZ_CHECK(res.link_token && *res.link_token && res.expiration
+        FUZZ_CHECK(token.link_token && *token.link_token && token.expiration
                    && res.request_id, "success without its three fields");
         /* What the handler sends the browser must be buildable. */
-        answer = json_pack("{s:s, s:s, s:s}", "link_token", res.link_token,
-                           "expiration", res.expiration, "request_id", "id");
+        answer = json_pack("{s:s, s:s, s:s}", "link_token", token.link_token,
+                           "expiration", token.expiration, "request_id", "id");
         FUZZ_CHECK(answer != NULL, "the 200 answer cannot be built");
         json_decref(answer);
     }

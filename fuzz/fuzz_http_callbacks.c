@@ -1,31 +1,26 @@
 /*
  * What libcurl hands the transport from Plaid's side of the wire, through
- * the transport's own static callbacks (src/plaid_http.c is included, its
- * two public functions renamed so they do not clash with the core linked
- * beside): header lines into on_header (Retry-After, a Content-Length
- * over the cap), the body in chunks into on_body (the 64 KiB cap), and the
- * Retry-After found into the retry wait, backoff_ms, which must stay within
+ * the transport's callbacks, reached through the core's internal header
+ * (src/plaid_http_int.h): header lines into plaid_on_header (Retry-After,
+ * a Content-Length over the cap), the body in chunks into plaid_on_body
+ * (the 64 KiB cap), and the Retry-After found into the retry wait,
+ * plaid_backoff_ms, which must stay within
  * 0 .. PLAID_RETRY_AFTER_MAX_S seconds (or the exponential ceiling) for
  * every retry number.
  *
  * Input: the bytes are both a run of header lines (split after each '\n',
  * as curl delivers them) and a body; the first byte picks the chunk size.
  */
-#define plaid_http_create fuzz_plaid_http_create
-#define plaid_http_post   fuzz_plaid_http_post
-#include "../src/plaid_http.c"
-#undef plaid_http_create
-#undef plaid_http_post
+#include "plaid_http_int.h"
 
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     apr_pool_t *p;
-    struct answer a;
+    struct plaid_answer a;
     char *copy;
     size_t start, i, chunk, fed;
-    plaid_result res;
     int n;
 
     if (size < 1) {
@@ -44,7 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             size_t len = i - start + 1;
             char *line = apr_pmemdup(p, copy + start, len);
 
-            FUZZ_CHECK(on_header(line, 1, len, &a) == len, "header refused");
+            FUZZ_CHECK(plaid_on_header(line, 1, len, &a) == len, "header refused");
             start = i + 1;
         }
     }
@@ -54,7 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (fed = 0, n = 0; n < 1 + (data[0] >> 6) * 500 && !a.too_large; n++) {
         for (i = 0; i < size && !a.too_large; i += chunk) {
             size_t len = size - i < chunk ? size - i : chunk;
-            size_t took = on_body(copy + i, 1, len, &a);
+            size_t took = plaid_on_body(copy + i, 1, len, &a);
 
             if (took == len) {
                 fed += len;
@@ -69,12 +64,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                == 0, "body bytes");
 
     /* The waits this answer would cause. */
-    memset(&res, 0, sizeof(res));
-    res.outcome = PLAID_FAIL_RATE_LIMITED;
-    res.retry_after = a.retry_after;
     for (n = 1; n <= PLAID_RETRIES_MAX; n++) {
         long ceiling = PLAID_RETRY_BASE_MS << (n - 1);
-        long wait = backoff_ms(&res, n);
+        long wait = plaid_backoff_ms(a.retry_after, n);
 
         FUZZ_CHECK(wait >= 0, "negative retry wait");
         /* A Retry-After above PLAID_RETRY_AFTER_CAP_MS is returned as

@@ -28,7 +28,8 @@
 #include <apr_time.h>
 #include <curl/curl.h>
 
-#include "plaid_link.h"
+#include "plaid_http_int.h"
+#include "plaid_values.h"
 
 /* Idle connections older than this are not trusted: a middlebox may have
  * dropped them silently. */
@@ -188,6 +189,15 @@ static apr_status_t make_share(plaid_http *http, apr_pool_t *p)
     return APR_SUCCESS;
 }
 
+void plaid_http_global_init(void)
+{
+    static int ready;
+
+    if (!ready && curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK) {
+        ready = 1;
+    }
+}
+
 apr_status_t plaid_http_create(apr_pool_t *p, plaid_http **out)
 {
     plaid_http *http = apr_pcalloc(p, sizeof(*http));
@@ -212,8 +222,6 @@ apr_status_t plaid_http_create(apr_pool_t *p, plaid_http **out)
     return APR_SUCCESS;
 }
 
-static size_t on_body(char *chunk, size_t size, size_t n, void *data);
-static size_t on_header(char *line, size_t size, size_t n, void *data);
 
 /* A CGI or piped program that the same child starts must not inherit the
  * connection to Plaid; libcurl opens its sockets without close-on-exec. */
@@ -238,8 +246,8 @@ static void set_fixed_options(plaid_http *http, plaid_handle *h)
     curl_easy_setopt(c, CURLOPT_SHARE, http->share);
     curl_easy_setopt(c, CURLOPT_POST, 1L);
     curl_easy_setopt(c, CURLOPT_USERAGENT, PLAID_USER_AGENT);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, plaid_on_body);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, plaid_on_header);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, h->errbuf);
     /* httpd threads: no SIGALRM-based DNS timeouts. */
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
@@ -355,17 +363,9 @@ static int remember(char **slot, const char *value)
     return 1;
 }
 
-struct answer {
-    apr_pool_t *p;
-    char *data;
-    apr_size_t len, cap;
-    int too_large;
-    const char *retry_after;
-};
-
-static size_t on_body(char *chunk, size_t size, size_t n, void *data)
+size_t plaid_on_body(char *chunk, size_t size, size_t n, void *data)
 {
-    struct answer *a = data;
+    struct plaid_answer *a = data;
     size_t bytes = size * n;
 
     if (a->too_large || a->len + bytes > PLAID_ANSWER_MAX) {
@@ -379,9 +379,9 @@ static size_t on_body(char *chunk, size_t size, size_t n, void *data)
     return bytes;
 }
 
-static size_t on_header(char *line, size_t size, size_t n, void *data)
+size_t plaid_on_header(char *line, size_t size, size_t n, void *data)
 {
-    struct answer *a = data;
+    struct plaid_answer *a = data;
     size_t bytes = size * n;
     static const char name[] = "retry-after:";
     static const char length[] = "content-length:";
@@ -476,9 +476,10 @@ static int set_headers(plaid_handle *h, apr_pool_t *p, const plaid_call *call)
 /* PlaidProxy's proxy, or none; the environment's (http_proxy, ...) only
  * for https: plain http goes only to a loopback host, and a proxy on the
  * way would read the secret in clear. */
-static void set_proxy(plaid_http *http, CURL *c, const plaid_call *call)
+static void set_proxy(plaid_http *http, CURL *c, const plaid_call *call,
+                      const char *url)
 {
-    int https = strncasecmp(call->url, "https://", 8) == 0;
+    int https = strncasecmp(url, "https://", 8) == 0;
 
     if (call->proxy && *call->proxy && https) {
         curl_easy_setopt(c, CURLOPT_PROXY, call->proxy);
@@ -492,8 +493,8 @@ static void set_proxy(plaid_http *http, CURL *c, const plaid_call *call)
 
 /* What a call may differ in from the handle's previous one. */
 static int set_options(plaid_http *http, plaid_handle *h, apr_pool_t *p,
-                       const plaid_call *call,
-                       struct answer *a, long remaining_ms)
+                       const plaid_call *call, const char *url,
+                       struct plaid_answer *a, long remaining_ms)
 {
     CURL *c = h->curl;
 
@@ -506,8 +507,8 @@ static int set_options(plaid_http *http, plaid_handle *h, apr_pool_t *p,
         curl_easy_setopt(c, CURLOPT_CAINFO, call->ca_file);
         curl_easy_setopt(c, CURLOPT_CAPATH, NULL);
     }
-    set_proxy(http, c, call);
-    curl_easy_setopt(c, CURLOPT_URL, call->url);
+    set_proxy(http, c, call, url);
+    curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, call->body);
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)call->body_len);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, a);
@@ -520,29 +521,33 @@ static int set_options(plaid_http *http, plaid_handle *h, apr_pool_t *p,
     return 1;
 }
 
-/* One POST; res holds its outcome. */
+/* One POST; resp holds what came of it. */
 static void attempt(plaid_http *http, apr_pool_t *p, const plaid_call *call,
-                    plaid_result *res, long remaining_ms)
+                    plaid_response *resp, long remaining_ms)
 {
-    struct answer a = { p, NULL, 0, 0, 0, NULL };
+    struct plaid_answer a = { p, NULL, 0, 0, 0, NULL };
     CURLcode rc;
     long status = 0;
     plaid_handle *h;
 
-    memset(res, 0, sizeof(*res));
+    resp->outcome = PLAID_OK;
+    resp->status = 0;
+    resp->retry_after = resp->curl_error = resp->problem = NULL;
+    resp->body = "";
+    resp->body_len = 0;
     h = take_handle(http);
     if (!h) {
-        res->outcome = PLAID_FAIL_UNUSABLE;
-        res->problem = "curl_easy_init failed";
+        resp->outcome = PLAID_FAIL_UNUSABLE;
+        resp->problem = "curl_easy_init failed";
         return;
     }
     a.cap = 1024;
     a.data = apr_palloc(p, a.cap);
-    if (!set_options(http, h, p, call, &a, remaining_ms)) {
+    if (!set_options(http, h, p, call, resp->url, &a, remaining_ms)) {
         /* Out of memory: this handle's set-up is in doubt. */
         forget_handle(h);
-        res->outcome = PLAID_FAIL_UNUSABLE;
-        res->problem = "out of memory setting up the call";
+        resp->outcome = PLAID_FAIL_UNUSABLE;
+        resp->problem = "out of memory setting up the call";
         return;
     }
     rc = curl_easy_perform(h->curl);
@@ -551,46 +556,44 @@ static void attempt(plaid_http *http, apr_pool_t *p, const plaid_call *call,
         close_sockets_on_exec();
     }
     curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &status);
-    res->retry_after = a.retry_after;
-
+    resp->status = status;
+    resp->retry_after = a.retry_after;
     if (rc != CURLE_OK) {
-        res->http_status = status;
-        res->outcome = outcome_for_curl(rc);
-        res->curl_error = apr_pstrdup(p, *h->errbuf ? h->errbuf
-                                                    : curl_easy_strerror(rc));
+        resp->outcome = outcome_for_curl(rc);
+        resp->curl_error = apr_pstrdup(p, *h->errbuf ? h->errbuf
+                                                     : curl_easy_strerror(rc));
         if (a.too_large) {
-            res->outcome = PLAID_FAIL_UNUSABLE;
-            res->problem = "the answer is larger than 64 KiB";
+            resp->outcome = PLAID_FAIL_UNUSABLE;
+            resp->problem = "the answer is larger than 64 KiB";
         }
     }
     else {
-        plaid_parse_answer(p, status, a.data, a.len, res);
+        plaid_reserve(p, &a.data, a.len, &a.cap, 1);
+        a.data[a.len] = '\0';
+        resp->body = a.data;
+        resp->body_len = a.len;
     }
     give_back(http, h);
 }
 
-/* Retry only what a retry can mend and cannot harm: no connection, Plaid
- * unavailable or erring (5xx), or rate-limited. A spare link_token from a
- * request that did reach Plaid costs nothing. */
-static int worth_retrying(const plaid_result *res)
+/* Retry only what a retry can mend: no connection, Plaid unavailable or
+ * erring (5xx), or rate-limited (429). */
+static int worth_retrying(const plaid_response *resp)
 {
-    if (res->outcome == PLAID_FAIL_RATE_LIMITED) {
+    if (resp->status == 429 || resp->status >= 500) {
         return 1;
     }
-    if (res->http_status >= 500) {
-        return 1;
-    }
-    return res->outcome == PLAID_FAIL_UNREACHABLE && res->http_status == 0;
+    return resp->outcome == PLAID_FAIL_UNREACHABLE && resp->status == 0;
 }
 
 /* The wait before retry n (1, 2, ...): exponential with full jitter, or
  * the Retry-After Plaid gave (at most PLAID_RETRY_AFTER_MAX_S, so the
  * product cannot overflow); the caller does not wait past its cap. */
-static long backoff_ms(const plaid_result *res, int n)
+long plaid_backoff_ms(const char *retry_after, int n)
 {
     long ceiling = PLAID_RETRY_BASE_MS << (n < 8 ? n - 1 : 7);
     unsigned char r[2];
-    long secs = plaid_retry_after_s(res->retry_after);
+    long secs = plaid_retry_after_s(retry_after);
 
     if (secs > 0) {
         return secs * 1000;
@@ -603,22 +606,23 @@ static long backoff_ms(const plaid_result *res, int n)
 
 /* After a 429 with Retry-After, the process holds calls with the same URL
  * and client id back until then: the key of the hold. */
-static const char *hold_key(apr_pool_t *p, const plaid_call *call)
+static const char *hold_key(apr_pool_t *p, const plaid_call *call,
+                            const char *url)
 {
-    return apr_pstrcat(p, call->url, " ", call->client_id ? call->client_id
-                                                          : "", NULL);
+    return apr_pstrcat(p, url, " ", call->client_id ? call->client_id : "",
+                       NULL);
 }
 
 /* The seconds left of a hold on call, 0 when there is none. */
 static long held_for(plaid_http *http, apr_pool_t *p, const plaid_call *call,
-                     apr_time_t now)
+                     const char *url, apr_time_t now)
 {
     const apr_time_t *until;
     long left = 0;
 
     LOCK(http->lock);
     if (apr_hash_count(http->holds)
-        && (until = apr_hash_get(http->holds, hold_key(p, call),
+        && (until = apr_hash_get(http->holds, hold_key(p, call, url),
                                  APR_HASH_KEY_STRING)) && *until > now) {
         left = (long)apr_time_sec(*until - now + apr_time_from_sec(1) - 1);
     }
@@ -627,9 +631,9 @@ static long held_for(plaid_http *http, apr_pool_t *p, const plaid_call *call,
 }
 
 static void hold(plaid_http *http, apr_pool_t *p, const plaid_call *call,
-                 apr_time_t until)
+                 const char *url, apr_time_t until)
 {
-    const char *key = hold_key(p, call);
+    const char *key = hold_key(p, call, url);
     apr_time_t *slot;
 
     LOCK(http->lock);
@@ -645,29 +649,30 @@ static void hold(plaid_http *http, apr_pool_t *p, const plaid_call *call,
 }
 
 void plaid_http_post(plaid_http *http, apr_pool_t *p, const plaid_call *call,
-                     plaid_result *res)
+                     plaid_response *resp)
 {
     apr_time_t start = apr_time_now();
     apr_time_t deadline = start + apr_time_from_msec(call->total_timeout_ms);
     long remaining_ms = call->total_timeout_ms, wait_ms, held;
     int attempts = 0;
 
-    if ((held = held_for(http, p, call, start)) > 0) {
-        memset(res, 0, sizeof(*res));
-        res->outcome = PLAID_FAIL_RATE_LIMITED;
-        res->retry_after = apr_ltoa(p, held);
-        res->problem = "Plaid answered 429 with Retry-After: no call until "
-                       "then";
+    memset(resp, 0, sizeof(*resp));
+    resp->url = apr_pstrcat(p, call->base_url, call->path, NULL);
+    if ((held = held_for(http, p, call, resp->url, start)) > 0) {
+        resp->outcome = PLAID_FAIL_RATE_LIMITED;
+        resp->retry_after = apr_ltoa(p, held);
+        resp->problem = "Plaid answered 429 with Retry-After: no call until "
+                        "then";
+        resp->body = "";
         return;
     }
     for (;;) {
-        attempt(http, p, call, res, remaining_ms);
-        res->attempts = ++attempts;
-        if (res->outcome == PLAID_OK || attempts > call->retries
-            || !worth_retrying(res)) {
+        attempt(http, p, call, resp, remaining_ms);
+        resp->attempts = ++attempts;
+        if (attempts > call->retries || !worth_retrying(resp)) {
             break;
         }
-        wait_ms = backoff_ms(res, attempts);
+        wait_ms = plaid_backoff_ms(resp->retry_after, attempts);
         remaining_ms = (long)apr_time_as_msec(deadline - apr_time_now());
         /* Never outlive PlaidTimeout, nor sleep on a long Retry-After: give
          * up at once, and the browser is told when to come back. */
@@ -677,9 +682,9 @@ void plaid_http_post(plaid_http *http, apr_pool_t *p, const plaid_call *call,
         apr_sleep(apr_time_from_msec(wait_ms));
         remaining_ms -= wait_ms;
     }
-    if (res->http_status == 429 && plaid_retry_after_s(res->retry_after) > 0) {
-        hold(http, p, call, apr_time_now() + apr_time_from_sec(
-                 plaid_retry_after_s(res->retry_after)));
+    if (resp->status == 429 && plaid_retry_after_s(resp->retry_after) > 0) {
+        hold(http, p, call, resp->url, apr_time_now() + apr_time_from_sec(
+                 plaid_retry_after_s(resp->retry_after)));
     }
-    res->elapsed_ms = (long)apr_time_as_msec(apr_time_now() - start);
+    resp->elapsed_ms = (long)apr_time_as_msec(apr_time_now() - start);
 }

@@ -18,7 +18,7 @@
 #include <apr_strings.h>
 #include <apr_uri.h>
 
-#include "plaid_link.h"
+#include "plaid_values.h"
 
 const char *plaid_env_url(const char *env, const char **url)
 {
@@ -293,38 +293,6 @@ const char *plaid_parse_extra(apr_pool_t *p, const char *text, json_t **extra)
     }
     *extra = obj;
     return NULL;
-}
-
-int plaid_utf8_len(const unsigned char *s)
-{
-    int n, i;
-
-    if (s[0] < 0x80) {
-        return 1;
-    }
-    if (s[0] >= 0xC2 && s[0] <= 0xDF) {
-        n = 2;
-    }
-    else if (s[0] >= 0xE0 && s[0] <= 0xEF) {
-        n = 3;
-    }
-    else if (s[0] >= 0xF0 && s[0] <= 0xF4) {
-        n = 4;
-    }
-    else {
-        return 0;
-    }
-    for (i = 1; i < n; i++) {
-        if ((s[i] & 0xC0) != 0x80) {
-            return 0;
-        }
-    }
-    /* overlong 3-byte forms, surrogates, and code points past U+10FFFF */
-    if ((s[0] == 0xE0 && s[1] < 0xA0) || (s[0] == 0xED && s[1] > 0x9F)
-        || (s[0] == 0xF0 && s[1] < 0x90) || (s[0] == 0xF4 && s[1] > 0x8F)) {
-        return 0;
-    }
-    return n;
 }
 
 const char *plaid_check_user_id(const char *id)

@@ -1,5 +1,5 @@
 # The documentation agrees with the code; no server needed.
-#  - Every directive of the command table (plaid_cmds in mod_plaid_link.c)
+#  - Every directive of the command table (plaid_cmds in module/cmds.c)
 #    has a section in docs/directives.md with the httpd manual's fields, and
 #    every section there is a directive of the table.
 #  - Every directive appears in README.md's directive table, and the table
@@ -33,9 +33,9 @@ sub same_set {
 }
 
 # --- the command table ----------------------------------------------------
-my $source = slurp('mod_plaid_link.c');
-my ($table) = $source =~ /\bcommand_rec\s+plaid_cmds\[\]\s*=\s*\{(.*?)\n\};/s;
-ok($table, 'mod_plaid_link.c has the command table plaid_cmds')
+my $cmds = slurp('module/cmds.c');
+my ($table) = $cmds =~ /\bcommand_rec\s+plaid_cmds\[\]\s*=\s*\{(.*?)\n\};/s;
+ok($table, 'module/cmds.c has the command table plaid_cmds')
     or BAIL_OUT('no plaid_cmds table to check the docs against');
 # Only the Plaid* names are ours: the table also holds a SetHandler entry,
 # read before core's to note where the handler was set, which core
@@ -78,8 +78,12 @@ same_set(\@readme, \@directives,
          "README.md's directive table lists exactly the directives of plaid_cmds");
 
 # --- README.md's log table ------------------------------------------------
+# The glue's files: mod_plaid_link.c and module/*.c.
+opendir my $dir, "$top/module" or die "$top/module: $!\n";
+my $source = join '', map { slurp($_) } 'mod_plaid_link.c',
+    map { "module/$_" } sort grep { /\.c\z/ } readdir $dir;
 my %lognos = map { $_ => 1 } $source =~ /\bPLLOGNO\((\d{4})\)/g;
-cmp_ok(scalar keys %lognos, '>=', 10, 'mod_plaid_link.c numbers its log lines');
+cmp_ok(scalar keys %lognos, '>=', 10, 'the glue numbers its log lines');
 # Its rows start with the number: "| PL0100 | error | ... |".
 my @readme_lognos = $readme =~ /^\| (PL\d{4}) \|/mg;
 same_set(\@readme_lognos, [map { "PL$_" } keys %lognos],
@@ -91,9 +95,9 @@ for my $n (sort keys %lognos) {
     ok($trouble =~ /^##+ .*\bPL$n\b/m,
        "docs/troubleshooting.md has a section for PL$n");
 }
-my $hints = slurp('src/plaid_answer.c');
+my $hints = slurp('src/plaid_error.c');
 my ($hint_table) = $hints =~ /\berror_hints\[\]\s*=\s*\{(.*?)\n\};/s;
-ok($hint_table, 'src/plaid_answer.c has the error_hints table');
+ok($hint_table, 'src/plaid_error.c has the error_hints table');
 my %codes = map { $_ => 1 } ($hint_table || '') =~ /^\s*\{\s*"([A-Z_]+)"/mg;
 for my $code (sort keys %codes) {
     ok($trouble =~ /`\Q$code\E`/, "docs/troubleshooting.md explains $code");

@@ -1,7 +1,10 @@
 /* The /link/token/create body, Plaid's answers, status mapping and hints. */
 #include <apr_strings.h>
 
-#include "plaid_link.h"
+#include "plaid_error.h"
+#include "plaid_http.h"
+#include "plaid_link_token.h"
+#include "plaid_values.h"
 #include "unit.h"
 
 static apr_array_header_t *list(apr_pool_t *p, const char *a, const char *b)
@@ -136,30 +139,52 @@ static void body_template_refuses_ambiguity(apr_pool_t *p)
     CHECK(plaid_body_template_make(p, &f) == NULL);
 }
 
+/* What the glue does with the transport's response to /link/token/create:
+ * classify it, and read a success. */
+static plaid_result parse_token(apr_pool_t *p, long status, const char *body,
+                                plaid_link_token *token)
+{
+    plaid_response resp;
+    plaid_result res;
+    json_t *answer;
+
+    memset(&resp, 0, sizeof(resp));
+    memset(token, 0, sizeof(*token));
+    resp.outcome = PLAID_OK;
+    resp.status = status;
+    resp.body = body;
+    resp.body_len = strlen(body);
+    resp.attempts = 1;
+    if ((answer = plaid_result_from(p, &resp, &res))) {
+        plaid_link_token_read(p, answer, &res, token);
+        json_decref(answer);
+    }
+    return res;
+}
+
+static plaid_result parse(apr_pool_t *p, long status, const char *body)
+{
+    plaid_link_token token;
+
+    return parse_token(p, status, body, &token);
+}
+
 static void success_answer(apr_pool_t *p)
 {
+    plaid_link_token token;
     plaid_result res;
     const char *ok = "{\"link_token\":\"link-sandbox-af1a0311-da53-4636-b754-"
                      "dd15cc058176\",\"expiration\":\"2020-03-27T12:56:34Z\","
                      "\"request_id\":\"XQVgFigpGHXkb0b\"}";
 
-    memset(&res, 0, sizeof(res));
-    plaid_parse_answer(p, 200, ok, strlen(ok), &res);
+    res = parse_token(p, 200, ok, &token);
     CHECK(res.outcome == PLAID_OK);
-    CHECK_STR(res.link_token,
+    CHECK_STR(token.link_token,
               "link-sandbox-af1a0311-da53-4636-b754-dd15cc058176");
-    CHECK_STR(res.expiration, "2020-03-27T12:56:34Z");
+    CHECK_STR(token.expiration, "2020-03-27T12:56:34Z");
     CHECK_STR(res.request_id, "XQVgFigpGHXkb0b");
+    CHECK(res.attempts == 1 && res.http_status == 200);
     CHECK(plaid_browser_status(res.outcome) == 200);
-}
-
-static plaid_result parse(apr_pool_t *p, long status, const char *body)
-{
-    plaid_result res;
-
-    memset(&res, 0, sizeof(res));
-    plaid_parse_answer(p, status, body, strlen(body), &res);
-    return res;
 }
 
 static void unusable_answers(apr_pool_t *p)
@@ -175,6 +200,16 @@ static void unusable_answers(apr_pool_t *p)
     CHECK(res.outcome == PLAID_FAIL_UNUSABLE);
     CHECK_HAS(res.problem, "link_token");
     CHECK_STR(res.request_id, "R1");
+
+    res = parse(p, 200, "{\"link_token\":\"link-sandbox-1\",\"expiration\":"
+                        "\"x\"}");
+    CHECK(res.outcome == PLAID_FAIL_UNUSABLE);
+    CHECK_HAS(res.problem, "request_id");
+
+    res = parse(p, 200, "{\"link_token\":\"\",\"expiration\":\"x\","
+                        "\"request_id\":\"r\"}");
+    CHECK(res.outcome == PLAID_FAIL_UNUSABLE);
+    CHECK_HAS(res.problem, "empty");
 
     res = parse(p, 200, "{\"link_token\":\"link-sandbox-1\",\"expira");
     CHECK(res.outcome == PLAID_FAIL_UNUSABLE);
@@ -287,16 +322,37 @@ static void hints(apr_pool_t *p)
     CHECK(plaid_hint(&res) == NULL);
 }
 
+/* A transport failure reaches the result as it is. */
+static void transport_failure(apr_pool_t *p)
+{
+    plaid_response resp;
+    plaid_result res;
+
+    memset(&resp, 0, sizeof(resp));
+    resp.outcome = PLAID_FAIL_TIMEOUT;
+    resp.curl_error = "Operation timed out";
+    resp.url = "https://sandbox.plaid.com/link/token/create";
+    resp.attempts = 2;
+    resp.elapsed_ms = 1234;
+    CHECK(plaid_result_from(p, &resp, &res) == NULL);
+    CHECK(res.outcome == PLAID_FAIL_TIMEOUT);
+    CHECK_STR(res.curl_error, "Operation timed out");
+    CHECK_STR(res.url, "https://sandbox.plaid.com/link/token/create");
+    CHECK(res.attempts == 2 && res.elapsed_ms == 1234);
+    CHECK(plaid_browser_status(res.outcome) == 504);
+}
+
 static void transport_unreachable(apr_pool_t *p)
 {
     plaid_http *http = NULL;
-    plaid_result res;
+    plaid_response res;
     plaid_call call;
 
     memset(&res, 0, sizeof(res));
     memset(&call, 0, sizeof(call));
     CHECK(plaid_http_create(p, &http) == APR_SUCCESS);
-    call.url = "http://127.0.0.1:1/link/token/create";
+    call.base_url = "http://127.0.0.1:1";
+    call.path = "/link/token/create";
     call.client_id = "id";
     call.secret = "secret";
     call.connect_timeout_ms = 1000;
@@ -307,7 +363,8 @@ static void transport_unreachable(apr_pool_t *p)
     CHECK(res.outcome == PLAID_FAIL_UNREACHABLE);
     CHECK(res.attempts == 1);
     CHECK(res.curl_error != NULL);
-    CHECK(res.http_status == 0);
+    CHECK(res.status == 0);
+    CHECK_STR(res.url, "http://127.0.0.1:1/link/token/create");
 }
 
 int main(void)
@@ -315,7 +372,7 @@ int main(void)
     static const unit_test tests[] = {
         body_from_fields, body_escapes_user, body_template_matches,
         body_template_refuses_ambiguity, success_answer, unusable_answers,
-        error_answers, hints, transport_unreachable, NULL
+        error_answers, hints, transport_failure, transport_unreachable, NULL
     };
     return unit_run("test_body_answer", tests);
 }

@@ -1,20 +1,17 @@
 /*
  * The transport's callbacks for what libcurl hands it from Plaid's side:
- * on_header and on_body (src/plaid_http.c is included, as the fuzz target
- * fuzz/fuzz_http_callbacks.c does, its two public functions renamed so they
- * do not clash with the core linked beside).
+ * plaid_on_header and plaid_on_body, and the retry wait they lead to,
+ * reached through the core's internal header (src/plaid_http_int.h), as
+ * the fuzz target fuzz/fuzz_http_callbacks.c does.
  */
-#define plaid_http_create unit_plaid_http_create
-#define plaid_http_post   unit_plaid_http_post
-#include "../../src/plaid_http.c"
-#undef plaid_http_create
-#undef plaid_http_post
+#include <apr_strings.h>
 
+#include "plaid_http_int.h"
 #include "unit.h"
 
-static struct answer fresh(apr_pool_t *p)
+static struct plaid_answer fresh(apr_pool_t *p)
 {
-    struct answer a;
+    struct plaid_answer a;
 
     memset(&a, 0, sizeof(a));
     a.p = p;
@@ -24,24 +21,24 @@ static struct answer fresh(apr_pool_t *p)
 }
 
 /* A header line as libcurl passes it: with its line end, no terminator. */
-static size_t header(struct answer *a, const char *line)
+static size_t header(struct plaid_answer *a, const char *line)
 {
     apr_size_t n = strlen(line);
 
-    return on_header(apr_pmemdup(a->p, line, n), 1, n, a);
+    return plaid_on_header(apr_pmemdup(a->p, line, n), 1, n, a);
 }
 
-static size_t body(struct answer *a, const char *chunk)
+static size_t body(struct plaid_answer *a, const char *chunk)
 {
     apr_size_t n = strlen(chunk);
 
-    return on_body(apr_pmemdup(a->p, chunk, n), 1, n, a);
+    return plaid_on_body(apr_pmemdup(a->p, chunk, n), 1, n, a);
 }
 
 /* An answer announced over the cap is refused before its first byte. */
 static void content_length_over_cap(apr_pool_t *p)
 {
-    struct answer a = fresh(p);
+    struct plaid_answer a = fresh(p);
 
     CHECK(header(&a, "Content-Length: 65537\r\n") == 23);
     CHECK(a.too_large);
@@ -60,7 +57,7 @@ static void content_length_over_cap(apr_pool_t *p)
  * is also the overflow check for the buffer. */
 static void content_length_long_line(apr_pool_t *p)
 {
-    struct answer a = fresh(p);
+    struct plaid_answer a = fresh(p);
     const char *line =
         "content-length:          000000000000000000000000070000\r\n";
 
@@ -71,7 +68,7 @@ static void content_length_long_line(apr_pool_t *p)
 /* A streamed answer is cut at the cap. */
 static void body_over_cap(apr_pool_t *p)
 {
-    struct answer a = fresh(p);
+    struct plaid_answer a = fresh(p);
     char *chunk = apr_palloc(p, 4097);
     int i;
 
@@ -88,10 +85,20 @@ static void body_over_cap(apr_pool_t *p)
 
 static void retry_after(apr_pool_t *p)
 {
-    struct answer a = fresh(p);
+    struct plaid_answer a = fresh(p);
+    long wait;
 
     CHECK(header(&a, "Retry-After: \t7 \r\n") == 18);
     CHECK_STR(a.retry_after, "7");
+    /* as given: the caller gives up on a wait over its cap */
+    CHECK(plaid_backoff_ms(a.retry_after, 1) == 7000);
+    CHECK(plaid_backoff_ms("18446744073709551", 1)
+          == PLAID_RETRY_AFTER_MAX_S * 1000);
+    /* without one: 50 to 100 ms, then 100 to 200 ms */
+    wait = plaid_backoff_ms(NULL, 1);
+    CHECK(wait >= 50 && wait <= 100);
+    wait = plaid_backoff_ms("Wed, 21 Oct 2015 07:28:00 GMT", 2);
+    CHECK(wait >= 100 && wait <= 200);
 }
 
 int main(void)

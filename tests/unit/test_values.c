@@ -5,7 +5,10 @@
 #include <apr_strings.h>
 
 #include "plaid_known.h"
-#include "plaid_link.h"
+#include "plaid_error.h"
+#include "plaid_known.h"
+#include "plaid_link_token.h"
+#include "plaid_values.h"
 #include "unit.h"
 
 static void env_urls(apr_pool_t *p)

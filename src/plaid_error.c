@@ -1,23 +1,14 @@
 /*
- * Plaid's answer: a LinkTokenCreateResponse or a PlaidError. Everything
- * found is copied into the request's pool, so the caller can log it after
- * the jansson tree is gone.
+ * Plaid's answer classified: success, a PlaidError, or something unusable;
+ * the browser's status for each outcome and the admin's hint. Everything
+ * found is copied into the caller's pool, so it can be logged after the
+ * jansson tree is gone.
  */
 #include <string.h>
 
 #include <apr_strings.h>
 
-#include "plaid_link.h"
-
-/* A string member, or NULL when it is absent, null or not a string. */
-static const char *member(apr_pool_t *p, const json_t *obj, const char *key)
-{
-    const json_t *v = json_object_get(obj, key);
-
-    return json_is_string(v) ? apr_pstrmemdup(p, json_string_value(v),
-                                              json_string_length(v))
-                             : NULL;
-}
+#include "plaid_error.h"
 
 static plaid_outcome outcome_for_error(long status, const char *error_type)
 {
@@ -34,74 +25,73 @@ static plaid_outcome outcome_for_error(long status, const char *error_type)
     return PLAID_FAIL_UNUSABLE;
 }
 
-static void parse_success(apr_pool_t *p, json_t *root, plaid_result *res)
-{
-    json_error_t err;
-    const char *token, *expiration, *request_id;
-
-    if (json_unpack_ex(root, &err, 0, "{s:s, s:s, s:s}", "link_token", &token,
-                       "expiration", &expiration, "request_id",
-                       &request_id) != 0) {
-        res->outcome = PLAID_FAIL_UNUSABLE;
-        res->problem = apr_psprintf(p, "the answer is not a "
-                                    "LinkTokenCreateResponse: %s", err.text);
-        res->request_id = member(p, root, "request_id");
-        return;
-    }
-    if (!*token) {
-        res->outcome = PLAID_FAIL_UNUSABLE;
-        res->problem = "the answer's link_token is empty";
-        return;
-    }
-    res->outcome = PLAID_OK;
-    res->link_token = apr_pstrdup(p, token);
-    res->expiration = apr_pstrdup(p, expiration);
-    res->request_id = apr_pstrdup(p, request_id);
-}
-
 static void parse_error(apr_pool_t *p, long status, json_t *root,
                         plaid_result *res)
 {
-    res->error_type = member(p, root, "error_type");
-    res->error_code = member(p, root, "error_code");
-    res->error_message = member(p, root, "error_message");
-    res->display_message = member(p, root, "display_message");
-    res->request_id = member(p, root, "request_id");
-    res->documentation_url = member(p, root, "documentation_url");
-    res->suggested_action = member(p, root, "suggested_action");
+    res->error_type = plaid_json_string(p, root, "error_type");
+    res->error_code = plaid_json_string(p, root, "error_code");
+    res->error_message = plaid_json_string(p, root, "error_message");
+    res->display_message = plaid_json_string(p, root, "display_message");
+    res->request_id = plaid_json_string(p, root, "request_id");
+    res->documentation_url = plaid_json_string(p, root, "documentation_url");
+    res->suggested_action = plaid_json_string(p, root, "suggested_action");
     res->outcome = outcome_for_error(status, res->error_type);
     if (!res->error_code) {
         res->problem = "the error answer is not a PlaidError (no error_code)";
     }
 }
 
-void plaid_parse_answer(apr_pool_t *p, long http_status, const char *body,
-                        apr_size_t len, plaid_result *res)
+json_t *plaid_result_from(apr_pool_t *p, const plaid_response *resp,
+                          plaid_result *res)
 {
     json_error_t err;
     json_t *root;
-    int ok = http_status >= 200 && http_status < 300;
+    int ok = resp->status >= 200 && resp->status < 300;
 
-    res->http_status = http_status;
-    root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &err);
+    memset(res, 0, sizeof(*res));
+    res->outcome = resp->outcome;
+    res->http_status = resp->status;
+    res->retry_after = resp->retry_after;
+    res->curl_error = resp->curl_error;
+    res->problem = resp->problem;
+    res->url = resp->url;
+    res->elapsed_ms = resp->elapsed_ms;
+    res->attempts = resp->attempts;
+    if (resp->outcome != PLAID_OK) {
+        return NULL;
+    }
+    root = json_loadb(resp->body, resp->body_len, JSON_REJECT_DUPLICATES,
+                      &err);
     if (!root || !json_is_object(root)) {
         res->outcome = ok ? PLAID_FAIL_UNUSABLE
-                          : outcome_for_error(http_status, NULL);
+                          : outcome_for_error(resp->status, NULL);
         res->problem = root ? "the answer is JSON but not an object"
                             : apr_psprintf(p, "the answer is not JSON: %s "
                                            "(position %d of %lu bytes)",
                                            err.text, err.position,
-                                           (unsigned long)len);
+                                           (unsigned long)resp->body_len);
         json_decref(root);
-        return;
+        return NULL;
     }
-    if (ok) {
-        parse_success(p, root, res);
+    if (!ok) {
+        parse_error(p, resp->status, root, res);
+        json_decref(root);
+        return NULL;
     }
-    else {
-        parse_error(p, http_status, root, res);
+    res->request_id = plaid_json_string(p, root, "request_id");
+    if (!res->request_id) {
+        res->outcome = PLAID_FAIL_UNUSABLE;
+        res->problem = "the answer has no request_id";
+        json_decref(root);
+        return NULL;
     }
-    json_decref(root);
+    return root;
+}
+
+void plaid_result_unusable(plaid_result *res, const char *problem)
+{
+    res->outcome = PLAID_FAIL_UNUSABLE;
+    res->problem = problem;
 }
 
 int plaid_browser_status(plaid_outcome outcome)

@@ -1,13 +1,13 @@
 /*
- * The /link/token/create body. Built as a jansson tree (jansson allocates
- * with malloc), dumped straight into a buffer from the request's pool, then
- * released: what outlives this function is pool memory only.
+ * POST /link/token/create. The body is built as a jansson tree (jansson
+ * allocates with malloc), dumped straight into a buffer from the request's
+ * pool, then released: what outlives a function here is pool memory only.
  */
 #include <string.h>
 
 #include <apr_strings.h>
 
-#include "plaid_link.h"
+#include "plaid_link_token.h"
 
 static int set_string(json_t *obj, const char *key, const char *value)
 {
@@ -29,56 +29,6 @@ static int set_array(json_t *obj, const char *key,
                                                              const char *)));
     }
     return json_object_set_new(obj, key, arr);
-}
-
-struct pool_buffer {
-    apr_pool_t *p;
-    char *data;
-    apr_size_t len, cap;
-};
-
-void plaid_reserve(apr_pool_t *p, char **data, apr_size_t len,
-                   apr_size_t *cap, apr_size_t need)
-{
-    char *grown;
-
-    if (len + need <= *cap) {
-        return;
-    }
-    *cap = len + need > 2 * *cap ? len + need : 2 * *cap;
-    grown = apr_palloc(p, *cap);
-    if (len) {
-        memcpy(grown, *data, len);
-    }
-    *data = grown;
-}
-
-static int append_to_buffer(const char *chunk, size_t size, void *data)
-{
-    struct pool_buffer *b = data;
-
-    plaid_reserve(b->p, &b->data, b->len, &b->cap, size + 1);
-    memcpy(b->data + b->len, chunk, size);
-    b->len += size;
-    b->data[b->len] = '\0';
-    return 0;
-}
-
-/* jansson's dump into pool memory. */
-char *plaid_json_dump(apr_pool_t *p, const json_t *json, apr_size_t *len)
-{
-    struct pool_buffer b = { p, NULL, 0, 0 };
-
-    b.cap = 512;
-    b.data = apr_palloc(p, b.cap);
-    b.data[0] = '\0';
-    if (json_dump_callback(json, append_to_buffer, &b, JSON_COMPACT) != 0) {
-        return NULL;
-    }
-    if (len) {
-        *len = b.len;
-    }
-    return b.data;
 }
 
 char *plaid_link_token_body(apr_pool_t *p, const plaid_link_fields *f,
@@ -142,39 +92,6 @@ plaid_body_template *plaid_body_template_make(apr_pool_t *p,
     return t;
 }
 
-/* s as a JSON string, escaped as jansson's dump escapes it. */
-static apr_size_t quote(char *out, const char *s)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    const unsigned char *u = (const unsigned char *)s;
-    char *o = out;
-
-    *o++ = '"';
-    for (; *u; u++) {
-        switch (*u) {
-        case '"':  *o++ = '\\'; *o++ = '"';  break;
-        case '\\': *o++ = '\\'; *o++ = '\\'; break;
-        case '\b': *o++ = '\\'; *o++ = 'b';  break;
-        case '\f': *o++ = '\\'; *o++ = 'f';  break;
-        case '\n': *o++ = '\\'; *o++ = 'n';  break;
-        case '\r': *o++ = '\\'; *o++ = 'r';  break;
-        case '\t': *o++ = '\\'; *o++ = 't';  break;
-        default:
-            if (*u < 0x20) {
-                memcpy(o, "\\u00", 4);
-                o[4] = hex[*u >> 4];
-                o[5] = hex[*u & 0xF];
-                o += 6;
-            }
-            else {
-                *o++ = (char)*u;
-            }
-        }
-    }
-    *o++ = '"';
-    return (apr_size_t)(o - out);
-}
-
 char *plaid_body_from_template(apr_pool_t *p, const plaid_body_template *t,
                                const char *client_user_id, apr_size_t *len)
 {
@@ -193,7 +110,7 @@ char *plaid_body_from_template(apr_pool_t *p, const plaid_body_template *t,
     /* At most six bytes per byte of the id (\u00XX), and the quotes. */
     out = apr_palloc(p, t->head_len + 6 * n + 2 + t->tail_len + 1);
     memcpy(out, t->head, t->head_len);
-    used = t->head_len + quote(out + t->head_len, client_user_id);
+    used = t->head_len + plaid_json_quote(out + t->head_len, client_user_id);
     memcpy(out + used, t->tail, t->tail_len);
     used += t->tail_len;
     out[used] = '\0';
@@ -201,4 +118,25 @@ char *plaid_body_from_template(apr_pool_t *p, const plaid_body_template *t,
         *len = used;
     }
     return out;
+}
+
+void plaid_link_token_read(apr_pool_t *p, const json_t *answer,
+                           plaid_result *res, plaid_link_token *out)
+{
+    json_error_t err;
+    const char *token, *expiration;
+
+    if (json_unpack_ex((json_t *)answer, &err, 0, "{s:s, s:s}", "link_token",
+                       &token, "expiration", &expiration) != 0) {
+        plaid_result_unusable(res, apr_psprintf(p, "the answer is not a "
+                                                "LinkTokenCreateResponse: %s",
+                                                err.text));
+        return;
+    }
+    if (!*token) {
+        plaid_result_unusable(res, "the answer's link_token is empty");
+        return;
+    }
+    out->link_token = apr_pstrdup(p, token);
+    out->expiration = apr_pstrdup(p, expiration);
 }

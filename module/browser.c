@@ -1,0 +1,259 @@
+/*
+ * The browser side every browser-facing handler shares: the correlation
+ * id, the JSON answers, and the checks a request passes before Plaid is
+ * called (method, an endpoint the server's configuration made, CSRF,
+ * Origin, a JSON body, the signed-in user).
+ */
+#include "mod_plaid_link.h"
+
+static apr_status_t release_json(void *data)
+{
+    json_decref((json_t *)data);
+    return APR_SUCCESS;
+}
+
+/* mod_unique_id's id when it is loaded, else 16 random bytes. */
+static const char *correlation_id(request_rec *r)
+{
+    const char *id = apr_table_get(r->subprocess_env, "UNIQUE_ID");
+    unsigned char raw[12];
+    char *hex;
+    int i;
+
+    if (id && *id) {
+        return id;
+    }
+    if (apr_generate_random_bytes(raw, sizeof(raw)) != APR_SUCCESS) {
+        return apr_psprintf(r->pool, "%" APR_TIME_T_FMT, r->request_time);
+    }
+    hex = apr_palloc(r->pool, sizeof(raw) * 2 + 1);
+    for (i = 0; i < (int)sizeof(raw); i++) {
+        apr_snprintf(hex + i * 2, 3, "%02x", raw[i]);
+    }
+    return hex;
+}
+
+int plaid_answer(request_rec *r, int status, json_t *body)
+{
+    apr_size_t len = 0;
+    char *text = plaid_json_dump(r->pool, body, &len);
+
+    json_decref(body);
+    r->status = status;
+    ap_set_content_type(r, "application/json");
+    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    apr_table_setn(r->headers_out, "X-Content-Type-Options", "nosniff");
+    if (text) {
+        ap_set_content_length(r, len);
+        if (!r->header_only) {
+            ap_rwrite(text, (int)len, r);
+        }
+    }
+    return OK;
+}
+
+int plaid_answer_error(request_rec *r, int status, const char *msg,
+                       const char *id)
+{
+    return plaid_answer(r, status, json_pack("{s:s, s:s}", "error", msg,
+                                       "request_id", id));
+}
+
+/* Reads an optional JSON-object body of at most PLAID_BROWSER_BODY_MAX
+ * bytes into *body (NULL when there is none; released with r's pool).
+ * Returns OK or the status to refuse the request with. */
+static int read_browser_body(request_rec *r, json_t **body, const char **why)
+{
+    char *buf = apr_palloc(r->pool, PLAID_BROWSER_BODY_MAX + 1);
+    apr_size_t len = 0;
+    const char *cl = apr_table_get(r->headers_in, "Content-Length");
+    json_error_t err;
+    json_t *json;
+    long n;
+    int rc;
+
+    *body = NULL;
+    if (cl && apr_atoi64(cl) > PLAID_BROWSER_BODY_MAX) {
+        r->connection->keepalive = AP_CONN_CLOSE;
+        return HTTP_REQUEST_ENTITY_TOO_LARGE;
+    }
+    if ((rc = ap_setup_client_block(r, REQUEST_CHUNKED_DECHUNK)) != OK) {
+        *why = "unreadable request body";
+        return rc == HTTP_REQUEST_ENTITY_TOO_LARGE ? rc : HTTP_BAD_REQUEST;
+    }
+    if (ap_should_client_block(r)) {
+        while ((n = ap_get_client_block(r, buf + len,
+                                        PLAID_BROWSER_BODY_MAX + 1 - len)) > 0) {
+            len += (apr_size_t)n;
+            if (len > PLAID_BROWSER_BODY_MAX) {
+                r->connection->keepalive = AP_CONN_CLOSE;
+                return HTTP_REQUEST_ENTITY_TOO_LARGE;
+            }
+        }
+        if (n < 0) {
+            *why = "the request body could not be read";
+            return HTTP_BAD_REQUEST;
+        }
+    }
+    if (len == 0) {
+        return OK;
+    }
+    json = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &err);
+    if (!json_is_object(json)) {
+        *why = json ? "the body is JSON but not an object"
+                    : apr_psprintf(r->pool, "the body is not JSON: %s", err.text);
+        json_decref(json);
+        return HTTP_BAD_REQUEST;
+    }
+    apr_pool_cleanup_register(r->pool, json, release_json,
+                              apr_pool_cleanup_null);
+    *body = json;
+    return OK;
+}
+
+/* A cross-site HTML form can POST text/plain or form data, never
+ * application/json nor a custom header without a CORS preflight: demanding
+ * one of them keeps other sites from minting tokens for our users. */
+static int forgeable(request_rec *r)
+{
+    const char *ct = apr_table_get(r->headers_in, "Content-Type");
+    apr_size_t n = sizeof("application/json") - 1;
+
+    if (apr_table_get(r->headers_in, "X-Requested-With")) {
+        return 0;
+    }
+    return !(ct && strncasecmp(ct, "application/json", n) == 0
+             && (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' '));
+}
+
+static int origin_refused(request_rec *r, const plaid_conf *c)
+{
+    const char *origin = apr_table_get(r->headers_in, "Origin");
+    int i;
+
+    if (!c->browser.origins || !origin) {
+        return 0;
+    }
+    for (i = 0; i < c->browser.origins->nelts; i++) {
+        if (strcasecmp(origin, APR_ARRAY_IDX(c->browser.origins, i, const char *))
+            == 0) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static const char *user_id_of(request_rec *r, const plaid_conf *c)
+{
+    const char *err = NULL, *id;
+
+    if (!c->browser.user_id) {
+        return r->user;
+    }
+    id = ap_expr_str_exec(r, c->browser.user_id, &err);
+    if (err) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PLLOGNO(0104)
+                      "PlaidUserId could not be evaluated: %s", err);
+        return NULL;
+    }
+    return id;
+}
+
+/* The refusal answered: DONE, so that the handler does not go on. */
+static int refuse(request_rec *r, int status, const char *msg, const char *id)
+{
+    plaid_answer_error(r, status, msg, id);
+    return DONE;
+}
+
+/* What the log lines of a refused request name. */
+#define WHERE_FMT "vhost=%s location=%s id=%s"
+#define WHERE(r, id) plaid_vhost_name((r)->pool, (r)->server), \
+                     plaid_location_of(r), (id)
+
+int plaid_browser_accept(request_rec *r, const plaid_handler_info *h,
+                         plaid_browser_request *req)
+{
+    const plaid_conf *c = ap_get_module_config(r->per_dir_config,
+                                               &plaid_link_module);
+    const char *id = correlation_id(r), *user, *why = NULL, *lack;
+    int rc;
+
+    memset(req, 0, sizeof(*req));
+    req->handler = h;
+    req->conf = c;
+    req->id = id;
+    if (r->method_number != M_POST) {
+        r->allowed = AP_METHOD_BIT << M_POST;
+        apr_table_setn(r->headers_out, "Allow", "POST");
+        return refuse(r, HTTP_METHOD_NOT_ALLOWED,
+                                  "Method not allowed", id);
+    }
+    if (c->handler_enabled != 1) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PLLOGNO(0111)
+                      "%s refused: " WHERE_FMT ": the handler was set by %s, "
+                      "not by a SetHandler in httpd's own configuration "
+                      "files, so this URL is no endpoint; Plaid was not "
+                      "called", h->what, WHERE(r, id),
+                      c->handler_htaccess
+                      ? ap_escape_logitem(r->pool, c->handler_htaccess)
+                      : "AddHandler, a RewriteRule or another module");
+        return refuse(r, HTTP_INTERNAL_SERVER_ERROR,
+                                  h->generic_error, id);
+    }
+    if ((lack = plaid_missing(r->pool, c, h))) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PLLOGNO(0103)
+                      "%s refused: " WHERE_FMT ": %s is not set for this URL",
+                      h->what, WHERE(r, id), lack);
+        return refuse(r, HTTP_INTERNAL_SERVER_ERROR,
+                                  h->generic_error, id);
+    }
+    if (forgeable(r)) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, PLLOGNO(0107)
+                      "browser request refused: id=%s status=415: neither "
+                      "Content-Type: application/json nor X-Requested-With",
+                      id);
+        return refuse(r, HTTP_UNSUPPORTED_MEDIA_TYPE, "Send "
+                                  "Content-Type: application/json", id);
+    }
+    if (origin_refused(r, c)) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, PLLOGNO(0108)
+                      "browser request refused: id=%s status=403: Origin %s "
+                      "is not in PlaidAllowedOrigins", id,
+                      plaid_log_quote(r->pool, apr_table_get(r->headers_in,
+                                                             "Origin"), 200));
+        return refuse(r, HTTP_FORBIDDEN, "Origin not allowed", id);
+    }
+    if ((rc = read_browser_body(r, &req->body, &why)) != OK) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, PLLOGNO(0105)
+                      "browser request refused: id=%s status=%d: %s", id, rc,
+                      why ? why : "body too large");
+        return refuse(r, rc, rc == HTTP_REQUEST_ENTITY_TOO_LARGE
+                                  ? "Request body too large"
+                                  : "Request body must be a JSON object", id);
+    }
+    user = user_id_of(r, c);
+    if (!user || !*user) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, PLLOGNO(0109)
+                      "browser request refused: id=%s status=401: PlaidUserId "
+                      "gave no user id (not signed in?)", id);
+        return refuse(r, HTTP_UNAUTHORIZED, "Not signed in", id);
+    }
+    if ((why = plaid_check_user_id(user))) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PLLOGNO(0106)
+                      "%s refused: " WHERE_FMT ": the PlaidUserId value %s",
+                      h->what, WHERE(r, id), why);
+        return refuse(r, HTTP_BAD_REQUEST, "Unusable user id", id);
+    }
+    if (c->browser.hash_key
+        && !(user = plaid_user_id_hmac(r->pool, c->browser.hash_key,
+                                       c->browser.hash_key_len, user))) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PLLOGNO(0112)
+                      "%s failed: " WHERE_FMT ": OpenSSL could not compute "
+                      "the PlaidUserIdHashKey HMAC", h->what, WHERE(r, id));
+        return refuse(r, HTTP_INTERNAL_SERVER_ERROR,
+                                  h->generic_error, id);
+    }
+    req->user = user;
+    return OK;
+}

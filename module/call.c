@@ -1,0 +1,134 @@
+/*
+ * The call to Plaid from a handler: the child's pool of curl handles, the
+ * PlaidMaxInFlight budget, the call itself and what its failure logs and
+ * answers.
+ */
+#include <apr_atomic.h>
+
+#include "ap_mpm.h"
+
+#include "mod_plaid_link.h"
+
+/* Each child keeps its own curl handles, made after the fork. */
+static plaid_http *child_http;
+
+/* PlaidMaxInFlight: the calls this child may have in flight, and has. */
+static apr_uint32_t max_in_flight;
+static apr_uint32_t in_flight;
+
+/* Half the threads of a child, so that a slow Plaid leaves the other half
+ * to the rest of the site; prefork's one thread is its own limit. */
+static apr_uint32_t default_max_in_flight(void)
+{
+    int threads = 1;
+
+    if (ap_mpm_query(AP_MPMQ_MAX_THREADS, &threads) != APR_SUCCESS
+        || threads < 2) {
+        return 1;
+    }
+    return (apr_uint32_t)(threads / 2);
+}
+
+void plaid_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    plaid_server_conf *sc = ap_get_module_config(s->module_config,
+                                                 &plaid_link_module);
+
+    max_in_flight = sc->max_in_flight > 0 ? (apr_uint32_t)sc->max_in_flight
+                                          : default_max_in_flight();
+    apr_atomic_set32(&in_flight, 0);
+    if (plaid_http_create(pchild, &child_http) != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, PLLOGNO(0003)
+                     "cannot set up the curl handle pool");
+        child_http = NULL;
+    }
+}
+
+static void call_for(const plaid_conn_conf *c, const char *path,
+                     plaid_call *call)
+{
+    call->base_url = c->base_url ? c->base_url : c->env_url;
+    call->path = path;
+    call->client_id = c->client_id;
+    call->secret = c->secret;
+    call->ca_file = c->ca_file == plaid_system_cas ? NULL : c->ca_file;
+    call->proxy = c->proxy;
+    call->connect_timeout_ms = c->connect_ms > 0
+        ? c->connect_ms : PLAID_CONNECT_TIMEOUT_MS_DEFAULT;
+    call->total_timeout_ms = c->total_ms > 0
+        ? c->total_ms : PLAID_TOTAL_TIMEOUT_MS_DEFAULT;
+    call->retries = c->retries >= 0 ? c->retries : PLAID_RETRIES_DEFAULT;
+}
+
+/* POST within the budget; 0 when the budget is spent (no call made). */
+static int post(request_rec *r, const plaid_call *call, plaid_result *res,
+                json_t **answer)
+{
+    plaid_response resp;
+
+    if (apr_atomic_inc32(&in_flight) >= max_in_flight) {
+        apr_atomic_dec32(&in_flight);
+        return 0;
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r, PLLOGNO(0102)
+                  "POST %s%s body=%s", call->base_url, call->path,
+                  call->body);
+    plaid_http_post(child_http, r->pool, call, &resp);
+    apr_atomic_dec32(&in_flight);
+    *answer = plaid_result_from(r->pool, &resp, res);
+    return 1;
+}
+
+int plaid_call_endpoint(request_rec *r, const plaid_browser_request *req,
+                        const char *path, const char *body,
+                        apr_size_t body_len,
+                        plaid_read_fn *read, void *out, plaid_result *res)
+{
+    const plaid_handler_info *h = req->handler;
+    json_t *answer = NULL;
+    plaid_call call;
+    int status;
+    long wait_s;
+
+    memset(res, 0, sizeof(*res));
+    if (!child_http) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PLLOGNO(0103)
+                      "%s refused: vhost=%s location=%s id=%s: the curl "
+                      "handle pool is not set for this URL", h->what,
+                      plaid_vhost_name(r->pool, r->server),
+                      plaid_location_of(r), req->id);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    call_for(&req->conf->conn, path, &call);
+    call.body = body;
+    call.body_len = body_len;
+    if (!body) {
+        res->outcome = PLAID_FAIL_UNUSABLE;
+        res->problem = "the request body could not be built";
+    }
+    else if (!post(r, &call, res, &answer)) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, PLLOGNO(0110)
+                      "%s refused: vhost=%s location=%s id=%s status=503: "
+                      "PlaidMaxInFlight: %u calls to Plaid are already in "
+                      "flight in this child; Plaid was not called", h->what,
+                      plaid_vhost_name(r->pool, r->server),
+                      plaid_location_of(r), req->id, max_in_flight);
+        apr_table_setn(r->headers_out, "Retry-After", "1");
+        return HTTP_SERVICE_UNAVAILABLE;
+    }
+    if (answer) {
+        read(r->pool, answer, res, out);
+        json_decref(answer);
+    }
+    if (res->outcome == PLAID_OK) {
+        return OK;
+    }
+    status = plaid_browser_status(res->outcome);
+    plaid_log_failure(r, req, status, res);
+    wait_s = plaid_retry_after_s(res->retry_after);
+    if (status == HTTP_SERVICE_UNAVAILABLE && wait_s > 0) {
+        apr_table_setn(r->headers_out, "Retry-After",
+                       apr_ltoa(r->pool, wait_s));
+    }
+    return status;
+}

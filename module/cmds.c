@@ -1,0 +1,546 @@
+/*
+ * The directives. Values are checked here, as they are read, so that an
+ * error points at the line; what is missing is checked at start-up
+ * (check.c). The help strings read like the documentation: t/docs.t keeps
+ * docs/directives.md in step with this table.
+ */
+#include <stdlib.h>
+
+#include <apr_env.h>
+#include <apr_uri.h>
+
+#include "mod_plaid_link.h"
+
+/* The least PlaidUserIdHashKey's key may be: HMAC-SHA256 wants 32 bytes,
+ * and a short key is a guessable one. */
+#define HASH_KEY_MIN 16
+
+static const char *set_max_in_flight(cmd_parms *cmd, void *cv,
+                                     const char *arg)
+{
+    plaid_server_conf *sc =
+        ap_get_module_config(cmd->server->module_config, &plaid_link_module);
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    char *end;
+    long n = strtol(arg, &end, 10);
+
+    (void)cv;
+    if (err) {
+        return err;
+    }
+    if (end == arg || *end || n < 1 || n > 100000) {
+        return apr_psprintf(cmd->pool, "PlaidMaxInFlight takes a whole "
+                            "number of calls, at least 1, not '%s'", arg);
+    }
+    sc->max_in_flight = (int)n;
+    return NULL;
+}
+
+static const char *where(cmd_parms *cmd)
+{
+    if (cmd->path) {
+        return apr_psprintf(cmd->temp_pool, " (in %s)", cmd->path);
+    }
+    if (cmd->server->is_virtual) {
+        return apr_psprintf(cmd->temp_pool, " (in the <VirtualHost> of %s "
+                            "line %u)", cmd->server->defn_name,
+                            cmd->server->defn_line_number);
+    }
+    return "";
+}
+
+static const char *fail(cmd_parms *cmd, const char *msg)
+{
+    return apr_pstrcat(cmd->pool, msg, where(cmd), NULL);
+}
+
+static const char *set_env(cmd_parms *cmd, void *cv, const char *arg)
+{
+    plaid_conf *c = cv;
+    const char *url, *err = plaid_env_url(arg, &url);
+
+    if (err) {
+        return fail(cmd, apr_psprintf(cmd->pool, "%s, not '%s'", err, arg));
+    }
+    c->conn.env = apr_pstrdup(cmd->pool, arg);
+    c->conn.env_url = apr_pstrcat(cmd->pool, url, PLAID_LINK_TOKEN_PATH, NULL);
+    return NULL;
+}
+
+static const char *set_base_url(cmd_parms *cmd, void *cv, const char *arg)
+{
+    plaid_conf *c = cv;
+    const char *base, *err = plaid_check_base_url(cmd->pool, arg, &base);
+
+    if (err) {
+        return fail(cmd, err);
+    }
+    c->conn.base_url = apr_pstrcat(cmd->pool, base, PLAID_LINK_TOKEN_PATH, NULL);
+    return NULL;
+}
+
+/* mod_info (/server-info?config) and `apache2 -D DUMP_CONFIG` print each
+ * directive's arguments from the configuration tree: show them this
+ * instead of a secret or a whole client id. */
+static void hide_arguments(cmd_parms *cmd, const char *shown)
+{
+    ((ap_directive_t *)cmd->directive)->args = shown;
+}
+
+/* env: values by variable name, kept in the process pool. The variable
+ * is removed from httpd's environment as it is read, before any child,
+ * CGI or piped logger inherits it; the next read of the configuration
+ * (the second pass at start-up, each graceful restart) finds the value
+ * here. */
+static apr_table_t *env_values(process_rec *process)
+{
+    static const char key[] = "plaid_link_env_values";
+    void *t = NULL;
+
+    apr_pool_userdata_get(&t, key, process->pool);
+    if (!t) {
+        t = apr_table_make(process->pool, 4);
+        apr_pool_userdata_set(t, key, apr_pool_cleanup_null, process->pool);
+    }
+    return t;
+}
+
+/* PlaidSecret's and PlaidUserIdHashKey's file:, env: or inline value. */
+static const char *read_secret(cmd_parms *cmd, const char *what,
+                               const char *arg, plaid_secret *sec)
+{
+    apr_table_t *kept = env_values(cmd->server->process);
+    const char *spec = arg, *err;
+
+    if (strncmp(arg, "file:", 5) == 0 && arg[5]) {
+        spec = apr_pstrcat(cmd->temp_pool, "file:",
+                           ap_server_root_relative(cmd->temp_pool, arg + 5),
+                           NULL);
+    }
+    err = plaid_resolve_secret(cmd->pool, what, spec,
+                               strncmp(arg, "env:", 4) == 0
+                               ? apr_table_get(kept, arg + 4) : NULL, sec);
+    if (err) {
+        return err;
+    }
+    if (sec->env_name) {
+        apr_table_set(kept, sec->env_name, sec->value);
+        apr_env_delete(sec->env_name, cmd->temp_pool);
+    }
+    if (sec->others_can_read) {
+        plaid_defer_warning(cmd, apr_psprintf(cmd->temp_pool, PLLOGNO(0004)
+                      "%s %s (%s line %d%s) can be read by every user of "
+                      "this machine: chmod 600 it (or 640, group of "
+                      "httpd's user)", what, spec, cmd->directive->filename,
+                      cmd->directive->line_num, where(cmd)));
+    }
+    return NULL;
+}
+
+static const char *set_secret(cmd_parms *cmd, void *cv, const char *arg)
+{
+    plaid_conf *c = cv;
+    plaid_secret sec;
+    const char *err = read_secret(cmd, "PlaidSecret", arg, &sec);
+
+    if (!err) {
+        err = plaid_check_credential(cmd->pool, "PlaidSecret", sec.value);
+    }
+    if (err) {
+        return fail(cmd, err);
+    }
+    c->conn.secret = sec.value;
+    if (sec.is_inline) {
+        hide_arguments(cmd, "(hidden)");
+        plaid_defer_warning(cmd, apr_psprintf(cmd->temp_pool, PLLOGNO(0001)
+                      "PlaidSecret is written inline in %s line %d%s: use "
+                      "file:/path or env:NAME to keep it out of httpd.conf "
+                      "and backups", cmd->directive->filename,
+                      cmd->directive->line_num, where(cmd)));
+    }
+    return NULL;
+}
+
+static const char *set_client_id(cmd_parms *cmd, void *cv, const char *arg)
+{
+    plaid_conf *c = cv;
+    const char *err = plaid_check_credential(cmd->pool, "PlaidClientId", arg);
+
+    if (err) {
+        return fail(cmd, err);
+    }
+    c->conn.client_id = arg;
+    hide_arguments(cmd, plaid_mask(cmd->pool, arg));
+    return NULL;
+}
+
+static const char *set_hash_key(cmd_parms *cmd, void *cv, const char *arg)
+{
+    plaid_conf *c = cv;
+    plaid_secret sec;
+    const char *err;
+
+    if (strncmp(arg, "file:", 5) != 0 && strncmp(arg, "env:", 4) != 0) {
+        return fail(cmd, "PlaidUserIdHashKey takes file:/path or env:NAME; "
+                         "a key written in the configuration is not kept "
+                         "secret");
+    }
+    if ((err = read_secret(cmd, "PlaidUserIdHashKey", arg, &sec))) {
+        return fail(cmd, err);
+    }
+    if (strlen(sec.value) < HASH_KEY_MIN) {
+        return fail(cmd, apr_psprintf(cmd->pool, "PlaidUserIdHashKey: the "
+                                      "key is %lu bytes; use at least %d "
+                                      "random bytes (openssl rand -hex 32)",
+                                      (unsigned long)strlen(sec.value),
+                                      HASH_KEY_MIN));
+    }
+    c->browser.hash_key = sec.value;
+    c->browser.hash_key_len = strlen(sec.value);
+    return NULL;
+}
+
+static const char *set_proxy(cmd_parms *cmd, void *cv, const char *arg)
+{
+    plaid_conf *c = cv;
+    apr_uri_t uri;
+    static const char *const schemes[] = {
+        "http", "https", "socks5", "socks5h", NULL
+    };
+    int i;
+
+    if (strcasecmp(arg, "none") == 0) {
+        c->conn.proxy = "";
+        return NULL;
+    }
+    if (apr_uri_parse(cmd->temp_pool, arg, &uri) == APR_SUCCESS
+        && uri.scheme && uri.hostname && *uri.hostname
+        && (!uri.path || !*uri.path || strcmp(uri.path, "/") == 0)) {
+        for (i = 0; schemes[i]; i++) {
+            if (strcasecmp(uri.scheme, schemes[i]) == 0) {
+                c->conn.proxy = arg;
+                return NULL;
+            }
+        }
+    }
+    return fail(cmd, apr_psprintf(cmd->pool, "PlaidProxy takes none or a "
+                                  "proxy's URL (http://proxy.example.com:3128, "
+                                  "https://..., socks5h://...), not '%s'",
+                                  arg));
+}
+
+/* Read before core's SetHandler, which then reads the same line (this
+ * declines it). A handler named by httpd's own configuration files makes
+ * an endpoint; one named in an .htaccess file (or by AddHandler, or a
+ * RewriteRule's H= flag) would let whoever writes that file mint tokens
+ * with the server's credentials, so the handler refuses it. */
+static const char *note_handler(cmd_parms *cmd, void *cv, const char *args)
+{
+    plaid_conf *c = cv;
+    const char *name = ap_getword_conf(cmd->temp_pool, &args);
+
+    if (plaid_handler_named(name)) {
+        if (ap_check_cmd_context(cmd, NOT_IN_HTACCESS)) {
+            c->handler_htaccess = apr_pstrdup(cmd->pool,
+                                              cmd->directive->filename);
+        }
+        else {
+            c->handler_enabled = 1;
+        }
+    }
+    return DECLINE_CMD;
+}
+
+static const char *set_string(cmd_parms *cmd, void *cv, const char *arg)
+{
+    int offset = (int)(apr_uintptr_t)cmd->info;
+
+    if (!*arg) {
+        return fail(cmd, apr_psprintf(cmd->pool, "%s may not be empty",
+                                      cmd->cmd->name));
+    }
+    *(const char **)((char *)cv + offset) = arg;
+    return NULL;
+}
+
+/* https, or http to a loopback host: Plaid takes http://localhost redirect
+ * URIs in sandbox. */
+static const char *set_url_field(cmd_parms *cmd, void *cv, const char *arg)
+{
+    const char *ignored;
+
+    if (strncasecmp(arg, "https://", 8) != 0
+        && plaid_check_base_url(cmd->temp_pool, arg, &ignored)) {
+        return fail(cmd, apr_psprintf(cmd->pool, "%s '%s' must be an https "
+                                      "URL", cmd->cmd->name, arg));
+    }
+    return set_string(cmd, cv, arg);
+}
+
+/* " a b c": a table's values, for a message. */
+static const char *one_line(apr_pool_t *p, const char *const *values)
+{
+    const char *text = "";
+    int i;
+
+    for (i = 0; values[i]; i++) {
+        text = apr_pstrcat(p, text, " ", values[i], NULL);
+    }
+    return text;
+}
+
+static const char *set_language(cmd_parms *cmd, void *cv, const char *arg)
+{
+    if (!plaid_language_known(arg)) {
+        return fail(cmd, apr_psprintf(cmd->pool, "PlaidLanguage '%s' is not "
+                                      "a language Plaid Link supports:%s", arg,
+                                      one_line(cmd->temp_pool,
+                                               plaid_languages)));
+    }
+    ((plaid_conf *)cv)->link.fields.language = arg;
+    return NULL;
+}
+
+/* Repeated directives add to the list; the list as a whole is inherited. */
+static apr_array_header_t *list_for(cmd_parms *cmd, apr_array_header_t **list)
+{
+    if (!*list) {
+        *list = apr_array_make(cmd->pool, 4, sizeof(const char *));
+    }
+    return *list;
+}
+
+static const char *add_country_code(cmd_parms *cmd, void *cv, const char *arg)
+{
+    plaid_conf *c = cv;
+
+    if (!plaid_country_code_known(arg)) {
+        return fail(cmd, apr_psprintf(cmd->pool, "PlaidCountryCodes: '%s' is "
+                                      "not a CountryCode Plaid supports:%s",
+                                      arg, one_line(cmd->temp_pool,
+                                                    plaid_country_codes)));
+    }
+    APR_ARRAY_PUSH(list_for(cmd, &c->link.fields.country_codes),
+                   const char *) = arg;
+    return NULL;
+}
+
+static const char *add_product(cmd_parms *cmd, void *cv, const char *arg)
+{
+    plaid_conf *c = cv;
+    enum plaid_product_field field =
+        (enum plaid_product_field)(apr_uintptr_t)cmd->info;
+    apr_array_header_t **list;
+
+    switch (field) {
+    case PLAID_FIELD_OPTIONAL_PRODUCTS:
+        list = &c->link.fields.optional_products;
+        break;
+    case PLAID_FIELD_REQUIRED_IF_SUPPORTED:
+        list = &c->link.fields.required_if_supported_products;
+        break;
+    case PLAID_FIELD_ADDITIONAL_CONSENTED_PRODUCTS:
+        list = &c->link.fields.additional_consented_products;
+        break;
+    default:
+        list = &c->link.fields.products;
+        break;
+    }
+    if (!plaid_product_allowed(arg, field)) {
+        return fail(cmd, apr_psprintf(cmd->pool, "%s: '%s' is not a product "
+                                      "Plaid accepts in %s of "
+                                      "/link/token/create%s", cmd->cmd->name,
+                                      arg, plaid_product_field_name(field),
+                                      strcmp(arg, "balance") == 0
+                                      ? " (balance needs no initialization)"
+                                      : ""));
+    }
+    APR_ARRAY_PUSH(list_for(cmd, list), const char *) = arg;
+    return NULL;
+}
+
+static const char *set_extra(cmd_parms *cmd, void *cv, const char *arg)
+{
+    plaid_conf *c = cv;
+    apr_size_t n = strlen(arg);
+    const char *err;
+
+    /* Raw arguments: '{"a": 1}' and {"a": 1} both work. */
+    if (n >= 2 && arg[0] == '\'' && arg[n - 1] == '\'') {
+        arg = apr_pstrmemdup(cmd->temp_pool, arg + 1, n - 2);
+    }
+    err = plaid_parse_extra(cmd->pool, arg, &c->link.fields.extra);
+    return err ? fail(cmd, err) : NULL;
+}
+
+static const char *set_user_id(cmd_parms *cmd, void *cv, const char *arg)
+{
+    plaid_conf *c = cv;
+    const char *err = NULL;
+
+    if (!plaid_expr_has_variable(arg)) {
+        return fail(cmd, apr_psprintf(cmd->pool, "PlaidUserId '%s' has no "
+                                      "variable part: every user would get "
+                                      "the same client_user_id. Use "
+                                      "%%{REMOTE_USER}, a header or a "
+                                      "variable set per user", arg));
+    }
+    c->browser.user_id = ap_expr_parse_cmd(cmd, arg, AP_EXPR_FLAG_STRING_RESULT,
+                                   &err, NULL);
+    if (err) {
+        return fail(cmd, apr_pstrcat(cmd->pool, "PlaidUserId: cannot parse "
+                                     "expression '", arg, "': ", err, NULL));
+    }
+    return NULL;
+}
+
+static const char *set_timeout(cmd_parms *cmd, void *cv, const char *connect,
+                               const char *total)
+{
+    plaid_conf *c = cv;
+    const char *err;
+
+    if ((err = plaid_parse_duration(connect, &c->conn.connect_ms))) {
+        return fail(cmd, apr_pstrcat(cmd->pool, "PlaidTimeout: CONNECT ", err,
+                                     NULL));
+    }
+    if ((err = plaid_parse_duration(total, &c->conn.total_ms))) {
+        return fail(cmd, apr_pstrcat(cmd->pool, "PlaidTimeout: TOTAL ", err,
+                                     NULL));
+    }
+    if (c->conn.connect_ms > c->conn.total_ms) {
+        return fail(cmd, "PlaidTimeout: CONNECT may not exceed TOTAL");
+    }
+    return NULL;
+}
+
+static const char *set_retries(cmd_parms *cmd, void *cv, const char *arg)
+{
+    plaid_conf *c = cv;
+    char *end;
+    long n = strtol(arg, &end, 10);
+
+    if (end == arg || *end || n < 0 || n > PLAID_RETRIES_MAX) {
+        return fail(cmd, apr_psprintf(cmd->pool, "PlaidRetries takes a whole "
+                                      "number from 0 to %d, not '%s'",
+                                      PLAID_RETRIES_MAX, arg));
+    }
+    c->conn.retries = (int)n;
+    return NULL;
+}
+
+static const char *add_origin(cmd_parms *cmd, void *cv, const char *arg)
+{
+    plaid_conf *c = cv;
+    apr_size_t n = strlen(arg);
+
+    if (strncmp(arg, "https://", 8) != 0 && strncmp(arg, "http://", 7) != 0) {
+        return fail(cmd, apr_psprintf(cmd->pool, "PlaidAllowedOrigins: '%s' "
+                                      "is not an origin such as "
+                                      "https://www.example.com", arg));
+    }
+    if (arg[n - 1] == '/') {
+        return fail(cmd, apr_psprintf(cmd->pool, "PlaidAllowedOrigins: '%s' "
+                                      "must not end with '/': browsers send "
+                                      "the origin without a path", arg));
+    }
+    APR_ARRAY_PUSH(list_for(cmd, &c->browser.origins), const char *) = arg;
+    return NULL;
+}
+
+/* PlaidCACertificate system: set, and meaning the system's CAs, so that a
+ * section can leave a private CA it would inherit. */
+
+static const char *set_ca_file(cmd_parms *cmd, void *cv, const char *arg)
+{
+    plaid_conf *c = cv;
+    const char *path;
+    apr_finfo_t fi;
+
+    if (strcmp(arg, plaid_system_cas) == 0) {
+        c->conn.ca_file = plaid_system_cas;
+        return NULL;
+    }
+    path = ap_server_root_relative(cmd->pool, arg);
+    if (!path || apr_stat(&fi, path, APR_FINFO_TYPE, cmd->temp_pool)
+                     != APR_SUCCESS || fi.filetype != APR_REG) {
+        return fail(cmd, apr_psprintf(cmd->pool, "PlaidCACertificate '%s' is "
+                                      "not a readable file", arg));
+    }
+    c->conn.ca_file = path;
+    return NULL;
+}
+
+#define FIELD(f) (void *)APR_OFFSETOF(plaid_conf, f)
+#define CTX (RSRC_CONF | ACCESS_CONF)
+
+const command_rec plaid_cmds[] = {
+    AP_INIT_TAKE1("PlaidEnv", set_env, NULL, CTX,
+        "sandbox or production: the Plaid API host to call"),
+    AP_INIT_TAKE1("PlaidBaseURL", set_base_url, NULL, CTX,
+        "Another API host (an emulator, an egress gateway); https, or http "
+        "to a loopback host"),
+    AP_INIT_TAKE1("PlaidClientId", set_client_id, NULL, CTX,
+        "The Plaid client_id"),
+    AP_INIT_TAKE1("PlaidSecret", set_secret, NULL, CTX,
+        "The Plaid secret for PlaidEnv: file:/path, env:NAME, or the value"),
+    AP_INIT_TAKE1("PlaidClientName", set_string, FIELD(link.fields.client_name),
+        CTX, "client_name: the application's name shown in Link"),
+    AP_INIT_TAKE1("PlaidLanguage", set_language, NULL, CTX,
+        "language: the language Link is shown in (en, fr, ...)"),
+    AP_INIT_ITERATE("PlaidCountryCodes", add_country_code, NULL, CTX,
+        "country_codes: one or more CountryCode values (US GB ...)"),
+    AP_INIT_ITERATE("PlaidProducts", add_product,
+        (void *)PLAID_FIELD_PRODUCTS, CTX,
+        "products: the products the linked Item must support"),
+    AP_INIT_ITERATE("PlaidOptionalProducts", add_product,
+        (void *)PLAID_FIELD_OPTIONAL_PRODUCTS, CTX,
+        "optional_products: products fetched on a best-effort basis"),
+    AP_INIT_ITERATE("PlaidRequiredIfSupportedProducts", add_product,
+        (void *)PLAID_FIELD_REQUIRED_IF_SUPPORTED, CTX,
+        "required_if_supported_products: products required where supported"),
+    AP_INIT_ITERATE("PlaidAdditionalConsentedProducts", add_product,
+        (void *)PLAID_FIELD_ADDITIONAL_CONSENTED_PRODUCTS, CTX,
+        "additional_consented_products: products to collect consent for"),
+    AP_INIT_TAKE1("PlaidWebhook", set_url_field, FIELD(link.fields.webhook), CTX,
+        "webhook: the URL Plaid sends webhooks to"),
+    AP_INIT_TAKE1("PlaidRedirectURI", set_url_field,
+        FIELD(link.fields.redirect_uri), CTX,
+        "redirect_uri: the OAuth redirect URI registered with Plaid"),
+    AP_INIT_TAKE1("PlaidAndroidPackageName", set_string,
+        FIELD(link.fields.android_package_name), CTX,
+        "android_package_name: the Android app's package name"),
+    AP_INIT_TAKE1("PlaidLinkCustomization", set_string,
+        FIELD(link.fields.link_customization_name), CTX,
+        "link_customization_name: a Link customization from the dashboard"),
+    AP_INIT_RAW_ARGS("PlaidLinkTokenExtra", set_extra, NULL, CTX,
+        "A JSON object merged into the request body, for fields without a "
+        "directive"),
+    AP_INIT_TAKE1("PlaidUserId", set_user_id, NULL, CTX,
+        "An expression giving user.client_user_id; default %{REMOTE_USER}"),
+    AP_INIT_TAKE1("PlaidUserIdHashKey", set_hash_key, NULL, CTX,
+        "file:/path or env:NAME: send the HMAC-SHA256 of the user id under "
+        "this key as client_user_id, not the id itself"),
+    AP_INIT_TAKE1("PlaidProxy", set_proxy, NULL, CTX,
+        "An outbound proxy's URL for the calls to Plaid, or none to ignore "
+        "the environment's https_proxy"),
+    AP_INIT_TAKE1("PlaidMaxInFlight", set_max_in_flight, NULL, RSRC_CONF,
+        "Calls to Plaid at once per child process; more get 503 at once "
+        "(default: half of ThreadsPerChild)"),
+    AP_INIT_TAKE2("PlaidTimeout", set_timeout, NULL, CTX,
+        "CONNECT TOTAL: seconds to connect and for the whole call "
+        "(default 3 10)"),
+    AP_INIT_TAKE1("PlaidRetries", set_retries, NULL, CTX,
+        "Retries after a failed attempt that is safe to retry (no "
+        "connection, 5xx, 429), within PlaidTimeout (default 2)"),
+    AP_INIT_ITERATE("PlaidAllowedOrigins", add_origin, NULL, CTX,
+        "Origins (scheme://host[:port]) allowed to call the endpoint; "
+        "a request with another Origin header gets 403"),
+    AP_INIT_TAKE1("PlaidCACertificate", set_ca_file, NULL, CTX,
+        "A PEM file of CAs to verify the Plaid host with, or 'system' for "
+        "the system's CAs (the default)"),
+    /* Not ours: read before core's, which it leaves the line to. */
+    AP_INIT_RAW_ARGS("SetHandler", note_handler, NULL, OR_FILEINFO,
+        "(noted by mod_plaid_link, handled by core)"),
+    { NULL, { NULL }, NULL, 0, 0, NULL }
+};

@@ -1,0 +1,43 @@
+/*
+ * SetHandler plaid-link-token: a link_token for the signed-in user, from
+ * the body the directives describe (serialized at start-up but for the
+ * user id).
+ */
+#include "mod_plaid_link.h"
+
+static void read_link_token(apr_pool_t *p, const json_t *answer,
+                            plaid_result *res, void *out)
+{
+    plaid_link_token_read(p, answer, res, out);
+}
+
+int plaid_link_token_handler(request_rec *r, plaid_browser_request *req)
+{
+    const plaid_link_conf *c = &req->conf->link;
+    plaid_link_token token;
+    plaid_result res;
+    apr_size_t len = 0;
+    const char *body;
+    int status;
+
+    body = c->body_template
+        ? plaid_body_from_template(r->pool, c->body_template, req->user, &len)
+        : plaid_link_token_body(r->pool, &c->fields, req->user, &len);
+    status = plaid_call_endpoint(r, req, PLAID_LINK_TOKEN_PATH, body, len,
+                        read_link_token, &token, &res);
+    if (status != OK) {
+        return plaid_answer_error(r, status, req->handler->generic_error,
+                                  req->id);
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, PLLOGNO(0101)
+                  "link_token created: vhost=%s location=%s id=%s "
+                  "request_id=%s elapsed_ms=%ld",
+                  plaid_vhost_name(r->pool, r->server), plaid_location_of(r),
+                  req->id, plaid_log_quote(r->pool, res.request_id,
+                                           PLAID_LOG_FIELD_MAX),
+                  res.elapsed_ms);
+    return plaid_answer(r, 200, json_pack("{s:s, s:s, s:s}", "link_token",
+                                          token.link_token, "expiration",
+                                          token.expiration, "request_id",
+                                          req->id));
+}

@@ -1,0 +1,194 @@
+/*
+ * The glue's private header: what the files of module/ share. The glue
+ * knows httpd and the core's API (include/), never curl.h.
+ *
+ *   mod_plaid_link.c   module record, hooks, handler dispatch
+ *   config.c           the configuration, its parts and their merge
+ *   cmds.c             the directives (the command table)
+ *   check.c            start-up: warnings, required directives, templates
+ *   browser.c          what every browser-facing handler shares
+ *   call.c             the child's transport, PlaidMaxInFlight, the call
+ *   log.c              the one failure line, names of vhosts and locations
+ *   link_token.c       SetHandler plaid-link-token
+ */
+#ifndef MOD_PLAID_LINK_H
+#define MOD_PLAID_LINK_H
+
+#include "httpd.h"
+#include "http_config.h"
+#include "http_core.h"
+#include "http_log.h"
+#include "http_protocol.h"
+#include "http_request.h"
+#include "ap_expr.h"
+
+#include <apr_strings.h>
+
+#include "plaid.h"
+#include "plaid_error.h"
+#include "plaid_http.h"
+#include "plaid_known.h"
+#include "plaid_link_token.h"
+#include "plaid_values.h"
+
+extern module AP_MODULE_DECLARE_DATA plaid_link_module;
+APLOG_USE_MODULE(plaid_link);
+
+/* Log lines carry a number so that they can be searched for and documented
+ * (docs/troubleshooting.md). */
+#define PLLOGNO(n) "PL" #n ": "
+
+/* ------------------------------------------------------------------ */
+/* The handlers. */
+
+typedef enum {
+    PLAID_H_NONE = 0,
+    PLAID_H_LINK_TOKEN
+} plaid_handler_kind;
+
+/* Each handler: its SetHandler name, what its log lines call a request,
+ * the generic error the browser gets, and its own required directives. */
+typedef struct {
+    plaid_handler_kind kind;
+    const char *name;
+    const char *what;
+    const char *generic_error;
+    const char *needs_why;     /* why its required directives are */
+} plaid_handler_info;
+
+/* The handler called name, or NULL. */
+const plaid_handler_info *plaid_handler_named(const char *name);
+
+/* ------------------------------------------------------------------ */
+/* Configuration (config.c). NULL (or -1) means unset, so that a
+ * <Location> inherits from its vhost and the vhost from the main server. */
+
+/* What every handler needs to call Plaid. */
+typedef struct {
+    const char *env;           /* PlaidEnv */
+    const char *env_url;       /* its API host */
+    const char *base_url;      /* PlaidBaseURL: wins over env_url */
+    const char *client_id;
+    const char *secret;        /* the value, never the directive's text */
+    const char *ca_file;       /* plaid_system_cas: the system's */
+    const char *proxy;         /* PlaidProxy: "" none */
+    long connect_ms;           /* -1 unset */
+    long total_ms;             /* -1 unset */
+    int retries;               /* -1 unset */
+} plaid_conn_conf;
+
+/* What every browser-facing handler needs: who the user is, who may call. */
+typedef struct {
+    ap_expr_info_t *user_id;   /* NULL: REMOTE_USER */
+    const char *hash_key;      /* PlaidUserIdHashKey's key, NULL: none */
+    apr_size_t hash_key_len;
+    apr_array_header_t *origins; /* PlaidAllowedOrigins, NULL: any */
+} plaid_browser_conf;
+
+/* plaid-link-token's own part. */
+typedef struct {
+    plaid_link_fields fields;
+    /* fields serialized at start-up (check.c), NULL: build the body per
+     * request, as for a merge whose fields come from both sides */
+    const plaid_body_template *body_template;
+} plaid_link_conf;
+
+typedef struct {
+    plaid_conn_conf conn;
+    plaid_browser_conf browser;
+    plaid_link_conf link;
+    /* 1 where a SetHandler of httpd's own configuration files named one of
+     * our handlers: only that makes an endpoint (cmds.c, note_handler). */
+    int handler_enabled;       /* -1 unset */
+    const char *handler_htaccess; /* an .htaccess that named it */
+} plaid_conf;
+
+/* Server-wide settings, read from the main server's configuration only. */
+typedef struct {
+    int max_in_flight;         /* PlaidMaxInFlight, 0 unset */
+} plaid_server_conf;
+
+/* PlaidCACertificate system: set, and meaning the system's CAs. */
+extern const char plaid_system_cas[];
+
+void *plaid_create_conf(apr_pool_t *p, char *dir);
+void *plaid_merge_conf(apr_pool_t *p, void *basev, void *addv);
+void *plaid_create_server_conf(apr_pool_t *p, server_rec *s);
+
+extern const command_rec plaid_cmds[];
+
+/* ------------------------------------------------------------------ */
+/* Start-up (check.c). */
+
+/* A warning found while the configuration is read, said once it is whole
+ * (at `apache2 -t`, or at start-up in the error log). */
+void plaid_defer_warning(cmd_parms *cmd, const char *text);
+
+/* Which directives a complete configuration for handler h lacks, or NULL. */
+const char *plaid_missing(apr_pool_t *p, const plaid_conf *c,
+                          const plaid_handler_info *h);
+
+int plaid_check_config(apr_pool_t *pconf, apr_pool_t *plog,
+                       apr_pool_t *ptemp, server_rec *s);
+int plaid_post_config(apr_pool_t *pconf, apr_pool_t *plog,
+                      apr_pool_t *ptemp, server_rec *s);
+
+/* ------------------------------------------------------------------ */
+/* The browser side (browser.c). */
+
+/* A browser request that passed the checks every handler shares. */
+typedef struct {
+    const plaid_handler_info *handler;
+    const plaid_conf *conf;
+    const char *id;            /* correlation id: the answer's request_id */
+    const char *user;          /* client_user_id (hashed when so set) */
+    json_t *body;              /* the browser's JSON object, or NULL */
+} plaid_browser_request;
+
+/* The shared checks (method, configuration, CSRF, Origin, body, user):
+ * OK with req filled, or DONE when the request was refused (answered, and
+ * logged where the admin needs to know). */
+int plaid_browser_accept(request_rec *r, const plaid_handler_info *h,
+                         plaid_browser_request *req);
+
+/* The JSON answer, never cached nor sniffed; body is released. */
+int plaid_answer(request_rec *r, int status, json_t *body);
+
+/* {"error": msg, "request_id": id} */
+int plaid_answer_error(request_rec *r, int status, const char *msg,
+                       const char *id);
+
+/* ------------------------------------------------------------------ */
+/* The call (call.c). */
+
+void plaid_child_init(apr_pool_t *pchild, server_rec *s);
+
+/* Reads an endpoint's success answer into out; on a missing field it
+ * makes res PLAID_FAIL_UNUSABLE (plaid_result_unusable). */
+typedef void plaid_read_fn(apr_pool_t *p, const json_t *answer,
+                           plaid_result *res, void *out);
+
+/* POST body to path with the request's connection settings, within
+ * PlaidMaxInFlight, and read the success into out. OK, or the browser's
+ * status with the failure logged (one PL0100 line) and Retry-After set. */
+int plaid_call_endpoint(request_rec *r, const plaid_browser_request *req,
+                        const char *path, const char *body,
+                        apr_size_t body_len,
+                        plaid_read_fn *read, void *out, plaid_result *res);
+
+/* ------------------------------------------------------------------ */
+/* Names for the log (log.c). */
+
+const char *plaid_vhost_name(apr_pool_t *p, const server_rec *s);
+const char *plaid_location_of(request_rec *r);
+
+/* The one line that says everything about a failed call. */
+void plaid_log_failure(request_rec *r, const plaid_browser_request *req,
+                       int status, const plaid_result *res);
+
+/* ------------------------------------------------------------------ */
+/* The handlers' own work. */
+
+int plaid_link_token_handler(request_rec *r, plaid_browser_request *req);
+
+#endif
