@@ -63,7 +63,7 @@ static const char *set_env(cmd_parms *cmd, void *cv, const char *arg)
         return fail(cmd, apr_psprintf(cmd->pool, "%s, not '%s'", err, arg));
     }
     c->conn.env = apr_pstrdup(cmd->pool, arg);
-    c->conn.env_url = apr_pstrcat(cmd->pool, url, PLAID_LINK_TOKEN_PATH, NULL);
+    c->conn.env_url = url;
     return NULL;
 }
 
@@ -75,7 +75,7 @@ static const char *set_base_url(cmd_parms *cmd, void *cv, const char *arg)
     if (err) {
         return fail(cmd, err);
     }
-    c->conn.base_url = apr_pstrcat(cmd->pool, base, PLAID_LINK_TOKEN_PATH, NULL);
+    c->conn.base_url = base;
     return NULL;
 }
 

@@ -18,7 +18,7 @@ my @faults = (
     # location, browser status, patterns the PL0100 line must match
     ['invalid-api-keys', 502, [qr/\bplaid_http_status=400\b/, qr/\battempts=1\b/,
                                qr/\benv=sandbox\b/,
-                               qr{\burl="https://localhost:\d+/sandbox/status=400/[^"]*/link/token/create"},
+                               qr{\burl="https://localhost:\d+/sandbox/status=400/error_type=INVALID_INPUT/error_code=INVALID_API_KEYS/link/token/create"},
                                qr/\bclient_id=\.\.\.0001\b/,
                                qr/\berror_type="?INVALID_INPUT\b/,
                                qr/\berror_code="?INVALID_API_KEYS\b/,
