@@ -18,6 +18,10 @@ static const plaid_handler_info handlers[] = {
     { PLAID_H_LINK_TOKEN, "plaid-link-token", "link_token request",
       "Unable to fetch link_token",
       "Plaid's /link/token/create requires them" },
+    { PLAID_H_EXCHANGE, "plaid-public-token-exchange", "public_token exchange",
+      "Unable to link the account",
+      "the exchange needs credentials, a Plaid host and the application "
+      "to hand the Item to" },
 };
 
 const plaid_handler_info *plaid_handler_named(const char *name)
@@ -47,6 +51,8 @@ static int plaid_handler(request_rec *r)
     switch (h->kind) {
     case PLAID_H_LINK_TOKEN:
         return plaid_link_token_handler(r, &req);
+    case PLAID_H_EXCHANGE:
+        return plaid_exchange_handler(r, &req);
     case PLAID_H_NONE:
         break;
     }
@@ -59,6 +65,7 @@ static void plaid_register_hooks(apr_pool_t *p)
     ap_hook_check_config(plaid_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(plaid_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(plaid_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_fixups(plaid_handoff_fixups, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(plaid_handler, NULL, NULL, APR_HOOK_MIDDLE);
 }
 

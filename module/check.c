@@ -57,6 +57,9 @@ const char *plaid_missing(apr_pool_t *p, const plaid_conf *c,
         LACKS(!c->link.fields.country_codes, "PlaidCountryCodes");
         LACKS(!c->link.fields.products, "PlaidProducts");
     }
+    if (h->kind == PLAID_H_EXCHANGE) {
+        LACKS(!c->exchange.handoff, "PlaidExchangeHandoff");
+    }
 #undef LACKS
     return lack;
 }
@@ -210,11 +213,15 @@ int plaid_check_config(apr_pool_t *pconf, apr_pool_t *plog,
 
 /* Serialize the body of every configuration read from the files once
  * (each vhost's, each <Location>'s and <Directory>'s); a
- * request's merge of them reuses it (plaid_merge_conf). */
+ * request's merge of them reuses it (plaid_merge_conf). And note each
+ * hand-off path. */
 static void make_template(apr_pool_t *pconf, ap_conf_vector_t *v)
 {
     plaid_conf *c = ap_get_module_config(v, &plaid_link_module);
 
+    if (c && c->exchange.handoff) {
+        plaid_note_handoff(pconf, c->exchange.handoff);
+    }
     if (c && !c->link.body_template) {
         c->link.body_template = plaid_body_template_make(pconf,
                                                          &c->link.fields);

@@ -448,6 +448,22 @@ static const char *add_origin(cmd_parms *cmd, void *cv, const char *arg)
     return NULL;
 }
 
+/* A URL-path of this server, as ap_internal_redirect takes it. */
+static const char *set_handoff(cmd_parms *cmd, void *cv, const char *arg)
+{
+    plaid_conf *c = cv;
+
+    if (arg[0] != '/' || strchr(arg, '?') || strchr(arg, '#')
+        || ap_strchr_c(arg, '%') || strstr(arg, "/../")) {
+        return fail(cmd, apr_psprintf(cmd->pool, "PlaidExchangeHandoff takes "
+                                      "a URL-path of this server such as "
+                                      "/app/plaid-item.php, without query "
+                                      "or escapes, not '%s'", arg));
+    }
+    c->exchange.handoff = arg;
+    return NULL;
+}
+
 /* PlaidCACertificate system: set, and meaning the system's CAs, so that a
  * section can leave a private CA it would inherit. */
 
@@ -516,6 +532,9 @@ const command_rec plaid_cmds[] = {
     AP_INIT_RAW_ARGS("PlaidLinkTokenExtra", set_extra, NULL, CTX,
         "A JSON object merged into the request body, for fields without a "
         "directive"),
+    AP_INIT_TAKE1("PlaidExchangeHandoff", set_handoff, NULL, CTX,
+        "The URL-path of the application that receives the exchanged Item "
+        "(PLAID_ACCESS_TOKEN, PLAID_ITEM_ID, ...) by internal redirect"),
     AP_INIT_TAKE1("PlaidUserId", set_user_id, NULL, CTX,
         "An expression giving user.client_user_id; default %{REMOTE_USER}"),
     AP_INIT_TAKE1("PlaidUserIdHashKey", set_hash_key, NULL, CTX,

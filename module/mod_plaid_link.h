@@ -10,6 +10,8 @@
  *   call.c             the child's transport, PlaidMaxInFlight, the call
  *   log.c              the one failure line, names of vhosts and locations
  *   link_token.c       SetHandler plaid-link-token
+ *   exchange.c         SetHandler plaid-public-token-exchange, and the
+ *                      hand-off of its result to the application
  */
 #ifndef MOD_PLAID_LINK_H
 #define MOD_PLAID_LINK_H
@@ -26,6 +28,7 @@
 
 #include "plaid.h"
 #include "plaid_error.h"
+#include "plaid_exchange.h"
 #include "plaid_http.h"
 #include "plaid_known.h"
 #include "plaid_link_token.h"
@@ -43,7 +46,8 @@ APLOG_USE_MODULE(plaid_link);
 
 typedef enum {
     PLAID_H_NONE = 0,
-    PLAID_H_LINK_TOKEN
+    PLAID_H_LINK_TOKEN,
+    PLAID_H_EXCHANGE
 } plaid_handler_kind;
 
 /* Each handler: its SetHandler name, what its log lines call a request,
@@ -93,10 +97,16 @@ typedef struct {
     const plaid_body_template *body_template;
 } plaid_link_conf;
 
+/* plaid-public-token-exchange's own part. */
+typedef struct {
+    const char *handoff;       /* PlaidExchangeHandoff: a URL-path */
+} plaid_exchange_conf;
+
 typedef struct {
     plaid_conn_conf conn;
     plaid_browser_conf browser;
     plaid_link_conf link;
+    plaid_exchange_conf exchange;
     /* 1 where a SetHandler of httpd's own configuration files named one of
      * our handlers: only that makes an endpoint (cmds.c, note_handler). */
     int handler_enabled;       /* -1 unset */
@@ -190,5 +200,14 @@ void plaid_log_failure(request_rec *r, const plaid_browser_request *req,
 /* The handlers' own work. */
 
 int plaid_link_token_handler(request_rec *r, plaid_browser_request *req);
+int plaid_exchange_handler(request_rec *r, plaid_browser_request *req);
+
+/* Every PlaidExchangeHandoff path of the configuration (check.c, at
+ * start-up), so that a request straight to one can be refused. */
+void plaid_note_handoff(apr_pool_t *pconf, const char *path);
+
+/* fixups: the hand-off's variables for the application, on the request
+ * the exchange redirected to, and on no other. */
+int plaid_handoff_fixups(request_rec *r);
 
 #endif

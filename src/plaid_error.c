@@ -145,6 +145,10 @@ static const struct {
     { "INVALID_CONFIGURATION", NULL,
       "Plaid rejected the configuration of this Link session: check the "
       "Plaid* directives and PlaidLinkTokenExtra" },
+    { "INVALID_PUBLIC_TOKEN", NULL,
+      "the public_token cannot be exchanged: it expired (30 minutes after "
+      "Link made it), was exchanged already, or comes from another "
+      "environment than PlaidEnv (a sandbox token sent to production)" },
     { "RATE_LIMIT", NULL,
       "Plaid rate-limited this client id: too many link tokens in a short "
       "time; retry later" },

@@ -28,7 +28,7 @@ my @secrets = secrets();
 
 my $logs = Apache::Test::vars('t_logs');
 
-plan tests => @requests * @secrets + 3 + @secrets;
+plan tests => @requests * @secrets + 3 + @secrets + 2;
 
 my $answers = '';
 my $mark = log_mark();
@@ -65,4 +65,22 @@ for my $s (@secrets) {
         }
     }
     ok(!@hits, "no file under t/logs holds $s") or diag(@hits);
+}
+
+# The access_tokens the exchanges of the suite handed to applications
+# (t/exchange.t): the emulator makes them access-<env>-<uuid>, so any trace
+# of one is found by its shape, at every log level.
+{
+    my @hits;
+    for my $f (@files) {
+        open my $fh, '<', $f or next;
+        while (my $line = <$fh>) {
+            next unless $line =~ /access-(?:sandbox|production)-[0-9a-f]{8}/;
+            push @hits, "$f:$.: $line";
+            last;
+        }
+    }
+    ok(!@hits, 'no file under t/logs holds an access_token') or diag(@hits);
+    unlike($answers, qr/access-(?:sandbox|production)-/,
+           '... nor any answer');
 }
