@@ -6,7 +6,7 @@
 #    names no other.
 #  - README.md's table of log lines lists exactly the PLLOGNO numbers.
 #  - Every log line number (PLLOGNO) has a section in docs/troubleshooting.md,
-#    and so does every error_code of the hints table in src/plaid_answer.c.
+#    and so does every error_code of the hints table in src/plaid_error.c.
 use strict;
 use warnings FATAL => 'all';
 
