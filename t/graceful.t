@@ -15,7 +15,7 @@ use Time::HiRes qw(sleep);
 use PlaidTest;
 
 my $requests = 120;
-plan tests => 5;
+plan tests => 6;
 
 my $pidfile = Apache::Test::vars('t_logs') . '/httpd.pid';
 open my $fh, '<', $pidfile or die "$pidfile: $!";
@@ -63,3 +63,9 @@ is(scalar @bad, 0, 'no child crashed and no call failed') or diag(@bad);
 
 # Let the new generation settle before later tests run.
 sleep 1;
+
+# The production vhost's secret is env:, removed from httpd's environment
+# at start-up: the restarted configuration found the value kept for it.
+my $res = post_token('/plaid/link-token', vhost => 'plaid_production');
+is($res->code, 200, 'after the restarts, the env: secret still works')
+    or diag($res->as_string);
