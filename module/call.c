@@ -12,9 +12,32 @@
 /* Each child keeps its own curl handles, made after the fork. */
 static plaid_http *child_http;
 
-/* PlaidMaxInFlight: the calls this child may have in flight, and has. */
+/* PlaidMaxInFlight: the calls this child may have in flight, and has; the
+ * requests refused since the last warning, and when that was (seconds). */
 static apr_uint32_t max_in_flight;
 static apr_uint32_t in_flight;
+static apr_uint32_t refused;
+static apr_uint32_t warned_at;
+
+/* Each refusal has its info line (PL0110); the admin's warning comes at
+ * most once a minute per child, with the count: a flood of requests must
+ * not become a flood of warnings. */
+static void warn_refusals(request_rec *r)
+{
+    apr_uint32_t now = (apr_uint32_t)apr_time_sec(r->request_time);
+    apr_uint32_t last = apr_atomic_read32(&warned_at);
+
+    apr_atomic_inc32(&refused);
+    if ((last && now - last < 60)
+        || apr_atomic_cas32(&warned_at, now, last) != last) {
+        return;
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, PLLOGNO(0116)
+                  "PlaidMaxInFlight (%u) refused %u requests in this child "
+                  "%s: Plaid is slow, or the limit is low for the load",
+                  max_in_flight, apr_atomic_xchg32(&refused, 0),
+                  last ? "in the last minute" : "since it started");
+}
 
 /* Half the threads of a child, so that a slow Plaid leaves the other half
  * to the rest of the site; prefork's one thread is its own limit. */
@@ -37,6 +60,8 @@ void plaid_child_init(apr_pool_t *pchild, server_rec *s)
     max_in_flight = sc->max_in_flight > 0 ? (apr_uint32_t)sc->max_in_flight
                                           : default_max_in_flight();
     apr_atomic_set32(&in_flight, 0);
+    apr_atomic_set32(&refused, 0);
+    apr_atomic_set32(&warned_at, 0);
     if (plaid_http_create(pchild, &child_http) != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, PLLOGNO(0003)
                      "cannot set up the curl handle pool");
@@ -107,12 +132,13 @@ int plaid_call_endpoint(request_rec *r, const plaid_browser_request *req,
         res->problem = "the request body could not be built";
     }
     else if (!post(r, &call, res, &answer)) {
-        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, PLLOGNO(0110)
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, PLLOGNO(0110)
                       "%s refused: vhost=%s location=%s id=%s status=503: "
                       "PlaidMaxInFlight: %u calls to Plaid are already in "
                       "flight in this child; Plaid was not called", h->what,
                       plaid_vhost_name(r->pool, r->server),
                       plaid_location_of(r), req->id, max_in_flight);
+        warn_refusals(r);
         apr_table_setn(r->headers_out, "Retry-After", "1");
         return HTTP_SERVICE_UNAVAILABLE;
     }

@@ -20,7 +20,7 @@ use PlaidTest;
 my $threaded = ($ENV{TEST_MPM} || 'event') ne 'prefork';
 my $concurrent = 10;
 
-plan tests => 11 + ($threaded ? 5 : 0);
+plan tests => 11 + ($threaded ? 6 : 0);
 
 # --- PlaidMaxInFlight --------------------------------------------------------
 
@@ -66,6 +66,10 @@ if ($threaded) {
        '... and one PL0110 line each') or diag(@log);
     is(scalar emulator_bodies(@log), scalar @ok,
        '... and Plaid was called only for those answered 200');
+    my @warnings = grep { /PL0116: PlaidMaxInFlight \(3\) refused \d+ requests/ } @log;
+    ok(@warnings >= 1 && @warnings <= 3,
+       '... and a warning per child at most (PL0116), not one per refusal')
+        or diag(@log);
 }
 
 # --- a long Retry-After ------------------------------------------------------
