@@ -18,7 +18,7 @@ all: .libs/mod_plaid_link.so emulator/.libs/mod_plaid_emulator.so
 emulator/.libs/mod_plaid_emulator.so: $(wildcard emulator/*.c) emulator/emu.h src/plaid_known.c include/plaid_known.h .libs/mod_plaid_link.so
 	cd emulator && $(APXS) -c -I../include $(APXS_WARN) \
 	    -o mod_plaid_emulator.la $(notdir $(wildcard emulator/*.c)) \
-	    ../src/plaid_known.c -ljansson
+	    ../src/plaid_known.c -ljansson -lcrypto
 
 # Unit tests: the core in plain C, no httpd.
 UNIT_CFLAGS = -g -O1 $(WARN) -Iinclude $(shell $(APR_CONFIG) --cflags --cppflags --includes)

@@ -119,6 +119,17 @@ int emu_answer_error(emu_call *c, const emu_error *e)
     return emu_answer(r, e->status, "application/json", text, len);
 }
 
+int emu_answer_internal(emu_call *c, const char *why)
+{
+    emu_error e;
+
+    e.status = HTTP_INTERNAL_SERVER_ERROR;
+    e.error_type = "API_ERROR";
+    e.error_code = "INTERNAL_SERVER_ERROR";
+    e.error_message = apr_pstrcat(c->r->pool, "emulator: ", why, NULL);
+    return emu_answer_error(c, &e);
+}
+
 int emu_read_body(request_rec *r, char **buf, apr_size_t *len)
 {
     apr_size_t cap = EMU_BODY_MAX + 1;
@@ -194,6 +205,26 @@ json_t *emu_parse_body(emu_call *c, const char *buf, apr_size_t len,
     return NULL;
 }
 
+/* An access token is a long-lived credential: the tests prove that none
+ * reaches a log, and this log is one of them. */
+static void withhold_access_tokens(json_t *body)
+{
+    static const char withheld[] = "[withheld]";
+    json_t *v = json_object_get(body, "access_token");
+    json_t *item;
+    size_t i;
+
+    if (json_is_string(v)) {
+        json_object_set_new(body, "access_token", json_string(withheld));
+    }
+    v = json_object_get(body, "access_tokens");
+    json_array_foreach(v, i, item) {
+        if (json_is_string(item)) {
+            json_array_set_new(v, i, json_string(withheld));
+        }
+    }
+}
+
 void emu_log_accepted(emu_call *c, json_t *body)
 {
     request_rec *r = c->r;
@@ -204,6 +235,7 @@ void emu_log_accepted(emu_call *c, json_t *body)
     }
     json_object_del(body, "client_id");
     json_object_del(body, "secret");
+    withhold_access_tokens(body);
     /* The headers a client must send besides the credentials. */
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                   "plaid_emulator: %s headers plaid-version=%s "

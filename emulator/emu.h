@@ -7,8 +7,11 @@
  *                         the request body, the "accepted" log lines
  *   faults.c              fault segments in the path and their answers
  *   validate.c            a request body checked against a property table
- *   tokens.c              request ids and tokens
- *   link_token.c          one file per endpoint: its property table (the
+ *   tokens.c              request ids, item ids, tokens that carry an HMAC
+ *   state.c               what every child must agree on: the token key and
+ *                         the directory of exchanged public tokens
+ *   link_token.c, exchange.c, sandbox.c
+ *                         one file per endpoint: its property table (the
  *                         spec's request schema) and its answer
  *
  * The emulator is the test oracle for what mod_plaid_link sends, so its
@@ -35,24 +38,31 @@ APLOG_USE_MODULE(plaid_emulator);
 /* Plaid's own bodies are a few hundred bytes; anything near this is a bug. */
 #define EMU_BODY_MAX (64 * 1024)
 
-/* A link_token created for a new Item lives four hours
- * (LinkTokenCreateResponse.expiration). */
-#define EMU_LINK_TOKEN_TTL apr_time_from_sec(4 * 60 * 60)
+/* A link_token created for a new Item lives four hours; a public_token
+ * thirty minutes (LinkTokenCreateResponse.expiration, Plaid's docs). */
+#define EMU_LINK_TOKEN_TTL   apr_time_from_sec(4 * 60 * 60)
+#define EMU_PUBLIC_TOKEN_TTL apr_time_from_sec(30 * 60)
 
 /* ------------------------------------------------------------------ */
 /* Configuration (config.c)                                            */
 /* ------------------------------------------------------------------ */
 
-/* NULL means "not set here", so a <Location> inherits from its vhost. */
+/* Per directory. NULL means "not set here", so a <Location> inherits. */
 typedef struct {
     const char *client_id;
     const char *secret;
     const char *env;
 } emu_config;
 
+/* Server-wide (main server only). */
+typedef struct {
+    const char *state_dir;   /* PlaidEmulatorStateDir; NULL: the default */
+} emu_server_config;
+
 extern const command_rec emu_cmds[];
 void *emu_create_dir_config(apr_pool_t *p, char *dir);
 void *emu_merge_dir_config(apr_pool_t *p, void *basev, void *addv);
+void *emu_create_server_config(apr_pool_t *p, server_rec *s);
 
 /* ------------------------------------------------------------------ */
 /* One request                                                         */
@@ -132,6 +142,12 @@ struct emu_endpoint {
 };
 
 extern const emu_endpoint emu_link_token_create;        /* link_token.c */
+extern const emu_endpoint emu_item_public_token_exchange; /* exchange.c */
+extern const emu_endpoint emu_sandbox_public_token_create; /* sandbox.c */
+
+/* {"public_token","request_id"}: what sandbox.c gives. */
+const char *emu_public_token_body(emu_call *c, int with_token,
+                                  const char *padding);
 
 /* ------------------------------------------------------------------ */
 /* Answers (answers.c)                                                 */
@@ -142,6 +158,10 @@ int emu_answer(request_rec *r, int status, const char *content_type,
 int emu_answer_json(emu_call *c, const char *text);   /* 200 */
 int emu_answer_error(emu_call *c, const emu_error *e);
 void emu_request_error(emu_error *e, const char *code, const char *message);
+
+/* 500 API_ERROR/INTERNAL_SERVER_ERROR, "emulator: <why>": the emulator
+ * itself failed (no token key, state directory unusable). */
+int emu_answer_internal(emu_call *c, const char *why);
 
 /* The endpoint's path for log lines, or the request's URI when none. */
 const char *emu_log_name(const emu_call *c);
@@ -159,7 +179,7 @@ json_t *emu_parse_body(emu_call *c, const char *buf, apr_size_t len,
                        emu_error *e);
 
 /* The info lines tests read: "<path> headers ..." and "<path> body=<JSON>",
- * without client_id and secret. */
+ * without client_id and secret, and with access tokens masked. */
 void emu_log_accepted(emu_call *c, json_t *body);
 
 /* ------------------------------------------------------------------ */
@@ -179,12 +199,49 @@ void emu_default_error(int status, emu_error *e);
 /* Plaid's request_id: 15 letters and digits. */
 const char *emu_request_id(request_rec *r);
 
-/* <kind>-<env>-<uuid v4>, e.g. link-sandbox-..., as in the spec's example
- * response. */
+/* An item_id: 37 letters and digits, as Plaid's. */
+const char *emu_item_id(request_rec *r);
+
+/* <kind>-<env>-<uuid>, e.g. public-sandbox-...; *issued (may be NULL) is
+ * the time written into it. NULL when the emulator has no key. */
 const char *emu_token_issue(request_rec *r, const char *kind,
-                            const char *env);
+                            const char *env, apr_time_t *issued);
+
+typedef enum {
+    EMU_TOKEN_GOOD,
+    EMU_TOKEN_MALFORMED,   /* not <kind>-<environment>-<identifier> */
+    EMU_TOKEN_OTHER_ENV,   /* another environment's */
+    EMU_TOKEN_UNKNOWN,     /* not issued by this emulator */
+    EMU_TOKEN_EXPIRED      /* issued longer than ttl ago */
+} emu_token_state;
+
+#define EMU_TOKEN_ID_LEN 32   /* hex digits naming one token */
+
+/* Whether token is a <kind> token this emulator issued for env less than
+ * ttl ago. *why says why not, for the log; id (EMU_TOKEN_ID_LEN + 1 bytes)
+ * receives the token's name for emu_state_mark when it is good. */
+emu_token_state emu_token_check(apr_pool_t *p, const char *token,
+                                const char *kind, const char *env,
+                                apr_interval_time_t ttl, char *id,
+                                const char **why);
 
 /* ISO 8601 in UTC without fractions, the form Plaid sends. */
 const char *emu_iso8601(apr_pool_t *p, apr_time_t t);
+
+/* ------------------------------------------------------------------ */
+/* State shared by every child (state.c)                               */
+/* ------------------------------------------------------------------ */
+
+/* In post_config, in the parent: the key (once per httpd) and the state
+ * directory. */
+int emu_state_init(apr_pool_t *pconf, server_rec *s);
+
+/* The HMAC key of tokens.c, or NULL before emu_state_init. */
+const unsigned char *emu_state_key(apr_size_t *len);
+
+/* Record that the token named id was used: APR_SUCCESS the first time,
+ * APR_EEXIST after, whichever child asks; another status when the state
+ * directory is unusable. */
+apr_status_t emu_state_mark(request_rec *r, const char *id);
 
 #endif

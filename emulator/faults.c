@@ -31,7 +31,7 @@ typedef struct {
     const char *error_message;
     const char *retry_after;
     apr_interval_time_t delay;
-    const char *body;            /* nonjson, nolinktoken, truncated, ... */
+    const char *body;            /* nonjson, notoken, truncated, ... */
     int close;
     int stale;                   /* close a kept-alive connection unanswered */
 } emu_faults;
@@ -67,19 +67,23 @@ static int printable(const char *s)
 static const char *parse_body_kind(const char *value, const char **out)
 {
     static const char *const kinds[] = {
-        "nonjson", "nolinktoken", "truncated", "stall", "huge",
-        "hugechunked", "plain", NULL
+        "nonjson", "notoken", "truncated", "stall", "huge", "hugechunked",
+        "plain", NULL
     };
     const char *const *k;
 
+    /* The name from when /link/token/create was the only endpoint. */
+    if (strcmp(value, "nolinktoken") == 0) {
+        value = "notoken";
+    }
     for (k = kinds; *k; k++) {
         if (strcmp(*k, value) == 0) {
             *out = *k;
             return NULL;
         }
     }
-    return "expected nonjson, nolinktoken, truncated, stall, huge, "
-           "hugechunked or plain";
+    return "expected nonjson, notoken (or nolinktoken), truncated, stall, "
+           "huge, hugechunked or plain";
 }
 
 /* key=value (value still percent-encoded). NULL when usable, else why not.
@@ -290,7 +294,7 @@ static int answer_body_fault(emu_call *c, const emu_faults *f)
             return answer_chunked(r, status, text);
         }
     }
-    else {   /* nolinktoken */
+    else {   /* notoken */
         text = c->endpoint->sample(c, 0, NULL);
     }
     return emu_answer(r, status, "application/json", text, strlen(text));

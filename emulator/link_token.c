@@ -1,7 +1,10 @@
 /*
  * POST /link/token/create: LinkTokenCreateRequest in, LinkTokenCreateResponse
- * ({"link_token","expiration","request_id"}) out.
+ * ({"link_token","expiration","request_id"}) out. The link_token carries the
+ * emulator's HMAC (tokens.c), like every token it issues.
  */
+#include <string.h>
+
 #include "apr_strings.h"
 
 #include "emu.h"
@@ -73,8 +76,8 @@ static const char *link_token_body(emu_call *c, int with_token,
 {
     apr_pool_t *p = c->r->pool;
     apr_time_t issued = apr_time_now();
-    const char *token = with_token ? emu_token_issue(c->r, "link", c->env)
-                                   : NULL;
+    const char *token = with_token
+        ? emu_token_issue(c->r, "link", c->env, &issued) : NULL;
 
     return apr_pstrcat(p, "{",
                        token ? "\"link_token\":\"" : "", token ? token : "",
@@ -89,8 +92,13 @@ static const char *link_token_body(emu_call *c, int with_token,
 
 static int create_link_token(emu_call *c, json_t *body)
 {
+    const char *text = link_token_body(c, 1, NULL);
+
     (void)body;
-    return emu_answer_json(c, link_token_body(c, 1, NULL));
+    if (!strstr(text, "\"link_token\"")) {
+        return emu_answer_internal(c, "no link_token could be issued");
+    }
+    return emu_answer_json(c, text);
 }
 
 const emu_endpoint emu_link_token_create = {

@@ -1,6 +1,7 @@
 /*
- * mod_plaid_emulator: Plaid's POST /link/token/create, emulated inside httpd
- * so that mod_plaid_link can be tested and benchmarked without the internet.
+ * mod_plaid_emulator: the part of Plaid's API that mod_plaid_link calls,
+ * emulated inside httpd so that the module can be tested, demonstrated and
+ * benchmarked without the internet.
  *
  * Each endpoint validates its request as Plaid's OpenAPI description
  * (2020-09-14) states the request schema, answers errors in the PlaidError
@@ -21,6 +22,8 @@
 
 static const emu_endpoint *const endpoints[] = {
     &emu_link_token_create,
+    &emu_item_public_token_exchange,
+    &emu_sandbox_public_token_create,
     NULL
 };
 
@@ -98,9 +101,18 @@ static int emulator_handler(request_rec *r)
     return serve(&call, buf, len);
 }
 
+static int emulator_post_config(apr_pool_t *pconf, apr_pool_t *plog,
+                                apr_pool_t *ptemp, server_rec *s)
+{
+    (void)plog;
+    (void)ptemp;
+    return emu_state_init(pconf, s);
+}
+
 static void register_hooks(apr_pool_t *p)
 {
     (void)p;
+    ap_hook_post_config(emulator_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(emulator_handler, NULL, NULL, APR_HOOK_MIDDLE);
 }
 
@@ -108,10 +120,10 @@ static void register_hooks(apr_pool_t *p)
  * file of the emulator, this one included. */
 module AP_MODULE_DECLARE_DATA plaid_emulator_module = {
     STANDARD20_MODULE_STUFF,
-    emu_create_dir_config,      /* per-directory: every directive lives here */
+    emu_create_dir_config,      /* credentials and environment */
     emu_merge_dir_config,
-    NULL,
-    NULL,
+    emu_create_server_config,   /* PlaidEmulatorStateDir */
+    NULL,                       /* main server only: nothing to merge */
     emu_cmds,
     register_hooks,
     AP_MODULE_FLAG_NONE

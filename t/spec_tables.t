@@ -22,7 +22,8 @@ my $csrc = "$top/src/plaid_known.c";
 my @emu  = sort glob "$top/emulator/*.c";
 
 # The request schemas the emulator serves, each with its table.
-my @emu_schemas = qw(LinkTokenCreateRequest);
+my @emu_schemas = qw(LinkTokenCreateRequest ItemPublicTokenExchangeRequest
+                     SandboxPublicTokenCreateRequest);
 
 my @product_fields = qw(products optional_products
                         required_if_supported_products
