@@ -10,7 +10,7 @@
  *   tokens.c              request ids, item ids, tokens that carry an HMAC
  *   state.c               what every child must agree on: the token key and
  *                         the directory of exchanged public tokens
- *   link_token.c, exchange.c, sandbox.c
+ *   link_token.c, exchange.c, sandbox.c, link_complete.c
  *                         one file per endpoint: its property table (the
  *                         spec's request schema) and its answer
  *
@@ -133,6 +133,7 @@ struct emu_endpoint {
     const char *path;                  /* the suffix that selects it */
     const emu_property *properties;    /* its request schema */
     int credentials;                   /* checks PLAID-CLIENT-ID/SECRET */
+    int browser;                       /* called by a page: CORS, OPTIONS */
     /* The answer once the body passed emu_validate and was logged (so
      * without client_id and secret); body stays the caller's. */
     int (*handle)(emu_call *c, json_t *body);
@@ -144,8 +145,9 @@ struct emu_endpoint {
 extern const emu_endpoint emu_link_token_create;        /* link_token.c */
 extern const emu_endpoint emu_item_public_token_exchange; /* exchange.c */
 extern const emu_endpoint emu_sandbox_public_token_create; /* sandbox.c */
+extern const emu_endpoint emu_link_complete;            /* link_complete.c */
 
-/* {"public_token","request_id"}: what sandbox.c gives. */
+/* {"public_token","request_id"}: what sandbox.c and link_complete.c give. */
 const char *emu_public_token_body(emu_call *c, int with_token,
                                   const char *padding);
 

@@ -1,8 +1,8 @@
 /*
  * POST /item/public_token/exchange: ItemPublicTokenExchangeRequest in,
  * ItemPublicTokenExchangeResponse ({"access_token","item_id","request_id"})
- * out, for a public_token this emulator issued (/sandbox/public_token/create)
- * for its environment, less than thirty minutes ago, and
+ * out, for a public_token this emulator issued (/sandbox/public_token/create
+ * or /link/complete) for its environment, less than thirty minutes ago, and
  * not exchanged before, whichever child issued it or saw it (state.c).
  *
  * Anything else is Plaid's 400 INVALID_INPUT/INVALID_PUBLIC_TOKEN: the
@@ -105,6 +105,7 @@ const emu_endpoint emu_item_public_token_exchange = {
     "/item/public_token/exchange",
     item_public_token_exchange_request,
     1,                      /* credentials */
+    0,                      /* not called by a browser */
     exchange_public_token,
     exchange_body
 };

@@ -1,7 +1,8 @@
 /*
  * POST /link/token/create: LinkTokenCreateRequest in, LinkTokenCreateResponse
  * ({"link_token","expiration","request_id"}) out. The link_token carries the
- * emulator's HMAC (tokens.c), like every token it issues.
+ * emulator's HMAC (tokens.c), so /link/complete can tell it from a made-up
+ * one.
  */
 #include <string.h>
 
@@ -105,6 +106,7 @@ const emu_endpoint emu_link_token_create = {
     "/link/token/create",
     link_token_create_request,
     1,                      /* credentials */
+    0,                      /* not called by a browser */
     create_link_token,
     link_token_body
 };

@@ -24,6 +24,7 @@ static const emu_endpoint *const endpoints[] = {
     &emu_link_token_create,
     &emu_item_public_token_exchange,
     &emu_sandbox_public_token_create,
+    &emu_link_complete,
     NULL
 };
 
@@ -41,6 +42,18 @@ static const emu_endpoint *find_endpoint(const char *uri)
     return NULL;
 }
 
+/* A page's fetch() with Content-Type: application/json asks first. */
+static int answer_preflight(emu_call *c)
+{
+    apr_table_t *h = c->r->headers_out;
+
+    apr_table_setn(h, "Access-Control-Allow-Methods", "POST");
+    apr_table_setn(h, "Access-Control-Allow-Headers", "Content-Type");
+    apr_table_setn(h, "Access-Control-Max-Age", "600");
+    c->r->status = HTTP_NO_CONTENT;
+    return OK;
+}
+
 /* Method, body, schema, then the endpoint's own answer. */
 static int serve(emu_call *c, const char *buf, apr_size_t len)
 {
@@ -49,8 +62,12 @@ static int serve(emu_call *c, const char *buf, apr_size_t len)
     json_t *body;
     int rc;
 
+    if (c->endpoint->browser && r->method_number == M_OPTIONS) {
+        return answer_preflight(c);
+    }
     if (r->method_number != M_POST) {
-        apr_table_setn(r->headers_out, "Allow", "POST");
+        apr_table_setn(r->headers_out, "Allow", c->endpoint->browser
+                                                ? "POST, OPTIONS" : "POST");
         emu_request_error(&e, "METHOD_NOT_ALLOWED", "only POST is supported");
         e.status = HTTP_METHOD_NOT_ALLOWED;
         return emu_answer_error(c, &e);
@@ -88,6 +105,9 @@ static int emulator_handler(request_rec *r)
     if (!call.endpoint) {
         emu_default_error(HTTP_NOT_FOUND, &e);
         return emu_answer_error(&call, &e);
+    }
+    if (call.endpoint->browser) {
+        apr_table_setn(r->headers_out, "Access-Control-Allow-Origin", "*");
     }
     /* Read first even when a fault follows: closing a socket with unread
      * input makes the kernel send a reset, which would hide a truncated

@@ -56,6 +56,7 @@ const emu_endpoint emu_sandbox_public_token_create = {
     "/sandbox/public_token/create",
     sandbox_public_token_create_request,
     1,                      /* credentials */
+    0,                      /* not called by a browser */
     create_public_token,
     emu_public_token_body
 };
