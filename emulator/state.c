@@ -94,9 +94,11 @@ static apr_status_t remove_default_dir(void *data)
 {
     const emu_process_state *ps = data;
 
-    /* Only when httpd stops, not on a restart, and not in a child (which
-     * runs this too when it exits: atexit(apr_terminate)). */
-    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_EXITING
+    /* When httpd stops, not on a restart (which clears pconf too), and
+     * not in a child (which runs this too when it exits through exit():
+     * atexit(apr_terminate)). A process ended by a signal, as httpd -X
+     * is, runs no cleanup and leaves the directory. */
+    if (ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_DESTROY_CONFIG
         && getpid() == ps->owner && ps->removable) {
         sweep(ps->removable, APR_INT64_MAX);
         rmdir(ps->removable);
