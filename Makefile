@@ -33,9 +33,10 @@ GLUE_SRC  = mod_plaid_link.c $(wildcard module/*.c)
 	    $(GLUE_SRC) build/core/libplaidcore.a $(CORE_LIBS)
 
 # Built after the module: both compile src/plaid_known.c in place.
-emulator/.libs/mod_plaid_emulator.so: emulator/mod_plaid_emulator.c src/plaid_known.c include/plaid_known.h .libs/mod_plaid_link.so
+emulator/.libs/mod_plaid_emulator.so: $(wildcard emulator/*.c) emulator/emu.h src/plaid_known.c include/plaid_known.h .libs/mod_plaid_link.so
 	cd emulator && $(APXS) -c -I../include $(APXS_WARN) \
-	    -o mod_plaid_emulator.la mod_plaid_emulator.c ../src/plaid_known.c -ljansson
+	    -o mod_plaid_emulator.la $(notdir $(wildcard emulator/*.c)) \
+	    ../src/plaid_known.c -ljansson -lcrypto
 
 # Unit tests: the core in plain C, no httpd.
 UNIT_CFLAGS = -g -O1 $(WARN) -Iinclude -Isrc $(APR_FLAGS)

@@ -1,9 +1,13 @@
 # src/plaid_known.c must list exactly what Plaid's OpenAPI description
 # (spec/plaid-openapi-extract.yml, see spec/README.md) lists: the Products enum, the
 # products each LinkTokenCreateRequest array shows, CountryCode, the
-# languages in LinkTokenCreateRequest.language, and PlaidErrorType. The
-# emulator's list of LinkTokenCreateRequest properties (what it does not
-# answer UNKNOWN_FIELDS) must be the spec's too.
+# languages in LinkTokenCreateRequest.language, and PlaidErrorType.
+# The emulator's property tables (emulator/*.c, one per request schema it
+# validates, named after it: link_token_create_request for
+# LinkTokenCreateRequest) must be the spec's too: the same properties (what
+# it does not answer UNKNOWN_FIELDS), the same required ones (MISSING_FIELDS),
+# and for each property written out in the schema the same nullable,
+# minLength/minItems, type, and "balance is not a valid value".
 # The files are read textually; no YAML module is needed.
 use strict;
 use warnings FATAL => 'all';
@@ -15,7 +19,11 @@ use FindBin ();
 my $top  = Cwd::abs_path("$FindBin::Bin/..");
 my $spec = "$top/spec/plaid-openapi-extract.yml";
 my $csrc = "$top/src/plaid_known.c";
-my $emu  = "$top/emulator/mod_plaid_emulator.c";
+my @emu  = sort glob "$top/emulator/*.c";
+
+# The request schemas the emulator serves, each with its table.
+my @emu_schemas = qw(LinkTokenCreateRequest ItemPublicTokenExchangeRequest
+                     SandboxPublicTokenCreateRequest);
 
 my @product_fields = qw(products optional_products
                         required_if_supported_products
@@ -24,7 +32,7 @@ my %flag_field = (P => 'products', O => 'optional_products',
                   R => 'required_if_supported_products',
                   A => 'additional_consented_products');
 
-plan tests => 5 + 2 * (@product_fields + 4) + 2;
+plan tests => 5 + 2 * (@product_fields + 4) + 1 + 9 * @emu_schemas;
 
 ok(-r $spec, "OpenAPI spec present at $spec")
     or BAIL_OUT("cannot read $spec");
@@ -73,19 +81,21 @@ sub list_items {
     return @items;
 }
 
-# One property of LinkTokenCreateRequest (properties at indent 8).
-my @ltcr = schema_block('LinkTokenCreateRequest');
-sub ltcr_property {
-    my $name = shift;
-    my ($i) = grep { $ltcr[$_] eq "        $name:" } 0 .. $#ltcr;
-    die "LinkTokenCreateRequest.$name not found\n" unless defined $i;
+# One property of a schema's block (properties at indent 8).
+sub schema_property {
+    my ($schema, $name, @schema) = @_;
+    my ($i) = grep { $schema[$_] eq "        $name:" } 0 .. $#schema;
+    die "$schema.$name not found\n" unless defined $i;
     my @block;
-    for my $line (@ltcr[$i + 1 .. $#ltcr]) {
+    for my $line (@schema[$i + 1 .. $#schema]) {
         last if $line =~ /^ {0,8}\S/;
         push @block, $line;
     }
     return @block;
 }
+
+my @ltcr = schema_block('LinkTokenCreateRequest');
+sub ltcr_property { schema_property('LinkTokenCreateRequest', shift, @ltcr) }
 
 my %spec_lists = (
     Products       => [list_items('enum', 6, schema_block('Products'))],
@@ -148,19 +158,125 @@ for my $key ('Products', @product_fields, 'CountryCode', 'language',
                 "only in spec: @{[ minus(\@want, \@have) ]}");
 }
 
-# --- the emulator's property list ------------------------------------------
+# --- the emulator's property tables ----------------------------------------
 
-{
-    my @want = map { /^ {8}(\w+):$/ ? $1 : () } @ltcr;
-    my ($table) = join('', map { "$_\n" } read_lines($emu))
-        =~ /link_token_create_properties\[\]\s*=\s*\{(.*?)\n\};/s;
-    my @have = ($table // '') =~ /\{\s*"(\w+)"\s*,/g;
-    cmp_ok(scalar @want, '>', 40, 'spec parser found the properties of '
-                                  . 'LinkTokenCreateRequest');
-    is_deeply([sort @have], [sort @want],
-              'the emulator knows exactly the spec\'s properties')
-        or diag("only in the emulator: @{[ minus(\@have, \@want) ]}\n",
-                "only in spec: @{[ minus(\@want, \@have) ]}");
+# Each table: { "name", K_KIND, FLAGS, "unless" or NULL }, with the flag
+# macros of its file (#define REQ EMU_REQUIRED) resolved.
+my %emu_tables;
+for my $file (@emu) {
+    my $src = join '', map { "$_\n" } read_lines($file);
+    my %define = $src =~ /^#define\s+(\w+)\s+(EMU_\w+)\s*$/mg;
+    while ($src =~ /emu_property\s+(\w+)\[\]\s*=\s*\{(.*?)\n\};/sg) {
+        my ($table, $body) = ($1, $2);
+        my @rows;
+        for my $row ($body =~ /\{\s*("\w+"[^}]*)\}/g) {
+            my ($name, $kind, $flags, $unless) = $row =~
+                /^"(\w+)"\s*,\s*(K_\w+)\s*,\s*([^,]+?)\s*,\s*(NULL|"\w+")\s*$/
+                or die "cannot read row {$row} of $table in $file\n";
+            my %f = map { ($define{$_} // $_) => 1 }
+                    grep { $_ ne '0' } split /\s*\|\s*/, $flags;
+            $unless = $unless eq 'NULL' ? undef : substr $unless, 1, -1;
+            push @rows, {name => $name, kind => $kind, flags => \%f,
+                         unless => $unless};
+        }
+        $emu_tables{$table} = \@rows;
+    }
+}
+
+# The schema a table stands for: link_token_create_request is
+# LinkTokenCreateRequest. Tables not ending in _request are the emulator's
+# own (/link/complete) and have no schema.
+sub schema_of { join '', map { ucfirst } split /_/, shift }
+sub table_of {
+    (my $t = shift) =~ s/(?<=[a-z])([A-Z])/_\l$1/g;
+    return lcfirst $t;
+}
+
+my @unknown_schemas = grep { my $s = schema_of($_);
+                             !grep { $_ eq "    $s:" } @spec }
+                      grep { /_request$/ } sort keys %emu_tables;
+is_deeply(\@unknown_schemas, [],
+          'every emulator table named *_request names a schema of the spec');
+
+# What the spec says of one property, read from its block.
+sub spec_facts {
+    my @block = @_;
+    my $text = join "\n", @block;
+    my %f;
+    ($f{type}) = $text =~ /^ {10}type: (\w+)/m;
+    ($f{ref}) = $text =~ /^ {10}\$ref: '#\/components\/schemas\/(\w+)'/m;
+    ($f{items_ref}) = $text =~ /^ {12}\$ref: '#\/components\/schemas\/(\w+)'/m;
+    ($f{items_type}) = $text =~ /^ {12}type: (\w+)/m;
+    $f{nullable} = $text =~ /^ {10}nullable: true\s*$/m ? 1 : 0;
+    $f{nonempty} = $text =~ /^ {10}min(?:Length|Items): [1-9]/m ? 1 : 0;
+    $f{no_balance} = $text =~ /`balance` is \*not\* a valid value/ ? 1 : 0;
+    return \%f;
+}
+
+# The kinds a property written out in the spec may have; behind a $ref
+# (not kept in the extract) an object or string kind.
+sub allowed_kinds {
+    my $f = shift;
+    return qw(K_OBJECT K_STRING K_USER K_REDIRECT_URI K_APPEARANCE_MODE)
+        if $f->{ref};
+    my $t = $f->{type} // '';
+    return 'K_BOOLEAN' if $t eq 'boolean';
+    return qw(K_STRING K_LANGUAGE) if $t eq 'string';
+    if ($t eq 'array') {
+        my $items = $f->{items_ref} // $f->{items_type} // '';
+        return 'K_PRODUCTS' if $items eq 'Products';
+        return 'K_COUNTRY_CODES' if $items eq 'CountryCode';
+        return 'K_STRING_ARRAY' if $items eq 'string';
+    }
+    return 'K_OBJECT' if $t eq 'object';
+    return;
+}
+
+for my $schema (@emu_schemas) {
+    my $table = table_of($schema);
+    my @block = schema_block($schema);
+    my @want  = map { /^ {8}(\w+):$/ ? $1 : () } @block;
+    my @rows  = @{ $emu_tables{$table} || [] };
+    my %row   = map { $_->{name} => $_ } @rows;
+
+    ok(scalar @rows, "emulator table $table present for $schema");
+    cmp_ok(scalar @want, '>=', 3, "spec parser found the properties of $schema");
+    is_deeply([sort map { $_->{name} } @rows], [sort @want],
+              "$table knows exactly the properties of $schema")
+        or diag("only in the emulator: @{[ minus([map { $_->{name} } @rows], \@want) ]}\n",
+                "only in spec: @{[ minus(\@want, [map { $_->{name} } @rows]) ]}");
+    is_deeply([sort map { $_->{name} }
+               grep { $_->{flags}{EMU_REQUIRED} && !$_->{unless} } @rows],
+              [sort(list_items('required', 6, @block))],
+              "$table requires what $schema requires");
+    my %is_property = map { $_ => 1 } @want;
+    is_deeply([map { "$_->{name} unless $_->{unless}" }
+               grep { !$_->{flags}{EMU_REQUIRED}
+                      || !$is_property{ $_->{unless} } }
+               grep { $_->{unless} } @rows], [],
+              "$table: a conditional requirement names a property of $schema");
+
+    my (%bad, $f);
+    for my $name (grep { $row{$_} } @want) {
+        my $r = $row{$name};
+        $f = spec_facts(schema_property($schema, $name, @block));
+        push @{ $bad{nullable} }, $name
+            if $f->{nullable} != !!$r->{flags}{EMU_NULLABLE}
+               && !($f->{ref} && $r->{flags}{EMU_NULLABLE});
+        push @{ $bad{nonempty} }, $name
+            if $f->{nonempty} != !!$r->{flags}{EMU_NONEMPTY} && !$f->{ref};
+        push @{ $bad{no_balance} }, $name
+            if $f->{no_balance} != !!$r->{flags}{EMU_NO_BALANCE};
+        push @{ $bad{kind} }, "$name ($r->{kind})"
+            unless grep { $_ eq $r->{kind} } allowed_kinds($f);
+    }
+    is_deeply($bad{nullable} || [], [],
+              "$table: EMU_NULLABLE where $schema says nullable");
+    is_deeply($bad{nonempty} || [], [],
+              "$table: EMU_NONEMPTY where $schema says minLength/minItems");
+    is_deeply($bad{no_balance} || [], [],
+              "$table: EMU_NO_BALANCE where $schema says balance is not valid");
+    is_deeply($bad{kind} || [], [], "$table: kinds match the types of $schema");
 }
 
 sub minus {

@@ -1,0 +1,249 @@
+/*
+ * emu.h: what the files of mod_plaid_emulator share. Private to emulator/.
+ *
+ *   mod_plaid_emulator.c  module record, hooks, dispatch by path suffix
+ *   config.c              directives, per-directory and server config
+ *   answers.c             answers, PlaidError bodies, reading and parsing
+ *                         the request body, the "accepted" log lines
+ *   faults.c              fault segments in the path and their answers
+ *   validate.c            a request body checked against a property table
+ *   tokens.c              request ids, item ids, tokens that carry an HMAC
+ *   state.c               what every child must agree on: the token key and
+ *                         the directory of exchanged public tokens
+ *   link_token.c, exchange.c, sandbox.c, link_complete.c
+ *                         one file per endpoint: its property table (the
+ *                         spec's request schema) and its answer
+ *
+ * The emulator is the test oracle for what mod_plaid_link sends, so its
+ * checks come from Plaid's OpenAPI description (t/spec_tables.t ties the
+ * tables here to it), never from the module's own request builder. The one
+ * copy it shares with the module is ../include/plaid_known.h, itself checked
+ * against the spec.
+ */
+#ifndef EMU_H
+#define EMU_H
+
+#include "httpd.h"
+#include "http_config.h"
+#include "http_log.h"
+
+#include "apr_time.h"
+
+#include <jansson.h>
+
+APLOG_USE_MODULE(plaid_emulator);
+
+#define EMU_HANDLER "plaid-emulator"
+
+/* Plaid's own bodies are a few hundred bytes; anything near this is a bug. */
+#define EMU_BODY_MAX (64 * 1024)
+
+/* A link_token created for a new Item lives four hours; a public_token
+ * thirty minutes (LinkTokenCreateResponse.expiration, Plaid's docs). */
+#define EMU_LINK_TOKEN_TTL   apr_time_from_sec(4 * 60 * 60)
+#define EMU_PUBLIC_TOKEN_TTL apr_time_from_sec(30 * 60)
+
+/* ------------------------------------------------------------------ */
+/* Configuration (config.c)                                            */
+/* ------------------------------------------------------------------ */
+
+/* Per directory. NULL means "not set here", so a <Location> inherits. */
+typedef struct {
+    const char *client_id;
+    const char *secret;
+    const char *env;
+} emu_config;
+
+/* Server-wide (main server only). */
+typedef struct {
+    const char *state_dir;   /* PlaidEmulatorStateDir; NULL: the default */
+} emu_server_config;
+
+extern const command_rec emu_cmds[];
+void *emu_create_dir_config(apr_pool_t *p, char *dir);
+void *emu_merge_dir_config(apr_pool_t *p, void *basev, void *addv);
+void *emu_create_server_config(apr_pool_t *p, server_rec *s);
+
+/* ------------------------------------------------------------------ */
+/* One request                                                         */
+/* ------------------------------------------------------------------ */
+
+typedef struct emu_endpoint emu_endpoint;
+
+typedef struct {
+    request_rec *r;
+    const emu_config *conf;
+    const emu_endpoint *endpoint;   /* NULL: no endpoint at this path */
+    const char *env;                /* PlaidEmulatorEnv, sandbox if unset */
+    const char *request_id;
+} emu_call;
+
+/* One PlaidError: the values of the fields that vary. */
+typedef struct {
+    int status;
+    const char *error_type;
+    const char *error_code;
+    const char *error_message;
+} emu_error;
+
+/* ------------------------------------------------------------------ */
+/* Request schemas (validate.c)                                        */
+/* ------------------------------------------------------------------ */
+
+typedef enum {
+    K_STRING,
+    K_LANGUAGE,          /* a string among LinkTokenCreateRequest.language */
+    K_COUNTRY_CODES,     /* array of CountryCode */
+    K_USER,              /* LinkTokenCreateRequestUser */
+    K_PRODUCTS,          /* array of Products */
+    K_STRING_ARRAY,
+    K_REDIRECT_URI,      /* LinkTokenCreateRequestRedirectUri */
+    K_APPEARANCE_MODE,   /* LinkTokenCreateRequestAppearanceMode */
+    K_OBJECT,            /* behind a $ref: checked for being an object */
+    K_BOOLEAN
+} emu_kind;
+
+#define EMU_REQUIRED   0x01u   /* in the schema's required: list */
+#define EMU_NULLABLE   0x02u   /* nullable: true (null is then "absent") */
+#define EMU_NONEMPTY   0x04u   /* minLength: 1 or minItems: 1 */
+#define EMU_NO_BALANCE 0x08u   /* "`balance` is *not* a valid value" */
+
+/* One property of a request schema. t/spec_tables.t reads these tables
+ * (one row a line: { "name", K_KIND, FLAGS, "unless" or NULL }) and checks
+ * names, required, nullable, minLength/minItems and kinds against the spec
+ * for every table whose name ends in _request, e.g.
+ * link_token_create_request for LinkTokenCreateRequest. */
+typedef struct {
+    const char *name;
+    emu_kind kind;
+    unsigned flags;
+    const char *unless;   /* EMU_REQUIRED only when this one is absent */
+} emu_property;
+
+/* 0 when the body satisfies the endpoint's schema (and credentials, when
+ * it takes them), else 1 with *e: INVALID_API_KEYS, UNKNOWN_FIELDS,
+ * MISSING_FIELDS or the first INVALID_FIELD, in that order. */
+int emu_validate(emu_call *c, json_t *body, emu_error *e);
+
+/* ------------------------------------------------------------------ */
+/* Endpoints (one file each)                                           */
+/* ------------------------------------------------------------------ */
+
+struct emu_endpoint {
+    const char *path;                  /* the suffix that selects it */
+    const emu_property *properties;    /* its request schema */
+    int credentials;                   /* checks PLAID-CLIENT-ID/SECRET */
+    int browser;                       /* called by a page: CORS, OPTIONS */
+    /* The answer once the body passed emu_validate and was logged (so
+     * without client_id and secret); body stays the caller's. */
+    int (*handle)(emu_call *c, json_t *body);
+    /* The success body for body= faults: without the token it exists to
+     * hand out when !with_token, with a "padding" member when padding. */
+    const char *(*sample)(emu_call *c, int with_token, const char *padding);
+};
+
+extern const emu_endpoint emu_link_token_create;        /* link_token.c */
+extern const emu_endpoint emu_item_public_token_exchange; /* exchange.c */
+extern const emu_endpoint emu_sandbox_public_token_create; /* sandbox.c */
+extern const emu_endpoint emu_link_complete;            /* link_complete.c */
+
+/* {"public_token","request_id"}: what sandbox.c and link_complete.c give. */
+const char *emu_public_token_body(emu_call *c, int with_token,
+                                  const char *padding);
+
+/* ------------------------------------------------------------------ */
+/* Answers (answers.c)                                                 */
+/* ------------------------------------------------------------------ */
+
+int emu_answer(request_rec *r, int status, const char *content_type,
+               const char *body, apr_size_t len);
+int emu_answer_json(emu_call *c, const char *text);   /* 200 */
+int emu_answer_error(emu_call *c, const emu_error *e);
+void emu_request_error(emu_error *e, const char *code, const char *message);
+
+/* 500 API_ERROR/INTERNAL_SERVER_ERROR, "emulator: <why>": the emulator
+ * itself failed (no token key, state directory unusable). */
+int emu_answer_internal(emu_call *c, const char *why);
+
+/* The endpoint's path for log lines, or the request's URI when none. */
+const char *emu_log_name(const emu_call *c);
+
+/* Compact JSON in pool p; jansson's own buffer would need free(). */
+char *emu_json_text(apr_pool_t *p, const json_t *doc, apr_size_t *len);
+
+/* The whole body, at most EMU_BODY_MAX bytes: OK, or an HTTP status for
+ * emu_answer_body_error. */
+int emu_read_body(request_rec *r, char **buf, apr_size_t *len);
+int emu_answer_body_error(emu_call *c, int status);
+
+/* The body as a JSON object, or NULL with *e (INVALID_BODY). */
+json_t *emu_parse_body(emu_call *c, const char *buf, apr_size_t len,
+                       emu_error *e);
+
+/* The info lines tests read: "<path> headers ..." and "<path> body=<JSON>",
+ * without client_id and secret, and with access tokens masked. */
+void emu_log_accepted(emu_call *c, json_t *body);
+
+/* ------------------------------------------------------------------ */
+/* Faults (faults.c)                                                   */
+/* ------------------------------------------------------------------ */
+
+/* The answer the path's fault segments ask for, or DECLINED when none. */
+int emu_apply_faults(emu_call *c);
+
+/* The PlaidError Plaid gives with an HTTP status. */
+void emu_default_error(int status, emu_error *e);
+
+/* ------------------------------------------------------------------ */
+/* Ids and tokens (tokens.c)                                           */
+/* ------------------------------------------------------------------ */
+
+/* Plaid's request_id: 15 letters and digits. */
+const char *emu_request_id(request_rec *r);
+
+/* An item_id: 37 letters and digits, as Plaid's. */
+const char *emu_item_id(request_rec *r);
+
+/* <kind>-<env>-<uuid>, e.g. public-sandbox-...; *issued (may be NULL) is
+ * the time written into it. NULL when the emulator has no key. */
+const char *emu_token_issue(request_rec *r, const char *kind,
+                            const char *env, apr_time_t *issued);
+
+typedef enum {
+    EMU_TOKEN_GOOD,
+    EMU_TOKEN_MALFORMED,   /* not <kind>-<environment>-<identifier> */
+    EMU_TOKEN_OTHER_ENV,   /* another environment's */
+    EMU_TOKEN_UNKNOWN,     /* not issued by this emulator */
+    EMU_TOKEN_EXPIRED      /* issued longer than ttl ago */
+} emu_token_state;
+
+#define EMU_TOKEN_ID_LEN 32   /* hex digits naming one token */
+
+/* Whether token is a <kind> token this emulator issued for env less than
+ * ttl ago. *why says why not, for the log; id (EMU_TOKEN_ID_LEN + 1 bytes)
+ * receives the token's name for emu_state_mark when it is good. */
+emu_token_state emu_token_check(apr_pool_t *p, const char *token,
+                                const char *kind, const char *env,
+                                apr_interval_time_t ttl, char *id,
+                                const char **why);
+
+/* ISO 8601 in UTC without fractions, the form Plaid sends. */
+const char *emu_iso8601(apr_pool_t *p, apr_time_t t);
+
+/* ------------------------------------------------------------------ */
+/* State shared by every child (state.c)                               */
+/* ------------------------------------------------------------------ */
+
+/* In post_config, in the parent: the key (once per httpd) and the state
+ * directory. */
+int emu_state_init(apr_pool_t *pconf, server_rec *s);
+
+/* The HMAC key of tokens.c, or NULL before emu_state_init. */
+const unsigned char *emu_state_key(apr_size_t *len);
+
+/* Record that the token named id was used: APR_SUCCESS the first time,
+ * APR_EEXIST after, whichever child asks; another status when the state
+ * directory is unusable. */
+apr_status_t emu_state_mark(request_rec *r, const char *id);
+
+#endif

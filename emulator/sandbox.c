@@ -1,0 +1,62 @@
+/*
+ * POST /sandbox/public_token/create: how Plaid's sandbox hands a test a
+ * public_token without Link. SandboxPublicTokenCreateRequest in,
+ * SandboxPublicTokenCreateResponse ({"public_token","request_id"}) out. The
+ * public_token carries the emulator's HMAC and its time of issue
+ * (tokens.c), so /item/public_token/exchange, in any child, takes it for
+ * thirty minutes, once.
+ */
+#include <string.h>
+
+#include "apr_strings.h"
+
+#include "emu.h"
+
+/* Every property of SandboxPublicTokenCreateRequest in the spec. Objects
+ * behind a $ref are checked for being objects only; user_token (UserToken)
+ * and user_id (NewUserID) are strings. */
+static const emu_property sandbox_public_token_create_request[] = {
+    { "client_id",        K_STRING,   0,                           NULL },
+    { "secret",           K_STRING,   0,                           NULL },
+    { "institution_id",   K_STRING,   EMU_REQUIRED,                NULL },
+    { "initial_products", K_PRODUCTS, EMU_REQUIRED | EMU_NONEMPTY, NULL },
+    { "options",          K_OBJECT,   0,                           NULL },
+    { "user_token",       K_STRING,   0,                           NULL },
+    { "user_id",          K_STRING,   0,                           NULL },
+    { NULL, 0, 0, NULL }
+};
+
+const char *emu_public_token_body(emu_call *c, int with_token,
+                                  const char *padding)
+{
+    const char *token = with_token
+        ? emu_token_issue(c->r, "public", c->env, NULL) : NULL;
+
+    return apr_pstrcat(c->r->pool, "{",
+                       token ? "\"public_token\":\"" : "", token ? token : "",
+                       token ? "\"," : "",
+                       "\"request_id\":\"", c->request_id, "\"",
+                       padding ? ",\"padding\":\"" : "",
+                       padding ? padding : "", padding ? "\"" : "", "}",
+                       NULL);
+}
+
+static int create_public_token(emu_call *c, json_t *body)
+{
+    const char *text = emu_public_token_body(c, 1, NULL);
+
+    (void)body;
+    if (!strstr(text, "\"public_token\"")) {
+        return emu_answer_internal(c, "no public_token could be issued");
+    }
+    return emu_answer_json(c, text);
+}
+
+const emu_endpoint emu_sandbox_public_token_create = {
+    "/sandbox/public_token/create",
+    sandbox_public_token_create_request,
+    1,                      /* credentials */
+    0,                      /* not called by a browser */
+    create_public_token,
+    emu_public_token_body
+};

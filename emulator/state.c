@@ -1,0 +1,232 @@
+/*
+ * What every child of the emulator's httpd must agree on, prefork's many
+ * processes included:
+ *
+ *   - the key under which tokens carry their HMAC (tokens.c), made once
+ *     per httpd in the parent before it forks, kept across graceful
+ *     restarts, so any child knows the tokens any other child issued;
+ *   - which public tokens were exchanged already: one empty file per
+ *     token, created with O_EXCL in a directory, so that of two children
+ *     exchanging the same token at once exactly one wins, by the kernel's
+ *     word, with no lock and no shared memory to size.
+ *
+ * The directory is PlaidEmulatorStateDir, or plaid_emulator.<pid> in the
+ * runtime directory (removed when httpd stops). It stays small: a marker
+ * older than a public token's life can no longer matter (the token is
+ * expired before its marker is consulted), and a child that records an
+ * exchange removes such markers, every few minutes at most.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "http_core.h"
+#include "unixd.h"
+
+#include "apr_atomic.h"
+#include "apr_file_io.h"
+#include "apr_strings.h"
+
+#include "emu.h"
+
+#define KEY_BYTES     32
+#define USERDATA_KEY  "plaid_emulator_state"
+#define PRUNE_EVERY_S 300
+
+/* Made once per httpd, in the process pool that outlives restarts. */
+typedef struct {
+    unsigned char key[KEY_BYTES];
+    pid_t owner;              /* the parent: children never remove the dir */
+    const char *removable;    /* the default directory, removed at exit */
+} emu_process_state;
+
+/* Set in the parent's post_config; children inherit them. */
+static const unsigned char *state_key;
+static const char *state_dir;
+/* Per child: when this child last pruned the directory. */
+static apr_uint32_t last_prune;
+
+const unsigned char *emu_state_key(apr_size_t *len)
+{
+    *len = KEY_BYTES;
+    return state_key;
+}
+
+static int is_marker_name(const char *name)
+{
+    apr_size_t n;
+
+    for (n = 0; name[n]; n++) {
+        if (!((name[n] >= '0' && name[n] <= '9')
+              || (name[n] >= 'a' && name[n] <= 'f'))) {
+            return 0;
+        }
+    }
+    return n == EMU_TOKEN_ID_LEN;
+}
+
+/* Remove the markers in dir last changed before older_than. Plain POSIX:
+ * it also runs in a cleanup of the process pool, where no pool is at hand. */
+static void sweep(const char *dir, apr_time_t older_than)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    struct stat st;
+
+    if (!d) {
+        return;
+    }
+    while ((e = readdir(d)) != NULL) {
+        if (is_marker_name(e->d_name)
+            && fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0
+            && S_ISREG(st.st_mode)
+            && apr_time_from_sec(st.st_mtime) < older_than) {
+            unlinkat(dirfd(d), e->d_name, 0);
+        }
+    }
+    closedir(d);
+}
+
+static apr_status_t remove_default_dir(void *data)
+{
+    const emu_process_state *ps = data;
+
+    /* When httpd stops, not on a restart (which clears pconf too), and
+     * not in a child (which runs this too when it exits through exit():
+     * atexit(apr_terminate)). A process ended by a signal, as httpd -X
+     * is, runs no cleanup and leaves the directory. */
+    if (ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_DESTROY_CONFIG
+        && getpid() == ps->owner && ps->removable) {
+        sweep(ps->removable, APR_INT64_MAX);
+        rmdir(ps->removable);
+    }
+    return APR_SUCCESS;
+}
+
+static emu_process_state *process_state(server_rec *s)
+{
+    apr_pool_t *proc = s->process->pool;
+    emu_process_state *ps;
+    void *data = NULL;
+    apr_status_t rv;
+
+    apr_pool_userdata_get(&data, USERDATA_KEY, proc);
+    if (data) {
+        return data;
+    }
+    ps = apr_pcalloc(proc, sizeof(*ps));
+    if ((rv = apr_generate_random_bytes(ps->key, KEY_BYTES)) != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s,
+                     "plaid_emulator: no random bytes for the token key");
+        return NULL;
+    }
+    ps->owner = getpid();
+    apr_pool_userdata_set(ps, USERDATA_KEY, apr_pool_cleanup_null, proc);
+    return ps;
+}
+
+/* The directory, made if missing and given to the user the children run
+ * as. A failure is logged, not fatal: only the exchange needs it, and it
+ * answers a PlaidError naming the problem. */
+static void make_state_dir(apr_pool_t *p, server_rec *s, const char *dir)
+{
+    char *parent = apr_pstrdup(p, dir);
+    char *slash = strrchr(parent, '/');
+    apr_status_t rv;
+
+    if (slash && slash != parent) {
+        *slash = '\0';
+        apr_dir_make_recursive(parent, APR_FPROT_OS_DEFAULT, p);
+    }
+    rv = apr_dir_make(dir, APR_FPROT_UREAD | APR_FPROT_UWRITE
+                      | APR_FPROT_UEXECUTE, p);
+    if (rv != APR_SUCCESS && !APR_STATUS_IS_EEXIST(rv)) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s, "plaid_emulator: "
+                     "cannot make the state directory %s; "
+                     "/item/public_token/exchange will fail (set "
+                     "PlaidEmulatorStateDir)", dir);
+        return;
+    }
+    if (geteuid() == 0
+        && chown(dir, ap_unixd_config.user_id, ap_unixd_config.group_id)) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, APR_FROM_OS_ERROR(errno), s,
+                     "plaid_emulator: cannot give %s to User %s", dir,
+                     ap_unixd_config.user_name);
+    }
+}
+
+int emu_state_init(apr_pool_t *pconf, server_rec *s)
+{
+    emu_server_config *sconf =
+        ap_get_module_config(s->module_config, &plaid_emulator_module);
+    emu_process_state *ps;
+    const char *dir;
+
+    /* The first pass only checks the configuration; the pid may change
+     * before the second (httpd detaches from the terminal). */
+    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
+        return OK;
+    }
+    if (!(ps = process_state(s))) {
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    dir = sconf->state_dir;
+    if (!dir) {
+        dir = ap_runtime_dir_relative(pconf, apr_psprintf(pconf,
+                                      "plaid_emulator.%" APR_PID_T_FMT,
+                                      ps->owner));
+        if (!ps->removable) {
+            ps->removable = apr_pstrdup(s->process->pool, dir);
+        }
+    }
+    make_state_dir(pconf, s, dir);
+    /* On pconf, not on the process pool: this module's code is unloaded
+     * with pconf, before the process pool's cleanups would run. */
+    apr_pool_cleanup_register(pconf, ps, remove_default_dir,
+                              apr_pool_cleanup_null);
+    state_key = ps->key;
+    state_dir = dir;
+    return OK;
+}
+
+static void prune(void)
+{
+    apr_uint32_t now = (apr_uint32_t)apr_time_sec(apr_time_now());
+    apr_uint32_t last = apr_atomic_read32(&last_prune);
+
+    /* One thread of this child, every PRUNE_EVERY_S at most; another
+     * child pruning at the same time removes the same files, harmlessly. */
+    if (now - last < PRUNE_EVERY_S
+        || apr_atomic_cas32(&last_prune, now, last) != last) {
+        return;
+    }
+    sweep(state_dir,
+          apr_time_now() - EMU_PUBLIC_TOKEN_TTL - apr_time_from_sec(60));
+}
+
+apr_status_t emu_state_mark(request_rec *r, const char *id)
+{
+    apr_file_t *f;
+    apr_status_t rv;
+
+    if (!state_dir) {
+        return APR_ENOENT;
+    }
+    rv = apr_file_open(&f, apr_pstrcat(r->pool, state_dir, "/", id, NULL),
+                       APR_FOPEN_WRITE | APR_FOPEN_CREATE | APR_FOPEN_EXCL,
+                       APR_FPROT_UREAD | APR_FPROT_UWRITE, r->pool);
+    if (rv == APR_SUCCESS) {
+        apr_file_close(f);
+        prune();
+        return APR_SUCCESS;
+    }
+    if (APR_STATUS_IS_EEXIST(rv)) {
+        return APR_EEXIST;
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, "plaid_emulator: cannot "
+                  "record an exchange in %s", state_dir);
+    return rv;
+}
