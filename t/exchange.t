@@ -33,7 +33,7 @@ sub public_token {
         ? ('sandbox0client0id000001', 'sandbox-secret-Zq7Xv9')
         : ('production0client0id0002', 'production-secret-Hr8Tn3Lw');
     my $req = HTTP::Request->new(POST =>
-        vhost_url('plaid_emulator_http', "/sandbox/sandbox/public_token/create"),
+        vhost_url('plaid_emulator_http', "/$env/sandbox/public_token/create"),
         ['Content-Type' => 'application/json', 'PLAID-CLIENT-ID' => $id,
          'PLAID-SECRET' => $secret],
         '{"institution_id":"ins_109508","initial_products":["transactions"]}');
@@ -46,7 +46,8 @@ sub exchange {
     my ($path, $token, %opt) = @_;
     my $content = exists $opt{content} ? $opt{content}
                 : JSON::PP->new->encode({ public_token => $token });
-    return request_token($path, user => $opt{user} // unique_user('item'),
+    return request_token($path, user => exists $opt{user} ? $opt{user}
+                                                          : unique_user('item'),
                          content => $content, headers => $opt{headers});
 }
 
