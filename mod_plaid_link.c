@@ -22,6 +22,10 @@ static const plaid_handler_info handlers[] = {
       "Unable to link the account",
       "the exchange needs credentials, a Plaid host and the application "
       "to hand the Item to" },
+    { PLAID_H_WEBHOOK, "plaid-webhook", "webhook",
+      "Webhook not accepted",
+      "verifying a webhook needs credentials, a Plaid host and the "
+      "application to hand it to" },
 };
 
 const plaid_handler_info *plaid_handler_named(const char *name)
@@ -45,7 +49,9 @@ static int plaid_handler(request_rec *r)
     if (!h) {
         return DECLINED;
     }
-    if ((rc = plaid_browser_accept(r, h, &req)) != OK) {
+    if ((rc = plaid_endpoint_accept(r, h, &req)) != OK
+        || (h->kind != PLAID_H_WEBHOOK
+            && (rc = plaid_browser_accept(r, h, &req)) != OK)) {
         return rc == DONE ? OK : rc;
     }
     switch (h->kind) {
@@ -53,15 +59,27 @@ static int plaid_handler(request_rec *r)
         return plaid_link_token_handler(r, &req);
     case PLAID_H_EXCHANGE:
         return plaid_exchange_handler(r, &req);
+    case PLAID_H_WEBHOOK:
+        return plaid_webhook_handler(r, &req);
     case PLAID_H_NONE:
         break;
     }
     return DECLINED;
 }
 
+static int plaid_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
+                            apr_pool_t *ptemp)
+{
+    (void)plog;
+    (void)ptemp;
+    plaid_cache_pre_config(pconf);
+    return OK;
+}
+
 static void plaid_register_hooks(apr_pool_t *p)
 {
-    (void)p;
+    plaid_handoff_register(p);
+    ap_hook_pre_config(plaid_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_config(plaid_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(plaid_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(plaid_child_init, NULL, NULL, APR_HOOK_MIDDLE);

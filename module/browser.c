@@ -171,13 +171,12 @@ static int refuse(request_rec *r, int status, const char *msg, const char *id)
 #define WHERE(r, id) plaid_vhost_name((r)->pool, (r)->server), \
                      plaid_location_of(r), (id)
 
-int plaid_browser_accept(request_rec *r, const plaid_handler_info *h,
-                         plaid_browser_request *req)
+int plaid_endpoint_accept(request_rec *r, const plaid_handler_info *h,
+                          plaid_browser_request *req)
 {
     const plaid_conf *c = ap_get_module_config(r->per_dir_config,
                                                &plaid_link_module);
-    const char *id = correlation_id(r), *user, *why = NULL, *lack;
-    int rc;
+    const char *id = correlation_id(r), *lack;
 
     memset(req, 0, sizeof(*req));
     req->handler = h;
@@ -208,6 +207,16 @@ int plaid_browser_accept(request_rec *r, const plaid_handler_info *h,
         return refuse(r, HTTP_INTERNAL_SERVER_ERROR,
                                   h->generic_error, id);
     }
+    return OK;
+}
+
+int plaid_browser_accept(request_rec *r, const plaid_handler_info *h,
+                         plaid_browser_request *req)
+{
+    const plaid_conf *c = req->conf;
+    const char *id = req->id, *user, *why = NULL;
+    int rc;
+
     if (forgeable(r)) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, PLLOGNO(0107)
                       "browser request refused: id=%s status=415: neither "

@@ -62,6 +62,7 @@ void plaid_child_init(apr_pool_t *pchild, server_rec *s)
     apr_atomic_set32(&in_flight, 0);
     apr_atomic_set32(&refused, 0);
     apr_atomic_set32(&warned_at, 0);
+    plaid_cache_child_init(pchild, s);
     if (plaid_http_create(pchild, &child_http) != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, PLLOGNO(0003)
                      "cannot set up the curl handle pool");
@@ -104,16 +105,14 @@ static int post(request_rec *r, const plaid_call *call, plaid_result *res,
     return 1;
 }
 
-int plaid_call_endpoint(request_rec *r, const plaid_browser_request *req,
-                        const char *path, const char *body,
-                        apr_size_t body_len,
-                        plaid_read_fn *read, void *out, plaid_result *res)
+int plaid_call_quietly(request_rec *r, const plaid_browser_request *req,
+                       const char *path, const char *body,
+                       apr_size_t body_len, plaid_read_fn *read, void *out,
+                       plaid_result *res)
 {
     const plaid_handler_info *h = req->handler;
     json_t *answer = NULL;
     plaid_call call;
-    int status;
-    long wait_s;
 
     memset(res, 0, sizeof(*res));
     if (!child_http) {
@@ -130,8 +129,9 @@ int plaid_call_endpoint(request_rec *r, const plaid_browser_request *req,
     if (!body) {
         res->outcome = PLAID_FAIL_UNUSABLE;
         res->problem = "the request body could not be built";
+        return DONE;
     }
-    else if (!post(r, &call, res, &answer)) {
+    if (!post(r, &call, res, &answer)) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, PLLOGNO(0110)
                       "%s refused: vhost=%s location=%s id=%s status=503: "
                       "PlaidMaxInFlight: %u calls to Plaid are already in "
@@ -146,8 +146,20 @@ int plaid_call_endpoint(request_rec *r, const plaid_browser_request *req,
         read(r->pool, answer, res, out);
         json_decref(answer);
     }
-    if (res->outcome == PLAID_OK) {
-        return OK;
+    return res->outcome == PLAID_OK ? OK : DONE;
+}
+
+int plaid_call_endpoint(request_rec *r, const plaid_browser_request *req,
+                        const char *path, const char *body,
+                        apr_size_t body_len,
+                        plaid_read_fn *read, void *out, plaid_result *res)
+{
+    int status = plaid_call_quietly(r, req, path, body, body_len, read, out,
+                                    res);
+    long wait_s;
+
+    if (status != DONE) {
+        return status;
     }
     status = plaid_browser_status(res->outcome);
     plaid_log_failure(r, req, status, res);

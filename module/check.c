@@ -60,6 +60,9 @@ const char *plaid_missing(apr_pool_t *p, const plaid_conf *c,
     if (h->kind == PLAID_H_EXCHANGE) {
         LACKS(!c->exchange.handoff, "PlaidExchangeHandoff");
     }
+    if (h->kind == PLAID_H_WEBHOOK) {
+        LACKS(!c->webhook.handoff, "PlaidWebhookHandoff");
+    }
 #undef LACKS
     return lack;
 }
@@ -189,6 +192,9 @@ static void walk(struct validation *v, const ap_directive_t *d, server_rec *s)
         }
         if ((h = our_handler(v->p, d))) {
             check_endpoint(v, s, d, h);
+            if (h->kind == PLAID_H_WEBHOOK) {
+                plaid_cache_need();
+            }
         }
         if (d->first_child) {
             walk(v, d->first_child, inner);
@@ -222,6 +228,9 @@ static void make_template(apr_pool_t *pconf, ap_conf_vector_t *v)
     if (c && c->exchange.handoff) {
         plaid_note_handoff(pconf, c->exchange.handoff);
     }
+    if (c && c->webhook.handoff) {
+        plaid_note_handoff(pconf, c->webhook.handoff);
+    }
     if (c && !c->link.body_template) {
         c->link.body_template = plaid_body_template_make(pconf,
                                                          &c->link.fields);
@@ -240,8 +249,9 @@ static void make_templates(apr_pool_t *pconf, apr_array_header_t *secs)
 int plaid_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                       apr_pool_t *ptemp, server_rec *s)
 {
+    server_rec *main_s = s;
+
     (void)plog;
-    (void)ptemp;
     /* Once, in the error log: not in the first of the two readings of the
      * configuration at start-up. */
     if (ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_CREATE_PRE_CONFIG) {
@@ -257,5 +267,5 @@ int plaid_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     }
     /* Not thread-safe, so done here, in the parent, before any thread. */
     plaid_http_global_init();
-    return OK;
+    return plaid_cache_post_config(pconf, ptemp, main_s);
 }

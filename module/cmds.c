@@ -449,18 +449,50 @@ static const char *add_origin(cmd_parms *cmd, void *cv, const char *arg)
 }
 
 /* A URL-path of this server, as ap_internal_redirect takes it. */
-static const char *set_handoff(cmd_parms *cmd, void *cv, const char *arg)
+static const char *check_handoff(cmd_parms *cmd, const char *arg)
 {
-    plaid_conf *c = cv;
-
     if (arg[0] != '/' || strchr(arg, '?') || strchr(arg, '#')
         || ap_strchr_c(arg, '%') || strstr(arg, "/../")) {
-        return fail(cmd, apr_psprintf(cmd->pool, "PlaidExchangeHandoff takes "
-                                      "a URL-path of this server such as "
-                                      "/app/plaid-item.php, without query "
-                                      "or escapes, not '%s'", arg));
+        return fail(cmd, apr_psprintf(cmd->pool, "%s takes a URL-path of "
+                                      "this server such as /app/plaid.php, "
+                                      "without query or escapes, not '%s'",
+                                      cmd->cmd->name, arg));
     }
-    c->exchange.handoff = arg;
+    return NULL;
+}
+
+static const char *set_handoff(cmd_parms *cmd, void *cv, const char *arg)
+{
+    const char *err = check_handoff(cmd, arg);
+
+    if (!err) {
+        ((plaid_conf *)cv)->exchange.handoff = arg;
+    }
+    return err;
+}
+
+static const char *set_webhook_handoff(cmd_parms *cmd, void *cv,
+                                       const char *arg)
+{
+    const char *err = check_handoff(cmd, arg);
+
+    if (!err) {
+        ((plaid_conf *)cv)->webhook.handoff = arg;
+    }
+    return err;
+}
+
+static const char *set_webhook_max_age(cmd_parms *cmd, void *cv,
+                                       const char *arg)
+{
+    long ms;
+    const char *err = plaid_parse_duration(arg, &ms);
+
+    if (err || ms < 1000) {
+        return fail(cmd, apr_psprintf(cmd->pool, "PlaidWebhookMaxAge takes "
+                                      "1 to 600 seconds, not '%s'", arg));
+    }
+    ((plaid_conf *)cv)->webhook.max_age_s = (int)(ms / 1000);
     return NULL;
 }
 
@@ -535,6 +567,16 @@ const command_rec plaid_cmds[] = {
     AP_INIT_TAKE1("PlaidExchangeHandoff", set_handoff, NULL, CTX,
         "The URL-path of the application that receives the exchanged Item "
         "(PLAID_ACCESS_TOKEN, PLAID_ITEM_ID, ...) by internal redirect"),
+    AP_INIT_TAKE1("PlaidWebhookHandoff", set_webhook_handoff, NULL, CTX,
+        "The URL-path of the application that receives a verified webhook "
+        "(its body, PLAID_WEBHOOK_TYPE, PLAID_WEBHOOK_CODE, PLAID_ITEM_ID) "
+        "by internal redirect"),
+    AP_INIT_TAKE1("PlaidWebhookMaxAge", set_webhook_max_age, NULL, CTX,
+        "Seconds a webhook's signature (its iat) stays acceptable, and a "
+        "replay is remembered (default 300)"),
+    AP_INIT_TAKE1("PlaidCache", plaid_cache_set, NULL, RSRC_CONF,
+        "provider[:args]: the mod_socache store the children (and, with "
+        "redis or memcache, several servers) share; default shmcb"),
     AP_INIT_TAKE1("PlaidUserId", set_user_id, NULL, CTX,
         "An expression giving user.client_user_id; default %{REMOTE_USER}"),
     AP_INIT_TAKE1("PlaidUserIdHashKey", set_hash_key, NULL, CTX,

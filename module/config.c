@@ -14,11 +14,12 @@ const char plaid_system_cas[] = "system";
     X(conn.env) X(conn.env_url) X(conn.client_id) X(conn.ca_file)           \
     X(conn.proxy)                                                           \
     X(browser.user_id) X(browser.origins)                                   \
-    X(exchange.handoff) X(handler_htaccess)
+    X(exchange.handoff) X(webhook.handoff) X(handler_htaccess)
 
 /* The same for numbers, -1 unset. */
 #define PLAID_NUMBER_FIELDS(X)                                              \
-    X(conn.connect_ms) X(conn.total_ms) X(conn.retries) X(handler_enabled)
+    X(conn.connect_ms) X(conn.total_ms) X(conn.retries)                     \
+    X(webhook.max_age_s) X(handler_enabled)
 
 /* The fields of the /link/token/create body: merged alike, and noted by
  * the side they come from, so that a merge whose fields all came from one

@@ -8,94 +8,14 @@
  *
  * The application (PHP, a CGI, a proxied app server) stores the Item and
  * writes the browser's answer. The access_token goes nowhere else: no log
- * line, no answer of the module's. A request straight to a hand-off path
- * finds none of these variables, and is refused.
+ * line, no answer of the module's. (The hand-off itself: handoff.c.)
  */
 #include "mod_plaid_link.h"
 
-static const char *const handoff_vars[] = {
+static const char *const exchange_vars[] = {
     "PLAID_ACCESS_TOKEN", "PLAID_ITEM_ID", "PLAID_CLIENT_USER_ID",
-    "PLAID_REQUEST_ID", NULL
+    "PLAID_REQUEST_ID"
 };
-
-/* What the exchange hands over, kept in the exchanging request's
- * request_config; the redirected request finds it through r->prev. */
-typedef struct {
-    const char *values[4];     /* in the order of handoff_vars */
-} plaid_handoff;
-
-/* The hand-off paths of the configuration, set at start-up (in the parent,
- * before any child) and read-only after. */
-static apr_array_header_t *handoff_paths;
-
-static apr_status_t forget_handoff_paths(void *data)
-{
-    (void)data;
-    handoff_paths = NULL;
-    return APR_SUCCESS;
-}
-
-void plaid_note_handoff(apr_pool_t *pconf, const char *path)
-{
-    if (!handoff_paths) {
-        handoff_paths = apr_array_make(pconf, 4, sizeof(const char *));
-        apr_pool_cleanup_register(pconf, NULL, forget_handoff_paths,
-                                  apr_pool_cleanup_null);
-    }
-    APR_ARRAY_PUSH(handoff_paths, const char *) = path;
-}
-
-/* Whether r's path is a hand-off path, or below one. */
-static int is_handoff_path(const request_rec *r)
-{
-    int i;
-
-    for (i = 0; handoff_paths && r->uri && i < handoff_paths->nelts; i++) {
-        const char *path = APR_ARRAY_IDX(handoff_paths, i, const char *);
-        apr_size_t n = strlen(path);
-
-        if (strncmp(r->uri, path, n) == 0
-            && (r->uri[n] == '\0' || r->uri[n] == '/')) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
-int plaid_handoff_fixups(request_rec *r)
-{
-    const plaid_handoff *h = NULL;
-    const request_rec *q;
-    int i;
-
-    /* The exchange, or a redirect after it (an application's front
-     * controller): the variables keep their names along the chain. */
-    for (q = r->main ? NULL : r->prev; q && !h; q = q->prev) {
-        h = ap_get_module_config(q->request_config, &plaid_link_module);
-    }
-    if (h) {
-        for (i = 0; handoff_vars[i]; i++) {
-            apr_table_setn(r->subprocess_env, handoff_vars[i], h->values[i]);
-        }
-        return DECLINED;
-    }
-    /* Only the exchange sets these: never a configuration, never the
-     * renamed copies of an earlier redirect. */
-    for (i = 0; handoff_vars[i]; i++) {
-        apr_table_unset(r->subprocess_env, handoff_vars[i]);
-        apr_table_unset(r->subprocess_env,
-                        apr_pstrcat(r->pool, "REDIRECT_", handoff_vars[i],
-                                    NULL));
-    }
-    if (!r->main && is_handoff_path(r)) {
-        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, PLLOGNO(0114)
-                      "request refused: %s is a PlaidExchangeHandoff path, "
-                      "which answers only the exchange's hand-off",
-                      plaid_location_of(r));
-        return HTTP_NOT_FOUND;
-    }
-    return DECLINED;
-}
 
 static void read_exchange(apr_pool_t *p, const json_t *answer,
                           plaid_result *res, void *out)
@@ -158,12 +78,13 @@ int plaid_exchange_handler(request_rec *r, plaid_browser_request *req)
                   plaid_log_quote(r->pool, res.request_id,
                                   PLAID_LOG_FIELD_MAX),
                   res.elapsed_ms, req->conf->exchange.handoff);
-    h = apr_palloc(r->pool, sizeof(*h));
+    h = apr_pcalloc(r->pool, sizeof(*h));
+    h->names = exchange_vars;
+    h->n = 4;
     h->values[0] = item.access_token;
     h->values[1] = item.item_id;
     h->values[2] = req->user;
     h->values[3] = res.request_id;
-    ap_set_module_config(r->request_config, &plaid_link_module, h);
-    ap_internal_redirect(req->conf->exchange.handoff, r);
+    plaid_handoff_to(r, req->conf->exchange.handoff, h);
     return OK;
 }

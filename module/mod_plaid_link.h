@@ -10,8 +10,10 @@
  *   call.c             the child's transport, PlaidMaxInFlight, the call
  *   log.c              the one failure line, names of vhosts and locations
  *   link_token.c       SetHandler plaid-link-token
- *   exchange.c         SetHandler plaid-public-token-exchange, and the
- *                      hand-off of its result to the application
+ *   exchange.c         SetHandler plaid-public-token-exchange
+ *   webhook.c          SetHandler plaid-webhook
+ *   handoff.c          the hand-off of a result to the site's application
+ *   cache.c            the shared store (PlaidCache, mod_socache)
  */
 #ifndef MOD_PLAID_LINK_H
 #define MOD_PLAID_LINK_H
@@ -33,6 +35,7 @@
 #include "plaid_known.h"
 #include "plaid_link_token.h"
 #include "plaid_values.h"
+#include "plaid_webhook.h"
 
 extern module AP_MODULE_DECLARE_DATA plaid_link_module;
 APLOG_USE_MODULE(plaid_link);
@@ -47,7 +50,8 @@ APLOG_USE_MODULE(plaid_link);
 typedef enum {
     PLAID_H_NONE = 0,
     PLAID_H_LINK_TOKEN,
-    PLAID_H_EXCHANGE
+    PLAID_H_EXCHANGE,
+    PLAID_H_WEBHOOK
 } plaid_handler_kind;
 
 /* Each handler: its SetHandler name, what its log lines call a request,
@@ -102,11 +106,18 @@ typedef struct {
     const char *handoff;       /* PlaidExchangeHandoff: a URL-path */
 } plaid_exchange_conf;
 
+/* plaid-webhook's own part. */
+typedef struct {
+    const char *handoff;       /* PlaidWebhookHandoff: a URL-path */
+    int max_age_s;             /* PlaidWebhookMaxAge, -1 unset */
+} plaid_webhook_conf;
+
 typedef struct {
     plaid_conn_conf conn;
     plaid_browser_conf browser;
     plaid_link_conf link;
     plaid_exchange_conf exchange;
+    plaid_webhook_conf webhook;
     /* 1 where a SetHandler of httpd's own configuration files named one of
      * our handlers: only that makes an endpoint (cmds.c, note_handler). */
     int handler_enabled;       /* -1 unset */
@@ -116,6 +127,9 @@ typedef struct {
 /* Server-wide settings, read from the main server's configuration only. */
 typedef struct {
     int max_in_flight;         /* PlaidMaxInFlight, 0 unset */
+    const struct ap_socache_provider_t *cache;   /* PlaidCache, NULL unset */
+    const char *cache_args;
+    const char *cache_text;    /* as written, for messages */
 } plaid_server_conf;
 
 /* PlaidCACertificate system: set, and meaning the system's CAs. */
@@ -146,7 +160,7 @@ int plaid_post_config(apr_pool_t *pconf, apr_pool_t *plog,
 /* ------------------------------------------------------------------ */
 /* The browser side (browser.c). */
 
-/* A browser request that passed the checks every handler shares. */
+/* A request to one of the handlers, past the checks every handler shares. */
 typedef struct {
     const plaid_handler_info *handler;
     const plaid_conf *conf;
@@ -155,9 +169,14 @@ typedef struct {
     json_t *body;              /* the browser's JSON object, or NULL */
 } plaid_browser_request;
 
-/* The shared checks (method, configuration, CSRF, Origin, body, user):
- * OK with req filled, or DONE when the request was refused (answered, and
- * logged where the admin needs to know). */
+/* The checks every handler shares (POST, an endpoint the server's
+ * configuration made, nothing missing): OK with req's handler, conf and
+ * id set, or DONE when the request was refused (answered, and logged
+ * where the admin needs to know). */
+int plaid_endpoint_accept(request_rec *r, const plaid_handler_info *h,
+                          plaid_browser_request *req);
+
+/* Then the browser's (CSRF, Origin, a JSON body, the signed-in user). */
 int plaid_browser_accept(request_rec *r, const plaid_handler_info *h,
                          plaid_browser_request *req);
 
@@ -177,6 +196,14 @@ void plaid_child_init(apr_pool_t *pchild, server_rec *s);
  * makes res PLAID_FAIL_UNUSABLE (plaid_result_unusable). */
 typedef void plaid_read_fn(apr_pool_t *p, const json_t *answer,
                            plaid_result *res, void *out);
+
+/* The call alone: OK when Plaid answered a success read into out, else
+ * res says why, nothing logged; 0 with nothing done when PlaidMaxInFlight
+ * is spent (logged). */
+int plaid_call_quietly(request_rec *r, const plaid_browser_request *req,
+                       const char *path, const char *body,
+                       apr_size_t body_len, plaid_read_fn *read, void *out,
+                       plaid_result *res);
 
 /* POST body to path with the request's connection settings, within
  * PlaidMaxInFlight, and read the success into out. OK, or the browser's
@@ -201,13 +228,47 @@ void plaid_log_failure(request_rec *r, const plaid_browser_request *req,
 
 int plaid_link_token_handler(request_rec *r, plaid_browser_request *req);
 int plaid_exchange_handler(request_rec *r, plaid_browser_request *req);
+int plaid_webhook_handler(request_rec *r, plaid_browser_request *req);
 
-/* Every PlaidExchangeHandoff path of the configuration (check.c, at
- * start-up), so that a request straight to one can be refused. */
+/* ------------------------------------------------------------------ */
+/* The hand-off to the application (handoff.c). */
+
+typedef struct {
+    const char *const *names;  /* the variables, n of them */
+    const char *values[6];     /* NULL: not set */
+    int n;
+    const char *body;          /* the request body again, or NULL */
+    apr_size_t body_len;
+} plaid_handoff;
+
+/* Redirect r internally to path, handing h over. */
+void plaid_handoff_to(request_rec *r, const char *path, plaid_handoff *h);
+
+/* Every hand-off path of the configuration (check.c, at start-up), so
+ * that a request straight to one can be refused. */
 void plaid_note_handoff(apr_pool_t *pconf, const char *path);
 
-/* fixups: the hand-off's variables for the application, on the request
- * the exchange redirected to, and on no other. */
+/* fixups: the hand-off's variables (and body) for the application, on the
+ * redirected request, and on no other. */
 int plaid_handoff_fixups(request_rec *r);
+void plaid_handoff_register(apr_pool_t *p);
+
+/* ------------------------------------------------------------------ */
+/* The shared store (cache.c). */
+
+const char *plaid_cache_set(cmd_parms *cmd, void *cv, const char *arg);
+void plaid_cache_need(void);
+void plaid_cache_pre_config(apr_pool_t *pconf);
+int plaid_cache_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
+                            server_rec *s);
+void plaid_cache_child_init(apr_pool_t *p, server_rec *s);
+int plaid_cache_ready(void);
+apr_status_t plaid_cache_lock(void);
+void plaid_cache_unlock(void);
+apr_status_t plaid_cache_get(request_rec *r, const char *key,
+                             unsigned char *data, unsigned int *len);
+apr_status_t plaid_cache_put(request_rec *r, const char *key,
+                             apr_time_t expiry, const void *data,
+                             unsigned int len);
 
 #endif

@@ -1,0 +1,296 @@
+/*
+ * SetHandler plaid-webhook: a webhook from Plaid is handed to the site's
+ * application (PlaidWebhookHandoff, by internal redirect, with its body as
+ * it came and PLAID_WEBHOOK_TYPE, PLAID_WEBHOOK_CODE, PLAID_ITEM_ID) only
+ * when its Plaid-Verification header proves it genuine, every step of
+ * src/plaid_webhook.c plus the two that need the shared store (cache.c):
+ * Plaid's key for the kid, fetched once and kept, a kid Plaid does not
+ * know remembered, and new kids fetched at most KEY_FETCHES a minute for
+ * the whole server, so made-up kids cannot make it call Plaid in a loop;
+ * and no token accepted twice within the max age, in any child.
+ * Each refusal: one log line naming the step, 401 (400 for a malformed
+ * request), a generic JSON body. When the key cannot be had (Plaid or
+ * the store unreachable): 503, so that Plaid sends the webhook again.
+ */
+#include "mod_plaid_link.h"
+
+/* New kids fetched a minute, server-wide; documented. */
+#define KEY_FETCHES 5
+/* How long a key, and a kid Plaid does not know, are kept. */
+#define KEY_TTL_S     3600
+#define UNKNOWN_TTL_S 300
+
+static const char *const webhook_vars[] = {
+    "PLAID_WEBHOOK_TYPE", "PLAID_WEBHOOK_CODE", "PLAID_ITEM_ID"
+};
+
+/* The raw body, as Plaid sent it, up to PLAID_WEBHOOK_BODY_MAX. */
+static int read_body(request_rec *r, char **body, apr_size_t *len)
+{
+    const char *cl = apr_table_get(r->headers_in, "Content-Length");
+    apr_size_t cap = 4096, n = 0;
+    char *buf;
+    long got;
+    int rc;
+
+    if (cl && apr_atoi64(cl) > PLAID_WEBHOOK_BODY_MAX) {
+        r->connection->keepalive = AP_CONN_CLOSE;
+        return HTTP_REQUEST_ENTITY_TOO_LARGE;
+    }
+    if ((rc = ap_setup_client_block(r, REQUEST_CHUNKED_DECHUNK)) != OK) {
+        return rc == HTTP_REQUEST_ENTITY_TOO_LARGE ? rc : HTTP_BAD_REQUEST;
+    }
+    buf = apr_palloc(r->pool, cap);
+    if (ap_should_client_block(r)) {
+        for (;;) {
+            plaid_reserve(r->pool, &buf, n, &cap, 4096);
+            if ((got = ap_get_client_block(r, buf + n, cap - n)) <= 0) {
+                break;
+            }
+            n += (apr_size_t)got;
+            if (n > PLAID_WEBHOOK_BODY_MAX) {
+                r->connection->keepalive = AP_CONN_CLOSE;
+                return HTTP_REQUEST_ENTITY_TOO_LARGE;
+            }
+        }
+        if (got < 0) {
+            return HTTP_BAD_REQUEST;
+        }
+    }
+    buf[n < cap ? n : cap - 1] = '\0';
+    *body = buf;
+    *len = n;
+    return OK;
+}
+
+/* One line per refusal, naming the step; the answer. */
+static int refuse(request_rec *r, const plaid_browser_request *req,
+                  int status, plaid_webhook_step step, const char *why)
+{
+    ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, PLLOGNO(0120)
+                  "webhook refused: vhost=%s location=%s id=%s status=%d "
+                  "step=%s: %s", plaid_vhost_name(r->pool, r->server),
+                  plaid_location_of(r), req->id, status,
+                  plaid_webhook_step_name(step), why);
+    return plaid_answer_error(r, status, status == HTTP_BAD_REQUEST
+                              ? "Malformed webhook" : "Webhook not verified",
+                              req->id);
+}
+
+/* The store is needed and not there: Plaid should try again later. */
+static int unavailable(request_rec *r, const plaid_browser_request *req,
+                       const char *why)
+{
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PLLOGNO(0122)
+                  "webhook not verified: vhost=%s location=%s id=%s "
+                  "status=503: %s", plaid_vhost_name(r->pool, r->server),
+                  plaid_location_of(r), req->id, why);
+    apr_table_setn(r->headers_out, "Retry-After", "60");
+    return plaid_answer_error(r, HTTP_SERVICE_UNAVAILABLE,
+                              req->handler->generic_error, req->id);
+}
+
+/* May this server fetch one more key this minute? Under the lock. */
+static int fetch_allowed(request_rec *r)
+{
+    const char *key = apr_psprintf(r->pool, "plaid-wh-fetch:%" APR_TIME_T_FMT,
+                                   apr_time_sec(apr_time_now()) / 60);
+    unsigned char count = 0;
+    unsigned int len = 1;
+
+    if (plaid_cache_get(r, key, &count, &len) != APR_SUCCESS || len != 1) {
+        count = 0;
+    }
+    if (count >= KEY_FETCHES) {
+        return 0;
+    }
+    count++;
+    plaid_cache_put(r, key, apr_time_now() + apr_time_from_sec(120), &count,
+                    1);
+    return 1;
+}
+
+/* What a key fetch reads into. */
+struct fetched_key {
+    const char *kid;
+    plaid_webhook_key key;
+};
+
+static void read_key(apr_pool_t *p, const json_t *answer, plaid_result *res,
+                     void *out)
+{
+    struct fetched_key *f = out;
+
+    plaid_webhook_key_answer(p, answer, res, f->kid, &f->key);
+}
+
+/* Plaid's key for kid: OK, or the step's refusal, or 503, answered. */
+static int find_key(request_rec *r, const plaid_browser_request *req,
+                    const char *kid, plaid_webhook_key *key)
+{
+    const char *ck = apr_pstrcat(r->pool, "plaid-wh-key:", kid, NULL);
+    unsigned char data[64];
+    unsigned int len = sizeof(data);
+    struct fetched_key fetched;
+    plaid_result res;
+    const char *body;
+    apr_size_t body_len = 0;
+    apr_status_t rv;
+    int allowed, status;
+
+    if (plaid_cache_lock() != APR_SUCCESS) {
+        return unavailable(r, req, "the PlaidCache lock cannot be taken");
+    }
+    rv = plaid_cache_get(r, ck, data, &len);
+    allowed = rv == APR_NOTFOUND && fetch_allowed(r);
+    plaid_cache_unlock();
+    if (rv == APR_SUCCESS && len == 64) {
+        memcpy(key->xy, data, 64);
+        return OK;
+    }
+    if (rv == APR_SUCCESS) {
+        return refuse(r, req, HTTP_UNAUTHORIZED, PLAID_WH_STEP_KEY,
+                      "Plaid does not know this kid (remembered)");
+    }
+    if (rv != APR_NOTFOUND) {
+        return unavailable(r, req, "PlaidCache cannot be read");
+    }
+    if (!allowed) {
+        return unavailable(r, req, apr_psprintf(r->pool, "%d new kids were "
+                                                "fetched this minute already: "
+                                                "made-up kids?", KEY_FETCHES));
+    }
+    fetched.kid = kid;
+    body = plaid_webhook_key_body(r->pool, kid, &body_len);
+    status = plaid_call_quietly(r, req, PLAID_WEBHOOK_KEY_PATH, body,
+                                body_len, read_key, &fetched, &res);
+    if (status == OK) {
+        *key = fetched.key;
+        plaid_cache_put(r, ck, apr_time_now() + apr_time_from_sec(KEY_TTL_S),
+                        key->xy, 64);
+        return OK;
+    }
+    if (status == DONE && res.outcome == PLAID_FAIL_REFUSED
+        && res.http_status >= 400 && res.http_status < 500
+        && res.http_status != 429) {
+        plaid_cache_put(r, ck, apr_time_now()
+                        + apr_time_from_sec(UNKNOWN_TTL_S), "U", 1);
+        return refuse(r, req, HTTP_UNAUTHORIZED, PLAID_WH_STEP_KEY,
+                      apr_psprintf(r->pool, "Plaid does not give a key for "
+                                   "this kid: %s",
+                                   plaid_log_quote(r->pool, res.error_code,
+                                                   64)));
+    }
+    if (status == DONE && res.outcome == PLAID_FAIL_UNUSABLE
+        && res.http_status == 200) {
+        /* A key Plaid serves but we must not use: expired, wrong curve. */
+        return refuse(r, req, HTTP_UNAUTHORIZED, PLAID_WH_STEP_KEY,
+                      res.problem);
+    }
+    if (status == DONE) {
+        plaid_log_failure(r, req, HTTP_SERVICE_UNAVAILABLE, &res);
+        apr_table_setn(r->headers_out, "Retry-After", "60");
+        return plaid_answer_error(r, HTTP_SERVICE_UNAVAILABLE,
+                                  req->handler->generic_error, req->id);
+    }
+    return plaid_answer_error(r, status, req->handler->generic_error,
+                              req->id);
+}
+
+/* Step 7: the token not seen before; remembered for the max age. */
+static int first_time(request_rec *r, const char *jwt, int max_age_s,
+                      int *seen)
+{
+    char hex[65];
+    unsigned char mark;
+    unsigned int len = 1;
+    const char *ck;
+    apr_status_t rv;
+
+    plaid_sha256_hex(jwt, strlen(jwt), hex);
+    ck = apr_pstrcat(r->pool, "plaid-wh-seen:", hex, NULL);
+    if (plaid_cache_lock() != APR_SUCCESS) {
+        return 0;
+    }
+    rv = plaid_cache_get(r, ck, &mark, &len);
+    *seen = rv == APR_SUCCESS;
+    if (rv == APR_NOTFOUND) {
+        rv = plaid_cache_put(r, ck, apr_time_now() + apr_time_from_sec(
+                                 max_age_s + PLAID_WEBHOOK_SKEW_S), "1", 1);
+    }
+    plaid_cache_unlock();
+    return *seen || rv == APR_SUCCESS;
+}
+
+int plaid_webhook_handler(request_rec *r, plaid_browser_request *req)
+{
+    const plaid_webhook_conf *c = &req->conf->webhook;
+    int max_age = c->max_age_s > 0 ? c->max_age_s
+                                   : PLAID_WEBHOOK_MAX_AGE_S_DEFAULT;
+    const char *jwt = apr_table_get(r->headers_in, "Plaid-Verification");
+    plaid_webhook_key key;
+    plaid_webhook_step step;
+    plaid_handoff *h;
+    plaid_jws jws;
+    const char *why;
+    json_t *doc;
+    char *body = NULL;
+    apr_size_t len = 0;
+    int rc, malformed, seen;
+
+    if (!plaid_cache_ready()) {
+        return unavailable(r, req, "PlaidCache is not set up");
+    }
+    if ((rc = read_body(r, &body, &len)) != OK) {
+        return refuse(r, req, rc, PLAID_WH_STEP_FORMAT,
+                      rc == HTTP_REQUEST_ENTITY_TOO_LARGE
+                      ? "the body is larger than 64 KiB"
+                      : "the body could not be read");
+    }
+    if ((why = plaid_jws_parse(r->pool, jwt, &jws, &step, &malformed))) {
+        return refuse(r, req, malformed ? HTTP_BAD_REQUEST
+                                        : HTTP_UNAUTHORIZED, step, why);
+    }
+    if ((rc = find_key(r, req, jws.kid, &key)) != OK) {
+        return OK;   /* answered */
+    }
+    if ((why = plaid_jws_verify(&jws, &key))) {
+        return refuse(r, req, HTTP_UNAUTHORIZED, PLAID_WH_STEP_SIGNATURE,
+                      why);
+    }
+    if ((why = plaid_jws_check_age(&jws, apr_time_sec(apr_time_now()),
+                                   max_age))) {
+        return refuse(r, req, HTTP_UNAUTHORIZED, PLAID_WH_STEP_AGE, why);
+    }
+    if ((why = plaid_jws_check_body(&jws, body, len))) {
+        return refuse(r, req, HTTP_UNAUTHORIZED, PLAID_WH_STEP_BODY, why);
+    }
+    if (!first_time(r, jwt, max_age, &seen)) {
+        return unavailable(r, req, "PlaidCache cannot record the webhook");
+    }
+    if (seen) {
+        return refuse(r, req, HTTP_UNAUTHORIZED, PLAID_WH_STEP_REPLAY,
+                      "this Plaid-Verification was accepted before");
+    }
+
+    doc = json_loadb(body, len, 0, NULL);
+    h = apr_pcalloc(r->pool, sizeof(*h));
+    h->names = webhook_vars;
+    h->n = 3;
+    h->values[0] = plaid_json_string(r->pool, doc, "webhook_type");
+    h->values[1] = plaid_json_string(r->pool, doc, "webhook_code");
+    h->values[2] = plaid_json_string(r->pool, doc, "item_id");
+    h->body = body;
+    h->body_len = len;
+    json_decref(doc);
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, PLLOGNO(0121)
+                  "webhook verified: vhost=%s location=%s id=%s kid=%s "
+                  "webhook_type=%s webhook_code=%s item_id=%s handoff=%s",
+                  plaid_vhost_name(r->pool, r->server), plaid_location_of(r),
+                  req->id, plaid_log_quote(r->pool, jws.kid, 128),
+                  plaid_log_quote(r->pool, h->values[0], 64),
+                  plaid_log_quote(r->pool, h->values[1], 64),
+                  plaid_log_quote(r->pool, h->values[2], 64), c->handoff);
+    plaid_handoff_to(r, c->handoff, h);
+    return OK;
+}
