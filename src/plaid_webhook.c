@@ -137,11 +137,15 @@ const char *plaid_jws_parse(apr_pool_t *p, const char *value, plaid_jws *out,
     v = json_object_get(header, "alg");
     alg = json_is_string(v) ? json_string_value(v) : NULL;
     if (!alg || strcmp(alg, "ES256") != 0) {
+        const char *why = alg ? apr_psprintf(p, "the JWS alg is %s, not "
+                                             "ES256",
+                                             plaid_log_quote(p, alg, 32))
+                              : "the JWS header has no alg";
+
+        /* alg points into header: the message is made before it goes */
         json_decref(header);
         json_decref(payload);
-        return alg ? apr_psprintf(p, "the JWS alg is %s, not ES256",
-                                  plaid_log_quote(p, alg, 32))
-                   : "the JWS header has no alg";
+        return why;
     }
     v = json_object_get(header, "kid");
     if (!json_is_string(v) || !json_string_length(v)
