@@ -128,7 +128,13 @@ static void read_key(apr_pool_t *p, const json_t *answer, plaid_result *res,
 static int find_key(request_rec *r, const plaid_browser_request *req,
                     const char *kid, plaid_webhook_key *key)
 {
-    const char *ck = apr_pstrcat(r->pool, "plaid-wh-key:", kid, NULL);
+    const plaid_conn_conf *conn = &req->conf->conn;
+    /* Keys are Plaid's per host: a sandbox kid says nothing of
+     * production. */
+    const char *ck = apr_pstrcat(r->pool, "plaid-wh-key:",
+                                 conn->base_url ? conn->base_url
+                                                : conn->env_url, " ", kid,
+                                 NULL);
     unsigned char data[64];
     unsigned int len = sizeof(data);
     struct fetched_key fetched;
