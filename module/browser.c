@@ -59,21 +59,16 @@ int plaid_answer_error(request_rec *r, int status, const char *msg,
                                        "request_id", id));
 }
 
-/* Reads an optional JSON-object body of at most PLAID_BROWSER_BODY_MAX
- * bytes into *body (NULL when there is none; released with r's pool).
- * Returns OK or the status to refuse the request with. */
-static int read_browser_body(request_rec *r, json_t **body, const char **why)
+int plaid_read_body(request_rec *r, apr_size_t max, char **data,
+                    apr_size_t *len, const char **why)
 {
-    char *buf = apr_palloc(r->pool, PLAID_BROWSER_BODY_MAX + 1);
-    apr_size_t len = 0;
     const char *cl = apr_table_get(r->headers_in, "Content-Length");
-    json_error_t err;
-    json_t *json;
-    long n;
+    apr_size_t cap = max < 4096 ? max + 1 : 4096, n = 0;
+    char *buf = apr_palloc(r->pool, cap);
+    long got = 0;
     int rc;
 
-    *body = NULL;
-    if (cl && apr_atoi64(cl) > PLAID_BROWSER_BODY_MAX) {
+    if (cl && apr_atoi64(cl) > (apr_int64_t)max) {
         r->connection->keepalive = AP_CONN_CLOSE;
         return HTTP_REQUEST_ENTITY_TOO_LARGE;
     }
@@ -82,21 +77,43 @@ static int read_browser_body(request_rec *r, json_t **body, const char **why)
         return rc == HTTP_REQUEST_ENTITY_TOO_LARGE ? rc : HTTP_BAD_REQUEST;
     }
     if (ap_should_client_block(r)) {
-        while ((n = ap_get_client_block(r, buf + len,
-                                        PLAID_BROWSER_BODY_MAX + 1 - len)) > 0) {
-            len += (apr_size_t)n;
-            if (len > PLAID_BROWSER_BODY_MAX) {
+        for (;;) {
+            plaid_reserve(r->pool, &buf, n, &cap, 1024);
+            if ((got = ap_get_client_block(r, buf + n, cap - n - 1)) <= 0) {
+                break;
+            }
+            n += (apr_size_t)got;
+            if (n > max) {
                 r->connection->keepalive = AP_CONN_CLOSE;
                 return HTTP_REQUEST_ENTITY_TOO_LARGE;
             }
         }
-        if (n < 0) {
+        if (got < 0) {
             *why = "the request body could not be read";
             return HTTP_BAD_REQUEST;
         }
     }
-    if (len == 0) {
-        return OK;
+    buf[n] = '\0';
+    *data = buf;
+    *len = n;
+    return OK;
+}
+
+/* Reads an optional JSON-object body of at most PLAID_BROWSER_BODY_MAX
+ * bytes into *body (NULL when there is none; released with r's pool).
+ * Returns OK or the status to refuse the request with. */
+static int read_browser_body(request_rec *r, json_t **body, const char **why)
+{
+    char *buf;
+    apr_size_t len;
+    json_error_t err;
+    json_t *json;
+    int rc;
+
+    *body = NULL;
+    if ((rc = plaid_read_body(r, PLAID_BROWSER_BODY_MAX, &buf, &len, why))
+        != OK || len == 0) {
+        return rc;
     }
     json = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &err);
     if (!json_is_object(json)) {

@@ -180,6 +180,11 @@ int plaid_endpoint_accept(request_rec *r, const plaid_handler_info *h,
 int plaid_browser_accept(request_rec *r, const plaid_handler_info *h,
                          plaid_browser_request *req);
 
+/* The request body, at most max bytes, NUL-terminated, in r's pool: OK,
+ * or 413 (over max: the connection is closed) or 400 and why. */
+int plaid_read_body(request_rec *r, apr_size_t max, char **data,
+                    apr_size_t *len, const char **why);
+
 /* The JSON answer, never cached nor sniffed; body is released. */
 int plaid_answer(request_rec *r, int status, json_t *body);
 

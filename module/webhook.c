@@ -24,45 +24,6 @@ static const char *const webhook_vars[] = {
     "PLAID_WEBHOOK_TYPE", "PLAID_WEBHOOK_CODE", "PLAID_ITEM_ID"
 };
 
-/* The raw body, as Plaid sent it, up to PLAID_WEBHOOK_BODY_MAX. */
-static int read_body(request_rec *r, char **body, apr_size_t *len)
-{
-    const char *cl = apr_table_get(r->headers_in, "Content-Length");
-    apr_size_t cap = 4096, n = 0;
-    char *buf;
-    long got;
-    int rc;
-
-    if (cl && apr_atoi64(cl) > PLAID_WEBHOOK_BODY_MAX) {
-        r->connection->keepalive = AP_CONN_CLOSE;
-        return HTTP_REQUEST_ENTITY_TOO_LARGE;
-    }
-    if ((rc = ap_setup_client_block(r, REQUEST_CHUNKED_DECHUNK)) != OK) {
-        return rc == HTTP_REQUEST_ENTITY_TOO_LARGE ? rc : HTTP_BAD_REQUEST;
-    }
-    buf = apr_palloc(r->pool, cap);
-    if (ap_should_client_block(r)) {
-        for (;;) {
-            plaid_reserve(r->pool, &buf, n, &cap, 4096);
-            if ((got = ap_get_client_block(r, buf + n, cap - n)) <= 0) {
-                break;
-            }
-            n += (apr_size_t)got;
-            if (n > PLAID_WEBHOOK_BODY_MAX) {
-                r->connection->keepalive = AP_CONN_CLOSE;
-                return HTTP_REQUEST_ENTITY_TOO_LARGE;
-            }
-        }
-        if (got < 0) {
-            return HTTP_BAD_REQUEST;
-        }
-    }
-    buf[n < cap ? n : cap - 1] = '\0';
-    *body = buf;
-    *len = n;
-    return OK;
-}
-
 /* One line per refusal, naming the step; the answer. */
 static int refuse(request_rec *r, const plaid_browser_request *req,
                   int status, plaid_webhook_step step, const char *why)
@@ -238,7 +199,7 @@ int plaid_webhook_handler(request_rec *r, plaid_browser_request *req)
     plaid_webhook_step step;
     plaid_handoff *h;
     plaid_jws jws;
-    const char *why;
+    const char *why = NULL;
     json_t *doc;
     char *body = NULL;
     apr_size_t len = 0;
@@ -247,11 +208,11 @@ int plaid_webhook_handler(request_rec *r, plaid_browser_request *req)
     if (!plaid_cache_ready()) {
         return unavailable(r, req, "PlaidCache is not set up");
     }
-    if ((rc = read_body(r, &body, &len)) != OK) {
+    if ((rc = plaid_read_body(r, PLAID_WEBHOOK_BODY_MAX, &body, &len, &why))
+        != OK) {
         return refuse(r, req, rc, PLAID_WH_STEP_FORMAT,
                       rc == HTTP_REQUEST_ENTITY_TOO_LARGE
-                      ? "the body is larger than 64 KiB"
-                      : "the body could not be read");
+                      ? "the body is larger than 64 KiB" : why);
     }
     if ((why = plaid_jws_parse(r->pool, jwt, &jws, &step, &malformed))) {
         return refuse(r, req, malformed ? HTTP_BAD_REQUEST
