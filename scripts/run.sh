@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The demo: builds the module, starts httpd on 127.0.0.1 with the example
-# page and the endpoint, and prints a curl line that gets a link_token.
+# page, the link-token endpoint and the exchange (handing the Item to
+# examples/app/plaid-item.cgi, which stores nothing), and prints a curl
+# line that gets a link_token.
 #   scripts/run.sh         start (or restart) the demo
 #   scripts/run.sh stop    stop it
 #
@@ -106,6 +108,7 @@ mkdir -p "$run"
 . "$top/scripts/lib/demo-httpd.sh"
 demo_files "$run"
 rm -f "$run"/*.secret
+emulator=
 if [ -n "$client_id" ]; then
     [ "$env" = production ] && echo "run.sh: warning: the demo calls Plaid's production environment" >&2
     demo_secret "$run/plaid-$env.secret" "$secret"
@@ -123,6 +126,7 @@ else
             "$demo_emulator_client_id" "$emu_port"
     } > "$run/httpd.conf"
     upstream="the Plaid emulator on https://localhost:$emu_port (your own keys: see .env.example)"
+    emulator="https://localhost:$emu_port"
 fi
 secret=
 
@@ -138,10 +142,23 @@ for _ in $(seq 50); do
 done
 
 cmd="curl -s -u demo:demo -X POST -H 'Content-Type: application/json' -d '{}' http://127.0.0.1:$port/plaid/link-token"
-echo "httpd is running on http://127.0.0.1:$port; the endpoint calls $upstream."
+echo "httpd is running on http://127.0.0.1:$port; the endpoints call $upstream."
 echo "Get a link_token:"
 echo "  $cmd"
 echo "Answer:"
-echo "  $(eval "$cmd")"
+answer=$(eval "$cmd")
+echo "  $answer"
+# With the emulator, what the page does next: Link turns the link_token
+# into a public_token (the emulator's /link/complete stands for that), and
+# the exchange hands the Item to the application, which answers the item_id.
+if [ -n "$emulator" ] && [[ $answer =~ \"link_token\":\"([^\"]+)\" ]]; then
+    public=$(curl -sk -X POST -H 'Content-Type: application/json' \
+        -d "{\"link_token\":\"${BASH_REMATCH[1]}\"}" "$emulator/link/complete")
+    if [[ $public =~ \"public_token\":\"([^\"]+)\" ]]; then
+        echo "Link's public_token, exchanged (the page's onSuccess):"
+        echo "  $(curl -s -u demo:demo -X POST -H 'Content-Type: application/json' \
+            -d "{\"public_token\":\"${BASH_REMATCH[1]}\"}" "http://127.0.0.1:$port/plaid/exchange")"
+    fi
+fi
 echo "Example page (user demo, password demo): http://127.0.0.1:$port/"
 echo "Error log: $run/error_log    Stop: scripts/run.sh stop"

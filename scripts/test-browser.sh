@@ -1,14 +1,22 @@
 #!/usr/bin/env bash
 # The example page in a real browser: builds the module and the emulator,
-# starts an httpd like scripts/run.sh's in a directory of its own, and lets
-# tests/browser/link.test.js drive Debian's chromium (playwright-core)
-# through examples/link.html:
-#   - a vhost whose endpoint works: the click ends in Plaid.create({token});
+# starts an httpd like scripts/run.sh's in a directory of its own, but under
+# prefork with mod_php and the PHP application that stores Items in SQLite
+# (examples/app/plaid-item.php), and lets tests/browser/link.test.js drive
+# Debian's chromium (playwright-core) through examples/link.html:
+#   - a vhost whose endpoints work: the click ends in Plaid.create({token});
+#     Link's onSuccess (a stand-in that gets a public_token from the
+#     emulator) leads to the exchange, the page shows the item_id the
+#     application answered, and the database holds the Item; back from a
+#     bank's OAuth sign-in (?oauth_state_id=), the page re-opens Link with
+#     the same token;
 #   - a vhost whose endpoint has a wrong secret: the page shows a message
 #     for the customer and, as the reference to quote to support, the
 #     correlation id of the error log's PL0100 line.
-# Screenshots land in tests/browser/artifacts/. Installs chromium, node and
-# the npm packages when they are missing. Ends with "N passed, N failed".
+# Screenshots land in tests/browser/artifacts/. Installs what the tests
+# need when it is missing (scripts/deps.sh --test: mod_php switches the
+# system's Apache to prefork), chromium, node and the npm packages. Ends
+# with "N passed, N failed".
 # Ports (127.0.0.1): PLAID_BROWSER_PORT (19250, the working site),
 # PLAID_BROWSER_BAD_PORT (19251, the failing one), PLAID_BROWSER_EMULATOR_PORT
 # (19252). PLAID_BROWSER_KEEP=1 keeps the run directory.
@@ -27,7 +35,7 @@ fail_setup() {
     exit 1
 }
 
-./scripts/deps.sh || fail_setup "deps failed"
+./scripts/deps.sh --test || fail_setup "deps failed"
 need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)
 command -v node >/dev/null || need+=(nodejs)
@@ -48,6 +56,7 @@ fi
 
 run=$(mktemp -d /tmp/plaid-browser.XXXXXX)
 chmod 755 "$run"        # the children (user nobody) read htpasswd and the CA
+db="$run/app/items.sqlite"
 cleanup() {
     [ -f "$run/httpd.pid" ] && "$httpd" -f "$run/httpd.conf" -k stop 2>/dev/null
     for _ in $(seq 50); do
@@ -68,7 +77,10 @@ make -s all >"$run/make.log" 2>&1 || { tail -n 30 "$run/make.log"; fail_setup "m
 demo_files "$run"
 demo_secret "$run/plaid-sandbox.secret" browser-sandbox-secret
 demo_secret "$run/wrong.secret" wrong-secret-for-browser-test
+demo_app_dir "$run/app"
 client_id=$demo_emulator_client_id
+# Debian's mod_php runs under prefork only.
+demo_mpm=prefork demo_app=php demo_app_db=$db
 {
     demo_httpd_conf "$run" "$top"
     demo_emulator "$run" "$top" "$emu_port" browser-sandbox-secret
@@ -94,6 +106,8 @@ rm -rf tests/browser/artifacts
 PLAID_BROWSER_GOOD_URL="http://127.0.0.1:$port/" \
 PLAID_BROWSER_BAD_URL="http://127.0.0.1:$bad_port/" \
 PLAID_BROWSER_ERROR_LOG="$run/error_log" \
+PLAID_BROWSER_EMULATOR_URL="https://localhost:$emu_port" \
+PLAID_BROWSER_DB="$db" \
 PLAID_BROWSER_USER=demo PLAID_BROWSER_PASSWORD=demo \
     node tests/browser/link.test.js
 rc=$?

@@ -1,27 +1,47 @@
 # shellcheck shell=bash
 # Sourced by scripts/run.sh and scripts/test-browser.sh: one httpd on
 # 127.0.0.1 with the example site, and the Plaid emulator (TLS) when the
-# endpoint does not call Plaid itself, so that the demo and the browser test
+# endpoints do not call Plaid itself, so that the demo and the browser test
 # serve the same thing.
 #
 #   demo_files RUN                   certificate, htpasswd
 #   demo_secret FILE SECRET          the secret in FILE, mode 600
-#   demo_httpd_conf RUN TOP          the server (modules, logs)
+#   demo_app_dir DIR                 a directory the children (user nobody)
+#                                    may write, for the PHP application's
+#                                    database
+#   demo_httpd_conf RUN TOP          the server (MPM, modules, logs)
 #   demo_emulator RUN TOP EMU_PORT SECRET
 #                                    the emulator's vhost, standing in for
 #                                    https://sandbox.plaid.com
 #   demo_site RUN TOP PORT SECRET_FILE ENV CLIENT_ID [EMU_PORT]
-#                                    the page and the endpoint, behind
-#                                    basic auth (demo / demo); the endpoint
-#                                    calls the emulator on EMU_PORT, or
-#                                    without it Plaid's ENV host (system CAs)
+#                                    the page, the link-token endpoint, the
+#                                    exchange and the application behind its
+#                                    hand-off, behind basic auth (demo /
+#                                    demo); the endpoints call the emulator
+#                                    on EMU_PORT, or without it Plaid's ENV
+#                                    host (system CAs)
 #
-# demo_products and demo_country_codes, when set, replace the endpoint's
-# PlaidProducts (auth transactions) and PlaidCountryCodes (US CA).
+# Set before calling, when the defaults do not do:
+#   demo_mpm            event (default), worker or prefork
+#   demo_app            the application behind PlaidExchangeHandoff:
+#                       cgi (default): examples/app/plaid-item.cgi, a shell
+#                         script that answers the item_id and stores
+#                         nothing; needs no package beyond apache2;
+#                       php: examples/app/plaid-item.php, which stores the
+#                         Item in SQLite; needs prefork,
+#                         libapache2-mod-php8.2 and php8.2-sqlite3
+#   demo_app_db         with php: the SQLite file (outside the document
+#                       root, in a directory from demo_app_dir)
+#   demo_products, demo_country_codes
+#                       the link-token endpoint's PlaidProducts (auth
+#                       transactions) and PlaidCountryCodes (US CA)
 
 demo_mods=/usr/lib/apache2/modules
 # The client id the emulator accepts (with the SECRET given to demo_emulator).
 demo_emulator_client_id=0123456789abcdef01234567
+# Where the exchange hands the Item over: a URL-path of its own (a browser
+# that asks for it gets 404 from the module), mapped to the application.
+demo_handoff=/plaid/item
 
 demo_files() {
     local run=$1
@@ -43,27 +63,51 @@ demo_secret() {
     (umask 077 && rm -f "$file" && printf '%s\n' "$secret" > "$file")
 }
 
+demo_app_dir() {
+    local dir=$1
+    # The database holds access tokens: only the children's user reads it.
+    mkdir -p "$dir"
+    chown nobody:nogroup "$dir"
+    chmod 700 "$dir"
+}
+
 demo_httpd_conf() {
-    local run=$1 top=$2
+    local run=$1 top=$2 mpm=${demo_mpm:-event} app=${demo_app:-cgi}
     cat <<CONF
 ServerRoot "$run"
 ServerName localhost
 PidFile "$run/httpd.pid"
+DefaultRuntimeDir "$run"
 ErrorLog "$run/error_log"
 LogLevel info plaid_link:debug
 User nobody
 Group nogroup
-LoadModule mpm_event_module $demo_mods/mod_mpm_event.so
+LoadModule mpm_${mpm}_module $demo_mods/mod_mpm_${mpm}.so
 LoadModule authz_core_module $demo_mods/mod_authz_core.so
 LoadModule authz_user_module $demo_mods/mod_authz_user.so
 LoadModule authn_core_module $demo_mods/mod_authn_core.so
 LoadModule authn_file_module $demo_mods/mod_authn_file.so
 LoadModule auth_basic_module $demo_mods/mod_auth_basic.so
+LoadModule alias_module $demo_mods/mod_alias.so
 LoadModule dir_module $demo_mods/mod_dir.so
+LoadModule env_module $demo_mods/mod_env.so
 LoadModule mime_module $demo_mods/mod_mime.so
 TypesConfig /etc/mime.types
 LoadModule plaid_link_module "$top/.libs/mod_plaid_link.so"
 CONF
+    case $app in
+        php)
+            # Debian's mod_php: not thread-safe, so prefork only.
+            echo "LoadModule php_module $demo_mods/libphp8.2.so" ;;
+        cgi)
+            # mod_cgi forks from a single-threaded child; a threaded MPM
+            # needs mod_cgid's daemon (its socket in DefaultRuntimeDir).
+            if [ "$mpm" = prefork ]; then
+                echo "LoadModule cgi_module $demo_mods/mod_cgi.so"
+            else
+                echo "LoadModule cgid_module $demo_mods/mod_cgid.so"
+            fi ;;
+    esac
 }
 
 demo_emulator() {
@@ -88,19 +132,47 @@ Listen 127.0.0.1:$emu_port
 CONF
 }
 
+# The application's file and what runs it, as a <Directory> section.
+demo_app_section() {
+    local top=$1
+    case ${demo_app:-cgi} in
+        php) cat <<APP
+
+    # The application: stores the Item in SQLite, in this file.
+    SetEnv PLAID_EXAMPLE_DB "$demo_app_db"
+    Alias "$demo_handoff" "$top/examples/app/plaid-item.php"
+    <Directory "$top/examples/app">
+        SetHandler application/x-httpd-php
+    </Directory>
+APP
+        ;;
+        cgi) cat <<APP
+
+    # The application: answers the item_id and stores nothing.
+    Alias "$demo_handoff" "$top/examples/app/plaid-item.cgi"
+    <Directory "$top/examples/app">
+        Options +ExecCGI
+        SetHandler cgi-script
+    </Directory>
+APP
+        ;;
+    esac
+}
+
 demo_site() {
     local run=$1 top=$2 port=$3 secret_file=$4 env=$5 client_id=$6 emu_port=${7:-}
     local upstream
     if [ -n "$emu_port" ]; then
         upstream="PlaidBaseURL       https://localhost:$emu_port
-        PlaidCACertificate \"$run/server.crt\""
+    PlaidCACertificate \"$run/server.crt\""
     else
         upstream="# https://$env.plaid.com, verified with the system's CAs."
     fi
     cat <<SITE
 
-# The site: the example page (examples/link.html) at /, and the endpoint
-# as an admin writes it, both behind basic auth.
+# The site: the example page (examples/link.html) at /, the two endpoints
+# as an admin writes them, and the application behind the exchange, all
+# behind basic auth.
 Listen 127.0.0.1:$port
 <VirtualHost 127.0.0.1:$port>
     DocumentRoot "$top/examples"
@@ -114,17 +186,32 @@ Listen 127.0.0.1:$port
         AuthUserFile "$run/htpasswd"
         Require valid-user
     </Location>
+    # The application's files are not pages: they answer only as the
+    # exchange's hand-off ($demo_handoff, below).
+    <Location "/app/">
+        Require all denied
+    </Location>
+
+    # The connection both endpoints inherit.
+    PlaidEnv           $env
+    $upstream
+    PlaidClientId      $client_id
+    PlaidSecret        file:$secret_file
+
     <Location "/plaid/link-token">
         SetHandler plaid-link-token
-        PlaidEnv           $env
-        $upstream
-        PlaidClientId      $client_id
-        PlaidSecret        file:$secret_file
         PlaidClientName    "mod_plaid_link demo"
         PlaidLanguage      en
         PlaidCountryCodes  ${demo_country_codes:-US CA}
         PlaidProducts      ${demo_products:-auth transactions}
     </Location>
+
+    # Link's public_token, exchanged; the Item goes to the application.
+    <Location "/plaid/exchange">
+        SetHandler plaid-public-token-exchange
+        PlaidExchangeHandoff $demo_handoff
+    </Location>
+$(demo_app_section "$top")
 </VirtualHost>
 SITE
 }

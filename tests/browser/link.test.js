@@ -1,12 +1,17 @@
 // Drives Debian's chromium through examples/link.html, served by an httpd
-// that scripts/test-browser.sh starts with mod_plaid_link and the Plaid
-// emulator. Plaid's CDN script is answered by a stand-in (page.route) that
-// records what the page hands to Plaid.create; the page is the real file.
+// that scripts/test-browser.sh starts (prefork, mod_php) with
+// mod_plaid_link, the Plaid emulator, and examples/app/plaid-item.php
+// behind the exchange's hand-off. Plaid's CDN script is answered by a
+// stand-in (page.route) that records what the page hands to Plaid.create
+// and finishes Link as Plaid's would, with a public_token from the
+// emulator; the page and the application are the real files.
 //
 // Environment (set by scripts/test-browser.sh):
-//   PLAID_BROWSER_GOOD_URL  the page on the vhost whose endpoint works
+//   PLAID_BROWSER_GOOD_URL  the page on the vhost whose endpoints work
 //   PLAID_BROWSER_BAD_URL   the page on the vhost whose endpoint has a wrong secret
 //   PLAID_BROWSER_ERROR_LOG httpd's error log
+//   PLAID_BROWSER_EMULATOR_URL  the emulator (https://localhost:PORT)
+//   PLAID_BROWSER_DB        the application's SQLite database
 //   PLAID_BROWSER_USER, PLAID_BROWSER_PASSWORD  basic auth
 //   CHROMIUM                (default /usr/bin/chromium)
 // Prints "ok - ..." / "not ok - ..." and closes with "N passed, N failed".
@@ -15,6 +20,7 @@
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
+const { execFileSync } = require('child_process');
 const { chromium } = require('playwright-core');
 
 const PLAID_SCRIPT = 'https://cdn.plaid.com/link/v2/stable/link-initialize.js';
@@ -23,31 +29,65 @@ const env = (name) => {
   if (!process.env[name]) throw new Error(`${name} is not set: run scripts/test-browser.sh`);
   return process.env[name];
 };
+const UUID4 = '[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}';
+const LINK_TOKEN = new RegExp(`^link-sandbox-${UUID4}$`);
+const PUBLIC_TOKEN = new RegExp(`^public-sandbox-${UUID4}$`);
+const ACCESS_TOKEN = new RegExp(`^access-sandbox-${UUID4}$`);
 
 // Stands in for Plaid's link-initialize.js: the API the page uses, no UI.
-// open() reports success as Link would after the user picked a bank.
-const STAND_IN = `
-window.__plaid = { created: [], opened: 0 };
+// open() finishes as Link does once the user has picked a bank and signed
+// in: Link's own call to Plaid, with nothing but the link_token, ends in a
+// public_token (the emulator's /link/complete stands for that call), and
+// onSuccess gets it. With oauthBank, the bank signs its users in on its own
+// site: an open() without receivedRedirectUri goes no further (the user is
+// away at the bank, which sends the browser back to the page's URL with
+// ?oauth_state_id=). With forgedPublicToken, onSuccess gets that instead
+// of the emulator's (well-formed, but Plaid never issued it).
+function standIn({ oauthBank, forgedPublicToken }) {
+  const complete = JSON.stringify(`${env('PLAID_BROWSER_EMULATOR_URL')}/link/complete`);
+  return `
+window.__plaid = { created: [], opened: 0, completed: [] };
 window.Plaid = {
   create: function (config) {
     window.__plaid.created.push({
       token: config.token,
+      receivedRedirectUri: config.receivedRedirectUri === undefined ? null : config.receivedRedirectUri,
       onSuccess: typeof config.onSuccess,
       onExit: typeof config.onExit
     });
     return {
       open: function () {
         window.__plaid.opened++;
-        setTimeout(function () {
-          config.onSuccess('public-sandbox-stand-in',
-                           { institution: { name: 'Stand-in Bank', institution_id: 'ins_0' } });
-        }, 0);
+        if (${!!oauthBank} && !config.receivedRedirectUri) return;
+        fetch(${complete}, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ link_token: config.token })
+        }).then(function (res) {
+          return res.json().then(function (body) { return { status: res.status, body: body }; });
+        }).then(function (answer) {
+          window.__plaid.completed.push(answer);
+          if (answer.status === 200 && answer.body.public_token) {
+            config.onSuccess(${JSON.stringify(forgedPublicToken || null)} || answer.body.public_token, {
+              institution: { name: 'Stand-in Bank', institution_id: 'ins_0' },
+              link_session_id: 'stand-in-session'
+            });
+          } else {
+            config.onExit({ error_code: answer.body.error_code, display_message: null },
+                          { link_session_id: 'stand-in-session' });
+          }
+        }, function (e) {
+          window.__plaid.completed.push({ error: String(e) });
+          config.onExit({ error_code: 'STAND_IN_FETCH', display_message: null },
+                        { link_session_id: 'stand-in-session' });
+        });
       },
       exit: function () {},
       destroy: function () {}
     };
   }
 };`;
+}
 
 let passed = 0;
 let failed = 0;
@@ -62,32 +102,73 @@ function check(name, cond, detail) {
   }
 }
 
-async function newPage(context, plaidRequests) {
+// The application's rows, read with php-cli (read-only: a reader must not
+// create the file httpd's user writes).
+function storedItems() {
+  const db = env('PLAID_BROWSER_DB');
+  if (!fs.existsSync(db)) return [];
+  const out = execFileSync('php', ['-r', `
+    $db = new PDO('sqlite:' . getenv('PLAID_BROWSER_DB'), null, null,
+                  [PDO::ATTR_ERRMODE => PDO::ERRMODE_EXCEPTION,
+                   PDO::SQLITE_ATTR_OPEN_FLAGS => PDO::SQLITE_OPEN_READONLY]);
+    echo json_encode($db->query('SELECT client_user_id, item_id, access_token, created_at
+                                 FROM plaid_items ORDER BY rowid')->fetchAll(PDO::FETCH_ASSOC));
+  `], { encoding: 'utf8' });
+  return JSON.parse(out);
+}
+
+// Every request the page makes is listed in `seen`.
+async function newPage(context, seen, options = {}) {
   const page = await context.newPage();
-  // Only the test's own httpd and the stand-in: nothing leaves the machine.
+  const complete = `${env('PLAID_BROWSER_EMULATOR_URL')}/link/complete`;
+  // Only the test's own httpd, the emulator's /link/complete (for the
+  // stand-in) and the stand-in itself: nothing leaves the machine.
   await page.route('**/*', (route) => {
     const url = route.request().url();
+    seen.push(`${route.request().method()} ${url}`);
     if (url === PLAID_SCRIPT) {
-      plaidRequests.push(url);
-      return route.fulfill({ status: 200, contentType: 'application/javascript', body: STAND_IN });
+      return route.fulfill({ status: 200, contentType: 'application/javascript', body: standIn(options) });
     }
-    if (url.startsWith('http://127.0.0.1:')) return route.continue();
+    if (url.startsWith('http://127.0.0.1:') || url === complete) return route.continue();
     return route.abort();
   });
   return page;
 }
 
-async function signedInClickGetsToken(context) {
-  const plaidRequests = [];
-  const page = await newPage(context, plaidRequests);
-  await page.goto(env('PLAID_BROWSER_GOOD_URL'));
-  check('the page loads Plaid\'s script from cdn.plaid.com', plaidRequests.length === 1, plaidRequests);
+const plaidState = (page) => page.evaluate(() => window.__plaid);
+const storedValues = (page) => page.evaluate(
+  () => Object.keys(sessionStorage).map((k) => sessionStorage.getItem(k)));
+
+async function waitForStatus(page, kind) {
+  await page.waitForSelector(`#status.${kind}`, { timeout: 10000 }).catch(() => {});
+  return (await page.textContent('#status')) || '';
+}
+
+// The exchange's answer, its request's body and its text, parsed.
+async function exchangeOf(res) {
+  const text = await res.text().catch(() => '');
+  let body = {};
+  let sent = null;
+  try { body = JSON.parse(text); } catch (e) { /* checked by the caller */ }
+  try { sent = JSON.parse(res.request().postData() || 'null'); } catch (e) { /* idem */ }
+  return { text, body: body || {}, sent };
+}
+
+async function signedInLinksAccount(context) {
+  const seen = [];
+  const page = await newPage(context, seen);
+  const url = env('PLAID_BROWSER_GOOD_URL');
+  await page.goto(url);
+  check('the page loads Plaid\'s script from cdn.plaid.com',
+        seen.filter((s) => s === `GET ${PLAID_SCRIPT}`).length === 1, seen.join('\n'));
   await page.screenshot({ path: path.join(artifacts, '1-page.png') });
 
-  const [res] = await Promise.all([
-    page.waitForResponse((r) => r.url().endsWith('/plaid/link-token')),
-    page.click('#link-button'),
-  ]);
+  const tokenAnswer = page.waitForResponse((r) => r.url().endsWith('/plaid/link-token'));
+  const completeAnswer = page.waitForResponse(
+    (r) => r.url().endsWith('/link/complete') && r.request().method() === 'POST');
+  const exchangeAnswer = page.waitForResponse((r) => r.url().endsWith('/plaid/exchange'));
+  await page.click('#link-button');
+  const res = await tokenAnswer;
   const req = res.request();
   check('the click POSTs to the endpoint', req.method() === 'POST', req.method());
   check('with Content-Type: application/json',
@@ -98,28 +179,205 @@ async function signedInClickGetsToken(context) {
 
   await page.waitForFunction(() => window.__plaid && window.__plaid.created.length > 0, null,
                              { timeout: 10000 }).catch(() => {});
-  const plaid = await page.evaluate(() => window.__plaid);
+  const plaid = await plaidState(page);
   const created = plaid && plaid.created[0];
   check('Plaid.create is called once', plaid && plaid.created.length === 1, JSON.stringify(plaid));
   check('with a token from the emulator (link-sandbox-...)',
-        created && /^link-sandbox-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
-          .test(created.token), created && created.token);
+        created && LINK_TOKEN.test(created.token), created && created.token);
   check('the token is the one the endpoint answered', created && created.token === body.link_token,
         `${created && created.token} vs ${body.link_token}`);
-  check('with onSuccess and onExit functions',
-        created && created.onSuccess === 'function' && created.onExit === 'function',
-        JSON.stringify(created));
+  check('with onSuccess and onExit functions, and no receivedRedirectUri',
+        created && created.onSuccess === 'function' && created.onExit === 'function'
+          && created.receivedRedirectUri === null, JSON.stringify(created));
   check('and the handler is opened', plaid && plaid.opened === 1, JSON.stringify(plaid));
-  await page.waitForSelector('#status.done', { timeout: 5000 }).catch(() => {});
-  const shown = await page.textContent('#status');
-  check('onSuccess shows the linked bank', /Stand-in Bank/.test(shown), shown);
-  await page.screenshot({ path: path.join(artifacts, '2-token-linked.png') });
+
+  // Link finishes: the link_token becomes a public_token.
+  const done = await completeAnswer;
+  const doneBody = await done.json().catch(() => ({}));
+  let asked = {};
+  try { asked = JSON.parse(done.request().postData() || '{}'); } catch (e) { /* below */ }
+  check('Link (the stand-in) turns that link_token into a public_token at the emulator',
+        done.status() === 200 && asked.link_token === body.link_token
+          && PUBLIC_TOKEN.test(doneBody.public_token || ''),
+        `${done.status()} ${JSON.stringify(asked)} -> ${JSON.stringify(doneBody)}`);
+
+  // onSuccess: the page hands the public_token to the exchange.
+  const ex = await exchangeAnswer;
+  const exReq = ex.request();
+  const { text, body: item, sent } = await exchangeOf(ex);
+  check('onSuccess POSTs to the exchange location (data-exchange)',
+        exReq.method() === 'POST' && new URL(exReq.url()).pathname === '/plaid/exchange',
+        `${exReq.method()} ${exReq.url()}`);
+  check('with Content-Type: application/json',
+        /^application\/json/.test(exReq.headers()['content-type'] || ''), exReq.headers()['content-type']);
+  check('its body is {"public_token"}, Link\'s public_token',
+        JSON.stringify(sent) === JSON.stringify({ public_token: doneBody.public_token }),
+        exReq.postData());
+  check('the exchange for the signed-in user gets 200 from the application', ex.status() === 200,
+        `${ex.status()} ${text}`);
+  check('whose answer is {"item_id"} alone: no access_token reaches the browser',
+        Object.keys(item).join() === 'item_id' && /^[A-Za-z0-9]{37}$/.test(item.item_id)
+          && !text.includes('access-'), text);
+
+  const shown = await waitForStatus(page, 'done');
+  const itemShown = await page.textContent('#item-id').catch(() => null);
+  check('the page says the account is linked, at the bank Link named',
+        shown.includes('Account linked at Stand-in Bank.'), shown);
+  check('and shows the item_id the application answered', !!item.item_id && itemShown === item.item_id,
+        `shown "${itemShown}", answered "${item.item_id}"`);
+  check('and no token of any kind', !/-sandbox-/.test(shown), shown);
+  await page.screenshot({ path: path.join(artifacts, '2-linked.png') });
+
+  const rows = storedItems();
+  check('the database holds exactly that Item, for user demo',
+        rows.length === 1 && rows[0].client_user_id === 'demo' && rows[0].item_id === item.item_id,
+        JSON.stringify(rows.map((r) => ({ ...r, access_token: r.access_token && '(set)' }))));
+  check('with an access_token of the emulator\'s form (access-sandbox-...)',
+        rows.length === 1 && ACCESS_TOKEN.test(rows[0].access_token || ''),
+        rows.length === 1 ? String(rows[0].access_token).replace(/-[0-9a-f-]+$/, '-...') : rows.length);
+  const age = rows.length === 1 ? Date.now() - Date.parse(rows[0].created_at) : NaN;
+  check('and a created_at of now (UTC)',
+        rows.length === 1 && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/.test(rows[0].created_at)
+          && age >= -5000 && age < 120000, rows.length === 1 && rows[0].created_at);
+  check('a finished Link leaves its token in no sessionStorage',
+        !(await storedValues(page)).includes(body.link_token));
+
+  // The application answers only the exchange's hand-off.
+  const direct = await page.evaluate(async () => {
+    const handoff = await fetch('/plaid/item', {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}'
+    });
+    const file = await fetch('/app/plaid-item.php');
+    return { handoff: handoff.status, file: file.status };
+  });
+  check('the hand-off path asked directly is 404, the application\'s file 403',
+        direct.handoff === 404 && direct.file === 403, JSON.stringify(direct));
+  check('and nothing more was stored', storedItems().length === 1);
   await page.close();
 }
 
+// A bank with OAuth: Link sends the user to the bank's site, which sends
+// the browser back to PlaidRedirectURI (the page) with ?oauth_state_id=.
+async function oauthReturnResumesLink(context) {
+  const seen = [];
+  const page = await newPage(context, seen, { oauthBank: true });
+  const url = env('PLAID_BROWSER_GOOD_URL');
+  await page.goto(url);
+  const [res] = await Promise.all([
+    page.waitForResponse((r) => r.url().endsWith('/plaid/link-token')),
+    page.click('#link-button'),
+  ]);
+  const body = await res.json().catch(() => ({}));
+  await page.waitForFunction(() => window.__plaid && window.__plaid.opened > 0, null,
+                             { timeout: 10000 }).catch(() => {});
+  check('before Link opens, the page keeps the link_token in sessionStorage',
+        !!body.link_token && (await storedValues(page)).includes(body.link_token),
+        JSON.stringify(await storedValues(page)));
+
+  const back = `${url}?oauth_state_id=abc`;
+  const from = seen.length;
+  const exchangeAnswer = page.waitForResponse((r) => r.url().endsWith('/plaid/exchange'));
+  await page.goto(back);
+  await page.waitForFunction(() => window.__plaid && window.__plaid.created.length > 0, null,
+                             { timeout: 10000 }).catch(() => {});
+  const plaid = await plaidState(page);
+  const created = plaid && plaid.created[0];
+  check('back from the bank (?oauth_state_id=abc), the page re-opens Link at once',
+        plaid && plaid.created.length === 1 && plaid.opened === 1, JSON.stringify(plaid));
+  check('with the same link_token, from sessionStorage',
+        created && created.token === body.link_token, `${created && created.token} vs ${body.link_token}`);
+  check('not a new one: no request to the link-token endpoint',
+        !seen.slice(from).some((s) => s.endsWith('/plaid/link-token')), seen.slice(from).join('\n'));
+  check('and receivedRedirectUri is the URL the page was loaded with',
+        created && created.receivedRedirectUri === back, created && created.receivedRedirectUri);
+
+  const ex = await exchangeAnswer;
+  const { text, body: item } = await exchangeOf(ex);
+  check('Link finishes, and the exchange gets 200 and an item_id',
+        ex.status() === 200 && /^[A-Za-z0-9]{37}$/.test(item.item_id || ''), `${ex.status()} ${text}`);
+  const shown = await waitForStatus(page, 'done');
+  const itemShown = await page.textContent('#item-id').catch(() => null);
+  check('the page shows "Account linked" with that item_id',
+        shown.includes('Account linked') && !!item.item_id && itemShown === item.item_id,
+        `"${shown}", item "${itemShown}"`);
+  const rows = storedItems();
+  const last = rows[rows.length - 1] || {};
+  check('the database now holds that Item too, for user demo, with an access_token',
+        rows.length === 2 && last.item_id === item.item_id && last.client_user_id === 'demo'
+          && rows[0].item_id !== last.item_id && ACCESS_TOKEN.test(last.access_token || ''),
+        JSON.stringify(rows.map((r) => ({ ...r, access_token: r.access_token && '(set)' }))));
+  check('Link done: the token is forgotten and the address loses ?oauth_state_id',
+        !(await storedValues(page)).includes(body.link_token) && page.url() === url, page.url());
+  await page.screenshot({ path: path.join(artifacts, '3-oauth-return-linked.png') });
+  await page.close();
+}
+
+// Back from the bank in a tab that holds no token (another tab, storage
+// cleared): the page cannot resume Link, and says so.
+async function oauthReturnWithoutToken(context) {
+  const seen = [];
+  const page = await newPage(context, seen);
+  await page.goto(`${env('PLAID_BROWSER_GOOD_URL')}?oauth_state_id=abc`);
+  const shown = await waitForStatus(page, 'error');
+  check('back from the bank with no token kept, the page says so plainly',
+        shown.includes('couldn\u2019t continue linking your account')
+          && shown.includes('to start again'), shown);
+  const plaid = await plaidState(page);
+  check('and neither opens Link nor asks for a new token',
+        plaid && plaid.created.length === 0 && !seen.some((s) => s.endsWith('/plaid/link-token')),
+        `${JSON.stringify(plaid)}\n${seen.join('\n')}`);
+  await page.screenshot({ path: path.join(artifacts, '4-oauth-return-no-token.png') });
+  await page.close();
+}
+
+// Plaid refuses the public_token: the application is not called, and the
+// page shows the customer's message with the reference of the PL0100 line.
+async function refusedExchangeShowsId(context) {
+  const seen = [];
+  const forged = 'public-sandbox-00000000-0000-4000-8000-000000000000';
+  const page = await newPage(context, seen, { forgedPublicToken: forged });
+  const stored = storedItems().length;
+  await page.goto(env('PLAID_BROWSER_GOOD_URL'));
+  const exchangeAnswer = page.waitForResponse((r) => r.url().endsWith('/plaid/exchange'));
+  await page.click('#link-button');
+  const ex = await exchangeAnswer;
+  const { text, body, sent } = await exchangeOf(ex);
+  check('a public_token Plaid did not issue is sent to the exchange',
+        sent && sent.public_token === forged, JSON.stringify(sent));
+  check('and gets 502 with the exchange\'s generic error and a request_id',
+        ex.status() === 502 && body.error === 'Unable to link the account'
+          && typeof body.request_id === 'string' && body.request_id.length > 0, `${ex.status()} ${text}`);
+  const shown = await waitForStatus(page, 'error');
+  const reference = (await page.textContent('#reference').catch(() => null)) || '';
+  check('the page says, in a customer\'s words, that it could not link the account',
+        shown.includes('couldn\u2019t link your account right now')
+          && !shown.includes('Unable to link'), shown);
+  check('with the answer\'s request_id as the reference for support',
+        !!body.request_id && reference === body.request_id, `shown "${reference}", answered "${body.request_id}"`);
+  const line = await logLine(reference);
+  check('the shown id is the id= of a PL0100 line saying INVALID_PUBLIC_TOKEN',
+        !!line && /error_code="INVALID_PUBLIC_TOKEN"/.test(line), line || `no PL0100 line with id=${reference}`);
+  check('and the application stored nothing', storedItems().length === stored);
+  await page.screenshot({ path: path.join(artifacts, '5-exchange-refused.png') });
+  await page.close();
+}
+
+// The PL0100 line with id=ID; httpd writes it before it answers, but
+// allow the file a moment.
+async function logLine(id) {
+  const logFile = env('PLAID_BROWSER_ERROR_LOG');
+  for (let i = 0; i < 20 && id; i++) {
+    const line = fs.readFileSync(logFile, 'utf8').split('\n')
+      .find((l) => l.includes('PL0100:') && l.includes(` id=${id} `));
+    if (line) return line;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return undefined;
+}
+
 async function failingEndpointShowsId(context) {
-  const plaidRequests = [];
-  const page = await newPage(context, plaidRequests);
+  const seen = [];
+  const page = await newPage(context, seen);
   await page.goto(env('PLAID_BROWSER_BAD_URL'));
   const [res] = await Promise.all([
     page.waitForResponse((r) => r.url().endsWith('/plaid/link-token')),
@@ -147,22 +405,15 @@ async function failingEndpointShowsId(context) {
   const plaid = await page.evaluate(() => window.__plaid);
   check('Plaid.create is not called', plaid && plaid.created.length === 0, JSON.stringify(plaid));
 
-  // httpd writes the line before it answers; allow the file a moment.
-  const logFile = env('PLAID_BROWSER_ERROR_LOG');
-  let line;
-  for (let i = 0; i < 20 && !line; i++) {
-    const log = fs.readFileSync(logFile, 'utf8');
-    line = log.split('\n').find((l) => reference && l.includes('PL0100:') && l.includes(` id=${reference} `));
-    if (!line) await new Promise((r) => setTimeout(r, 100));
-  }
+  const line = await logLine(reference);
   check('the shown id is the id= of a PL0100 line in the error log', !!line,
-        `no PL0100 line with id=${reference} in ${logFile}`);
+        `no PL0100 line with id=${reference} in ${env('PLAID_BROWSER_ERROR_LOG')}`);
   check('that line says why: INVALID_API_KEYS with its hint',
         !!line && /error_code="INVALID_API_KEYS"/.test(line) && /hint="the client id and secret/.test(line),
         line);
   check('the secret is in neither the page nor the log line',
         !shown.includes('wrong-secret') && !!line && !line.includes('wrong-secret'), line);
-  await page.screenshot({ path: path.join(artifacts, '3-error-correlation-id.png') });
+  await page.screenshot({ path: path.join(artifacts, '6-error-correlation-id.png') });
   await page.close();
 }
 
@@ -177,9 +428,13 @@ async function main() {
       args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
              '--disable-background-networking', '--disable-component-update', '--disable-sync'],
       httpCredentials: { username: env('PLAID_BROWSER_USER'), password: env('PLAID_BROWSER_PASSWORD') },
+      // The emulator's certificate is the run's own: only the stand-in's
+      // call to /link/complete meets it.
+      ignoreHTTPSErrors: true,
       viewport: { width: 900, height: 600 },
     });
-    for (const t of [signedInClickGetsToken, failingEndpointShowsId]) {
+    for (const t of [signedInLinksAccount, oauthReturnResumesLink, oauthReturnWithoutToken,
+                     refusedExchangeShowsId, failingEndpointShowsId]) {
       try {
         await t(context);
       } catch (e) {
