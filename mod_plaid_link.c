@@ -51,7 +51,8 @@ static int plaid_handler(request_rec *r)
     }
     if ((rc = plaid_endpoint_accept(r, h, &req)) != OK
         || (h->kind != PLAID_H_WEBHOOK
-            && (rc = plaid_browser_accept(r, h, &req)) != OK)) {
+            && ((rc = plaid_browser_accept(r, h, &req)) != OK
+                || (rc = plaid_limits_check(r, &req)) != OK))) {
         return rc == DONE ? OK : rc;
     }
     switch (h->kind) {

@@ -113,6 +113,7 @@ int plaid_call_quietly(request_rec *r, const plaid_browser_request *req,
     const plaid_handler_info *h = req->handler;
     json_t *answer = NULL;
     plaid_call call;
+    long wait_s;
 
     memset(res, 0, sizeof(*res));
     if (!child_http) {
@@ -131,6 +132,11 @@ int plaid_call_quietly(request_rec *r, const plaid_browser_request *req,
         res->problem = "the request body could not be built";
         return DONE;
     }
+    if ((wait_s = plaid_breaker_admit(r, req)) > 0) {
+        apr_table_setn(r->headers_out, "Retry-After",
+                       apr_ltoa(r->pool, wait_s));
+        return HTTP_SERVICE_UNAVAILABLE;
+    }
     if (!post(r, &call, res, &answer)) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, PLLOGNO(0110)
                       "%s refused: vhost=%s location=%s id=%s status=503: "
@@ -142,6 +148,7 @@ int plaid_call_quietly(request_rec *r, const plaid_browser_request *req,
         apr_table_setn(r->headers_out, "Retry-After", "1");
         return HTTP_SERVICE_UNAVAILABLE;
     }
+    plaid_breaker_record(r, req, res);
     if (answer) {
         read(r->pool, answer, res, out);
         json_decref(answer);

@@ -496,6 +496,56 @@ static const char *set_webhook_max_age(cmd_parms *cmd, void *cv,
     return NULL;
 }
 
+/* COUNT SECONDS: whole numbers, at least 1. */
+static const char *count_and_seconds(cmd_parms *cmd, const char *count,
+                                     const char *seconds, int *n, int *s)
+{
+    char *end1, *end2;
+    long a = strtol(count, &end1, 10), b = strtol(seconds, &end2, 10);
+
+    if (end1 == count || *end1 || end2 == seconds || *end2 || a < 1
+        || a > 1000000 || b < 1 || b > 86400) {
+        return fail(cmd, apr_psprintf(cmd->pool, "%s takes a count and a "
+                                      "number of seconds (1 to 86400), "
+                                      "such as 5 60, not '%s %s'",
+                                      cmd->cmd->name, count, seconds));
+    }
+    *n = (int)a;
+    *s = (int)b;
+    plaid_cache_need();
+    return NULL;
+}
+
+static const char *set_rate_limit(cmd_parms *cmd, void *cv, const char *count,
+                                  const char *seconds)
+{
+    plaid_conf *c = cv;
+
+    c->limits.scope = cmd->path ? cmd->path : "/";
+    return count_and_seconds(cmd, count, seconds, &c->limits.user_count,
+                             &c->limits.user_seconds);
+}
+
+static const char *set_rate_limit_total(cmd_parms *cmd, void *cv,
+                                        const char *count,
+                                        const char *seconds)
+{
+    plaid_conf *c = cv;
+
+    return count_and_seconds(cmd, count, seconds, &c->limits.total_count,
+                             &c->limits.total_seconds);
+}
+
+static const char *set_breaker(cmd_parms *cmd, void *cv,
+                               const char *failures, const char *seconds)
+{
+    plaid_conf *c = cv;
+
+    return count_and_seconds(cmd, failures, seconds,
+                             &c->limits.breaker_failures,
+                             &c->limits.breaker_seconds);
+}
+
 /* PlaidCACertificate system: set, and meaning the system's CAs, so that a
  * section can leave a private CA it would inherit. */
 
@@ -574,6 +624,15 @@ const command_rec plaid_cmds[] = {
     AP_INIT_TAKE1("PlaidWebhookMaxAge", set_webhook_max_age, NULL, CTX,
         "Seconds a webhook's signature (its iat) stays acceptable, and a "
         "replay is remembered (default 300)"),
+    AP_INIT_TAKE2("PlaidRateLimit", set_rate_limit, NULL, CTX,
+        "COUNT SECONDS: at most COUNT calls per user in SECONDS, for this "
+        "location; more get 429 without a call"),
+    AP_INIT_TAKE2("PlaidRateLimitTotal", set_rate_limit_total, NULL, CTX,
+        "COUNT SECONDS: at most COUNT calls for all users of the client id "
+        "in SECONDS"),
+    AP_INIT_TAKE2("PlaidCircuitBreaker", set_breaker, NULL, CTX,
+        "FAILURES SECONDS: after FAILURES failed calls in a row to a Plaid "
+        "host, refuse calls to it for SECONDS, then let one through"),
     AP_INIT_TAKE1("PlaidCache", plaid_cache_set, NULL, RSRC_CONF,
         "provider[:args]: the mod_socache store the children (and, with "
         "redis or memcache, several servers) share; default shmcb"),

@@ -13,13 +13,16 @@ const char plaid_system_cas[] = "system";
 #define PLAID_POINTER_FIELDS(X)                                             \
     X(conn.env) X(conn.env_url) X(conn.client_id) X(conn.ca_file)           \
     X(conn.proxy)                                                           \
-    X(browser.user_id) X(browser.origins)                                   \
+    X(browser.user_id) X(browser.origins) X(limits.scope)                   \
     X(exchange.handoff) X(webhook.handoff) X(handler_htaccess)
 
 /* The same for numbers, -1 unset. */
 #define PLAID_NUMBER_FIELDS(X)                                              \
     X(conn.connect_ms) X(conn.total_ms) X(conn.retries)                     \
-    X(webhook.max_age_s) X(handler_enabled)
+    X(webhook.max_age_s) X(handler_enabled)                                 \
+    X(limits.user_count) X(limits.user_seconds) X(limits.total_count)       \
+    X(limits.total_seconds) X(limits.breaker_failures)                      \
+    X(limits.breaker_seconds)
 
 /* The fields of the /link/token/create body: merged alike, and noted by
  * the side they come from, so that a merge whose fields all came from one

@@ -14,6 +14,8 @@
  *   webhook.c          SetHandler plaid-webhook
  *   handoff.c          the hand-off of a result to the site's application
  *   cache.c            the shared store (PlaidCache, mod_socache)
+ *   limits.c           PlaidRateLimit(Total), PlaidCircuitBreaker
+ *   metrics.c          counters for Prometheus and mod_status
  */
 #ifndef MOD_PLAID_LINK_H
 #define MOD_PLAID_LINK_H
@@ -112,9 +114,18 @@ typedef struct {
     int max_age_s;             /* PlaidWebhookMaxAge, -1 unset */
 } plaid_webhook_conf;
 
+/* Limits (limits.c): -1 unset. */
+typedef struct {
+    const char *scope;         /* the section PlaidRateLimit was set in */
+    int user_count, user_seconds;       /* PlaidRateLimit */
+    int total_count, total_seconds;     /* PlaidRateLimitTotal */
+    int breaker_failures, breaker_seconds;  /* PlaidCircuitBreaker */
+} plaid_limits_conf;
+
 typedef struct {
     plaid_conn_conf conn;
     plaid_browser_conf browser;
+    plaid_limits_conf limits;
     plaid_link_conf link;
     plaid_exchange_conf exchange;
     plaid_webhook_conf webhook;
@@ -257,6 +268,25 @@ void plaid_note_handoff(apr_pool_t *pconf, const char *path);
  * redirected request, and on no other. */
 int plaid_handoff_fixups(request_rec *r);
 void plaid_handoff_register(apr_pool_t *p);
+
+/* ------------------------------------------------------------------ */
+/* Limits (limits.c). */
+
+/* PlaidRateLimit and PlaidRateLimitTotal for a browser request: OK, or
+ * DONE when refused (429 answered, logged). */
+int plaid_limits_check(request_rec *r, const plaid_browser_request *req);
+
+/* The circuit breaker: 0 when the call may go, else the seconds to wait
+ * (logged); and what the call came to. */
+long plaid_breaker_admit(request_rec *r, const plaid_browser_request *req);
+void plaid_breaker_record(request_rec *r, const plaid_browser_request *req,
+                          const plaid_result *res);
+
+/* ------------------------------------------------------------------ */
+/* Metrics (metrics.c). */
+
+void plaid_metrics_rate_limited(request_rec *r);
+void plaid_metrics_circuit_refused(request_rec *r);
 
 /* ------------------------------------------------------------------ */
 /* The shared store (cache.c). */
