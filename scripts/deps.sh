@@ -24,13 +24,15 @@ run_packages=(
 # Apache::Test (it ships with mod_perl) and LWP for t/, valgrind for
 # scripts/test-valgrind.sh, mod_php for t/php.t and, with SQLite's PDO
 # driver, for the example application that scripts/test-browser.sh runs
-# (examples/app/plaid-item.php). Installing these changes the
+# (examples/app/plaid-item.php); redis-server for t/redis.t, which starts
+# its own on a free port. Installing these changes the
 # system's Apache: libapache2-mod-perl2 enables mod_perl, and
 # libapache2-mod-php8.2 switches it to the prefork MPM and enables PHP.
 test_packages=(
     libapache2-mod-perl2 libwww-perl perl
     valgrind
     libapache2-mod-php8.2 php8.2-sqlite3
+    redis-server
 )
 
 packages=("${run_packages[@]}")
