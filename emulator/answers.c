@@ -229,13 +229,18 @@ void emu_log_accepted(emu_call *c, json_t *body)
 {
     request_rec *r = c->r;
     apr_size_t len;
+    json_t *logged;
 
     if (!APLOGrinfo(r)) {
         return;
     }
-    json_object_del(body, "client_id");
-    json_object_del(body, "secret");
-    withhold_access_tokens(body);
+    /* A copy: the endpoint still needs the access_token it was sent. */
+    if (!(logged = json_deep_copy(body))) {
+        return;
+    }
+    json_object_del(logged, "client_id");
+    json_object_del(logged, "secret");
+    withhold_access_tokens(logged);
     /* The headers a client must send besides the credentials. */
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                   "plaid_emulator: %s headers plaid-version=%s "
@@ -248,5 +253,6 @@ void emu_log_accepted(emu_call *c, json_t *body)
                                                            "Content-Type")));
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                   "plaid_emulator: %s body=%s", emu_log_name(c),
-                  emu_json_text(r->pool, body, &len));
+                  emu_json_text(r->pool, logged, &len));
+    json_decref(logged);
 }

@@ -134,8 +134,8 @@ struct emu_endpoint {
     const emu_property *properties;    /* its request schema */
     int credentials;                   /* checks PLAID-CLIENT-ID/SECRET */
     int browser;                       /* called by a page: CORS, OPTIONS */
-    /* The answer once the body passed emu_validate and was logged (so
-     * without client_id and secret); body stays the caller's. */
+    /* The answer once the body passed emu_validate and was logged;
+     * body stays the caller's. */
     int (*handle)(emu_call *c, json_t *body);
     /* The success body for body= faults: without the token it exists to
      * hand out when !with_token, with a "padding" member when padding. */
@@ -181,7 +181,8 @@ json_t *emu_parse_body(emu_call *c, const char *buf, apr_size_t len,
                        emu_error *e);
 
 /* The info lines tests read: "<path> headers ..." and "<path> body=<JSON>",
- * without client_id and secret, and with access tokens masked. */
+ * without client_id and secret, and with access tokens masked (in the
+ * line, not in body). */
 void emu_log_accepted(emu_call *c, json_t *body);
 
 /* ------------------------------------------------------------------ */
