@@ -10,7 +10,8 @@
  *   tokens.c              request ids, item ids, tokens that carry an HMAC
  *   state.c               what every child must agree on: the token key and
  *                         the directory of exchanged public tokens
- *   link_token.c, exchange.c, sandbox.c, link_complete.c
+ *   keys.c                the webhook signing keys (P-256) and their JWKs
+ *   link_token.c, exchange.c, sandbox.c, link_complete.c, webhook_key.c
  *                         one file per endpoint: its property table (the
  *                         spec's request schema) and its answer
  *
@@ -146,6 +147,7 @@ extern const emu_endpoint emu_link_token_create;        /* link_token.c */
 extern const emu_endpoint emu_item_public_token_exchange; /* exchange.c */
 extern const emu_endpoint emu_sandbox_public_token_create; /* sandbox.c */
 extern const emu_endpoint emu_link_complete;            /* link_complete.c */
+extern const emu_endpoint emu_webhook_verification_key_get; /* webhook_key.c */
 
 /* {"public_token","request_id"}: what sandbox.c and link_complete.c give. */
 const char *emu_public_token_body(emu_call *c, int with_token,
@@ -246,5 +248,37 @@ const unsigned char *emu_state_key(apr_size_t *len);
  * APR_EEXIST after, whichever child asks; another status when the state
  * directory is unusable. */
 apr_status_t emu_state_mark(request_rec *r, const char *id);
+
+/* ------------------------------------------------------------------ */
+/* Webhook signing keys (keys.c)                                       */
+/* ------------------------------------------------------------------ */
+
+typedef enum {
+    EMU_KEY_CURRENT,   /* signs every webhook */
+    EMU_KEY_OTHER,     /* valid too, as during a key rollover */
+    EMU_KEY_EXPIRED,   /* served with expired_at in the past */
+    EMU_KEYS
+} emu_key_role;
+
+typedef struct {
+    const char *kid;            /* a uuid, as Plaid's kids */
+    apr_int64_t created_at;     /* unix seconds */
+    apr_int64_t expired_at;     /* 0: not expired (null in the JWK) */
+    struct evp_pkey_st *pkey;   /* P-256, with its private half */
+    unsigned char point[65];    /* the public key, 0x04 || x || y */
+} emu_key;
+
+/* In post_config, in the parent: the keys (made once per httpd). */
+int emu_keys_init(apr_pool_t *pconf, server_rec *s);
+
+/* NULL before emu_keys_init, or for a kid no key has. */
+const emu_key *emu_key_by_role(emu_key_role role);
+const emu_key *emu_key_by_kid(const char *kid);
+
+/* The key as a JWKPublicKey (a new reference; NULL if out of memory). */
+json_t *emu_key_jwk(apr_pool_t *p, const emu_key *k);
+
+/* RFC 4648 base64url without padding. */
+char *emu_base64url(apr_pool_t *p, const unsigned char *data, apr_size_t len);
 
 #endif

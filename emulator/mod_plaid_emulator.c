@@ -25,6 +25,7 @@ static const emu_endpoint *const endpoints[] = {
     &emu_item_public_token_exchange,
     &emu_sandbox_public_token_create,
     &emu_link_complete,
+    &emu_webhook_verification_key_get,
     NULL
 };
 
@@ -124,9 +125,14 @@ static int emulator_handler(request_rec *r)
 static int emulator_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                                 apr_pool_t *ptemp, server_rec *s)
 {
+    int rc;
+
     (void)plog;
     (void)ptemp;
-    return emu_state_init(pconf, s);
+    if ((rc = emu_state_init(pconf, s)) != OK) {
+        return rc;
+    }
+    return emu_keys_init(pconf, s);
 }
 
 static void register_hooks(apr_pool_t *p)

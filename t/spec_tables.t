@@ -23,7 +23,8 @@ my @emu  = sort glob "$top/emulator/*.c";
 
 # The request schemas the emulator serves, each with its table.
 my @emu_schemas = qw(LinkTokenCreateRequest ItemPublicTokenExchangeRequest
-                     SandboxPublicTokenCreateRequest);
+                     SandboxPublicTokenCreateRequest
+                     WebhookVerificationKeyGetRequest);
 
 my @product_fields = qw(products optional_products
                         required_if_supported_products
