@@ -11,7 +11,10 @@
  *   state.c               what every child must agree on: the token key and
  *                         the directory of exchanged public tokens
  *   keys.c                the webhook signing keys (P-256) and their JWKs
- *   link_token.c, exchange.c, sandbox.c, link_complete.c, webhook_key.c
+ *   jws.c                 the Plaid-Verification header, signed well or in
+ *                         each of the ways a verifier must refuse
+ *   link_token.c, exchange.c, sandbox.c, link_complete.c,
+ *   webhook_key.c, webhook_sign.c
  *                         one file per endpoint: its property table (the
  *                         spec's request schema) and its answer
  *
@@ -101,7 +104,8 @@ typedef enum {
     K_REDIRECT_URI,      /* LinkTokenCreateRequestRedirectUri */
     K_APPEARANCE_MODE,   /* LinkTokenCreateRequestAppearanceMode */
     K_OBJECT,            /* behind a $ref: checked for being an object */
-    K_BOOLEAN
+    K_BOOLEAN,
+    K_STRINGS            /* a string or an array of strings (emulator only) */
 } emu_kind;
 
 #define EMU_REQUIRED   0x01u   /* in the schema's required: list */
@@ -148,6 +152,7 @@ extern const emu_endpoint emu_item_public_token_exchange; /* exchange.c */
 extern const emu_endpoint emu_sandbox_public_token_create; /* sandbox.c */
 extern const emu_endpoint emu_link_complete;            /* link_complete.c */
 extern const emu_endpoint emu_webhook_verification_key_get; /* webhook_key.c */
+extern const emu_endpoint emu_webhook_sign;             /* webhook_sign.c */
 
 /* {"public_token","request_id"}: what sandbox.c and link_complete.c give. */
 const char *emu_public_token_body(emu_call *c, int with_token,
@@ -166,6 +171,10 @@ void emu_request_error(emu_error *e, const char *code, const char *message);
 /* 500 API_ERROR/INTERNAL_SERVER_ERROR, "emulator: <why>": the emulator
  * itself failed (no token key, state directory unusable). */
 int emu_answer_internal(emu_call *c, const char *why);
+
+/* Whether host (a name or an address, IPv6 without brackets) is this
+ * machine's loopback: localhost, 127.0.0.0/8, ::1 (also v4-mapped). */
+int emu_loopback_host(const char *host);
 
 /* The endpoint's path for log lines, or the request's URI when none. */
 const char *emu_log_name(const emu_call *c);
@@ -250,7 +259,7 @@ const unsigned char *emu_state_key(apr_size_t *len);
 apr_status_t emu_state_mark(request_rec *r, const char *id);
 
 /* ------------------------------------------------------------------ */
-/* Webhook signing keys (keys.c)                                       */
+/* Webhook signing keys (keys.c) and tokens (jws.c)                    */
 /* ------------------------------------------------------------------ */
 
 typedef enum {
@@ -280,5 +289,30 @@ json_t *emu_key_jwk(apr_pool_t *p, const emu_key *k);
 
 /* RFC 4648 base64url without padding. */
 char *emu_base64url(apr_pool_t *p, const unsigned char *data, apr_size_t len);
+
+typedef enum {
+    EMU_SIG_RAW,     /* R||S, 64 bytes: RFC 7518 */
+    EMU_SIG_DER,     /* ECDSA-Sig-Value, as OpenSSL gives it */
+    EMU_SIG_SHORT,   /* R||S without its last byte */
+    EMU_SIG_LONG     /* R||S and a zero byte */
+} emu_sig_form;
+
+/* How to sign one token; emu_jws_good sets what Plaid does. */
+typedef struct {
+    const char *alg;          /* ES256; none, HS256, ES384 to forge */
+    emu_sig_form sig;
+    int parts;                /* 3; 2 or 4 to forge */
+    const emu_key *key;       /* signs */
+    const char *kid;          /* in the header; NULL: no kid */
+    apr_int64_t iat;          /* unix seconds */
+    const char *body_sha256;  /* NULL: the body's own */
+} emu_jws;
+
+/* ES256, the current key and its kid, three parts, iat now. */
+void emu_jws_good(emu_jws *jws);
+
+/* The compact JWS for body, or NULL (no key, OpenSSL failed). */
+const char *emu_jws_sign(apr_pool_t *p, const emu_jws *jws, const char *body,
+                         apr_size_t len);
 
 #endif

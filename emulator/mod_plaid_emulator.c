@@ -26,6 +26,7 @@ static const emu_endpoint *const endpoints[] = {
     &emu_sandbox_public_token_create,
     &emu_link_complete,
     &emu_webhook_verification_key_get,
+    &emu_webhook_sign,
     NULL
 };
 
