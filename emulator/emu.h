@@ -9,12 +9,13 @@
  *   validate.c            a request body checked against a property table
  *   tokens.c              request ids, item ids, tokens that carry an HMAC
  *   state.c               what every child must agree on: the token key and
- *                         the directory of exchanged public tokens
+ *                         the directory of exchanged public tokens and of
+ *                         the Items' webhooks
  *   keys.c                the webhook signing keys (P-256) and their JWKs
  *   jws.c                 the Plaid-Verification header, signed well or in
  *                         each of the ways a verifier must refuse
  *   link_token.c, exchange.c, sandbox.c, link_complete.c,
- *   webhook_key.c, webhook_sign.c
+ *   webhook_key.c, fire_webhook.c, webhook_sign.c
  *                         one file per endpoint: its property table (the
  *                         spec's request schema) and its answer
  *
@@ -46,6 +47,8 @@ APLOG_USE_MODULE(plaid_emulator);
  * thirty minutes (LinkTokenCreateResponse.expiration, Plaid's docs). */
 #define EMU_LINK_TOKEN_TTL   apr_time_from_sec(4 * 60 * 60)
 #define EMU_PUBLIC_TOKEN_TTL apr_time_from_sec(30 * 60)
+/* An access_token does not expire (Plaid's glossary). */
+#define EMU_ACCESS_TOKEN_TTL apr_time_from_sec(APR_INT32_MAX)
 
 /* ------------------------------------------------------------------ */
 /* Configuration (config.c)                                            */
@@ -105,6 +108,7 @@ typedef enum {
     K_APPEARANCE_MODE,   /* LinkTokenCreateRequestAppearanceMode */
     K_OBJECT,            /* behind a $ref: checked for being an object */
     K_BOOLEAN,
+    K_WEBHOOK_CODE,      /* SandboxItemFireWebhookRequest.webhook_code */
     K_STRINGS            /* a string or an array of strings (emulator only) */
 } emu_kind;
 
@@ -152,7 +156,14 @@ extern const emu_endpoint emu_item_public_token_exchange; /* exchange.c */
 extern const emu_endpoint emu_sandbox_public_token_create; /* sandbox.c */
 extern const emu_endpoint emu_link_complete;            /* link_complete.c */
 extern const emu_endpoint emu_webhook_verification_key_get; /* webhook_key.c */
+extern const emu_endpoint emu_sandbox_item_fire_webhook; /* fire_webhook.c */
 extern const emu_endpoint emu_webhook_sign;             /* webhook_sign.c */
+
+/* In post_config, in the parent: libcurl's global state. */
+void emu_fire_webhook_init(void);
+
+/* Whether code is in SandboxItemFireWebhookRequest.webhook_code's enum. */
+int emu_webhook_code_known(const char *code);
 
 /* {"public_token","request_id"}: what sandbox.c and link_complete.c give. */
 const char *emu_public_token_body(emu_call *c, int with_token,
@@ -257,6 +268,16 @@ const unsigned char *emu_state_key(apr_size_t *len);
  * APR_EEXIST after, whichever child asks; another status when the state
  * directory is unusable. */
 apr_status_t emu_state_mark(request_rec *r, const char *id);
+
+/* What the emulator knows of an Item, kept in the state directory as the
+ * file <id>.<kind> (kind "public": the public token named id, until it is
+ * exchanged; "access": the access token named id). Written once, before
+ * the token is handed out, so no reader sees half of it. */
+apr_status_t emu_state_put(request_rec *r, const char *id, const char *kind,
+                           const char *text);
+/* APR_ENOENT when there is no such record. */
+apr_status_t emu_state_get(request_rec *r, const char *id, const char *kind,
+                           char **text);
 
 /* ------------------------------------------------------------------ */
 /* Webhook signing keys (keys.c) and tokens (jws.c)                    */

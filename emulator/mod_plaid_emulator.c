@@ -26,6 +26,7 @@ static const emu_endpoint *const endpoints[] = {
     &emu_sandbox_public_token_create,
     &emu_link_complete,
     &emu_webhook_verification_key_get,
+    &emu_sandbox_item_fire_webhook,
     &emu_webhook_sign,
     NULL
 };
@@ -133,6 +134,7 @@ static int emulator_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     if ((rc = emu_state_init(pconf, s)) != OK) {
         return rc;
     }
+    emu_fire_webhook_init();
     return emu_keys_init(pconf, s);
 }
 
