@@ -36,7 +36,7 @@ GLUE_SRC  = mod_plaid_link.c $(wildcard module/*.c)
 emulator/.libs/mod_plaid_emulator.so: $(wildcard emulator/*.c) emulator/emu.h src/plaid_known.c include/plaid_known.h .libs/mod_plaid_link.so
 	cd emulator && $(APXS) -c -I../include $(APXS_WARN) \
 	    -o mod_plaid_emulator.la $(notdir $(wildcard emulator/*.c)) \
-	    ../src/plaid_known.c -ljansson -lcrypto
+	    ../src/plaid_known.c -ljansson -lcrypto -lcurl
 
 # Unit tests: the core in plain C, no httpd.
 UNIT_CFLAGS = -g -O1 $(WARN) -Iinclude -Isrc $(APR_FLAGS)

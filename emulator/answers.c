@@ -4,6 +4,8 @@
  * PlaidError with every field of the spec's shape), and the info lines the
  * tests read to see what the module sent.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <string.h>
 #include <strings.h>
 
@@ -31,6 +33,27 @@ int emu_answer(request_rec *r, int status, const char *content_type,
 int emu_answer_json(emu_call *c, const char *text)
 {
     return emu_answer(c->r, HTTP_OK, "application/json", text, strlen(text));
+}
+
+int emu_loopback_host(const char *host)
+{
+    struct in_addr a4;
+    struct in6_addr a6;
+
+    if (!host) {
+        return 0;
+    }
+    if (strcasecmp(host, "localhost") == 0) {
+        return 1;   /* libcurl resolves it to the loopback without DNS */
+    }
+    if (inet_pton(AF_INET, host, &a4) == 1) {
+        return (ntohl(a4.s_addr) >> 24) == 127;
+    }
+    if (inet_pton(AF_INET6, host, &a6) == 1) {
+        return IN6_IS_ADDR_LOOPBACK(&a6)
+            || (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
+    }
+    return 0;
 }
 
 const char *emu_log_name(const emu_call *c)
@@ -229,13 +252,18 @@ void emu_log_accepted(emu_call *c, json_t *body)
 {
     request_rec *r = c->r;
     apr_size_t len;
+    json_t *logged;
 
     if (!APLOGrinfo(r)) {
         return;
     }
-    json_object_del(body, "client_id");
-    json_object_del(body, "secret");
-    withhold_access_tokens(body);
+    /* A copy: the endpoint still needs the access_token it was sent. */
+    if (!(logged = json_deep_copy(body))) {
+        return;
+    }
+    json_object_del(logged, "client_id");
+    json_object_del(logged, "secret");
+    withhold_access_tokens(logged);
     /* The headers a client must send besides the credentials. */
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                   "plaid_emulator: %s headers plaid-version=%s "
@@ -248,5 +276,6 @@ void emu_log_accepted(emu_call *c, json_t *body)
                                                            "Content-Type")));
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                   "plaid_emulator: %s body=%s", emu_log_name(c),
-                  emu_json_text(r->pool, body, &len));
+                  emu_json_text(r->pool, logged, &len));
+    json_decref(logged);
 }

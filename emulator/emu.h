@@ -9,8 +9,13 @@
  *   validate.c            a request body checked against a property table
  *   tokens.c              request ids, item ids, tokens that carry an HMAC
  *   state.c               what every child must agree on: the token key and
- *                         the directory of exchanged public tokens
- *   link_token.c, exchange.c, sandbox.c, link_complete.c
+ *                         the directory of exchanged public tokens and of
+ *                         the Items' webhooks
+ *   keys.c                the webhook signing keys (P-256) and their JWKs
+ *   jws.c                 the Plaid-Verification header, signed well or in
+ *                         each of the ways a verifier must refuse
+ *   link_token.c, exchange.c, sandbox.c, link_complete.c,
+ *   webhook_key.c, fire_webhook.c, webhook_sign.c
  *                         one file per endpoint: its property table (the
  *                         spec's request schema) and its answer
  *
@@ -42,6 +47,8 @@ APLOG_USE_MODULE(plaid_emulator);
  * thirty minutes (LinkTokenCreateResponse.expiration, Plaid's docs). */
 #define EMU_LINK_TOKEN_TTL   apr_time_from_sec(4 * 60 * 60)
 #define EMU_PUBLIC_TOKEN_TTL apr_time_from_sec(30 * 60)
+/* An access_token does not expire (Plaid's glossary). */
+#define EMU_ACCESS_TOKEN_TTL apr_time_from_sec(APR_INT32_MAX)
 
 /* ------------------------------------------------------------------ */
 /* Configuration (config.c)                                            */
@@ -100,7 +107,9 @@ typedef enum {
     K_REDIRECT_URI,      /* LinkTokenCreateRequestRedirectUri */
     K_APPEARANCE_MODE,   /* LinkTokenCreateRequestAppearanceMode */
     K_OBJECT,            /* behind a $ref: checked for being an object */
-    K_BOOLEAN
+    K_BOOLEAN,
+    K_WEBHOOK_CODE,      /* SandboxItemFireWebhookRequest.webhook_code */
+    K_STRINGS            /* a string or an array of strings (emulator only) */
 } emu_kind;
 
 #define EMU_REQUIRED   0x01u   /* in the schema's required: list */
@@ -134,8 +143,8 @@ struct emu_endpoint {
     const emu_property *properties;    /* its request schema */
     int credentials;                   /* checks PLAID-CLIENT-ID/SECRET */
     int browser;                       /* called by a page: CORS, OPTIONS */
-    /* The answer once the body passed emu_validate and was logged (so
-     * without client_id and secret); body stays the caller's. */
+    /* The answer once the body passed emu_validate and was logged;
+     * body stays the caller's. */
     int (*handle)(emu_call *c, json_t *body);
     /* The success body for body= faults: without the token it exists to
      * hand out when !with_token, with a "padding" member when padding. */
@@ -146,6 +155,15 @@ extern const emu_endpoint emu_link_token_create;        /* link_token.c */
 extern const emu_endpoint emu_item_public_token_exchange; /* exchange.c */
 extern const emu_endpoint emu_sandbox_public_token_create; /* sandbox.c */
 extern const emu_endpoint emu_link_complete;            /* link_complete.c */
+extern const emu_endpoint emu_webhook_verification_key_get; /* webhook_key.c */
+extern const emu_endpoint emu_sandbox_item_fire_webhook; /* fire_webhook.c */
+extern const emu_endpoint emu_webhook_sign;             /* webhook_sign.c */
+
+/* In post_config, in the parent: libcurl's global state. */
+void emu_fire_webhook_init(void);
+
+/* Whether code is in SandboxItemFireWebhookRequest.webhook_code's enum. */
+int emu_webhook_code_known(const char *code);
 
 /* {"public_token","request_id"}: what sandbox.c and link_complete.c give. */
 const char *emu_public_token_body(emu_call *c, int with_token,
@@ -165,6 +183,10 @@ void emu_request_error(emu_error *e, const char *code, const char *message);
  * itself failed (no token key, state directory unusable). */
 int emu_answer_internal(emu_call *c, const char *why);
 
+/* Whether host (a name or an address, IPv6 without brackets) is this
+ * machine's loopback: localhost, 127.0.0.0/8, ::1 (also v4-mapped). */
+int emu_loopback_host(const char *host);
+
 /* The endpoint's path for log lines, or the request's URI when none. */
 const char *emu_log_name(const emu_call *c);
 
@@ -181,7 +203,8 @@ json_t *emu_parse_body(emu_call *c, const char *buf, apr_size_t len,
                        emu_error *e);
 
 /* The info lines tests read: "<path> headers ..." and "<path> body=<JSON>",
- * without client_id and secret, and with access tokens masked. */
+ * without client_id and secret, and with access tokens masked (in the
+ * line, not in body). */
 void emu_log_accepted(emu_call *c, json_t *body);
 
 /* ------------------------------------------------------------------ */
@@ -245,5 +268,72 @@ const unsigned char *emu_state_key(apr_size_t *len);
  * APR_EEXIST after, whichever child asks; another status when the state
  * directory is unusable. */
 apr_status_t emu_state_mark(request_rec *r, const char *id);
+
+/* What the emulator knows of an Item, kept in the state directory as the
+ * file <id>.<kind> (kind "public": the public token named id, until it is
+ * exchanged; "access": the access token named id). Written once, before
+ * the token is handed out, so no reader sees half of it. */
+apr_status_t emu_state_put(request_rec *r, const char *id, const char *kind,
+                           const char *text);
+/* APR_ENOENT when there is no such record. */
+apr_status_t emu_state_get(request_rec *r, const char *id, const char *kind,
+                           char **text);
+
+/* ------------------------------------------------------------------ */
+/* Webhook signing keys (keys.c) and tokens (jws.c)                    */
+/* ------------------------------------------------------------------ */
+
+typedef enum {
+    EMU_KEY_CURRENT,   /* signs every webhook */
+    EMU_KEY_OTHER,     /* valid too, as during a key rollover */
+    EMU_KEY_EXPIRED,   /* served with expired_at in the past */
+    EMU_KEYS
+} emu_key_role;
+
+typedef struct {
+    const char *kid;            /* a uuid, as Plaid's kids */
+    apr_int64_t created_at;     /* unix seconds */
+    apr_int64_t expired_at;     /* 0: not expired (null in the JWK) */
+    struct evp_pkey_st *pkey;   /* P-256, with its private half */
+    unsigned char point[65];    /* the public key, 0x04 || x || y */
+} emu_key;
+
+/* In post_config, in the parent: the keys (made once per httpd). */
+int emu_keys_init(apr_pool_t *pconf, server_rec *s);
+
+/* NULL before emu_keys_init, or for a kid no key has. */
+const emu_key *emu_key_by_role(emu_key_role role);
+const emu_key *emu_key_by_kid(const char *kid);
+
+/* The key as a JWKPublicKey (a new reference; NULL if out of memory). */
+json_t *emu_key_jwk(apr_pool_t *p, const emu_key *k);
+
+/* RFC 4648 base64url without padding. */
+char *emu_base64url(apr_pool_t *p, const unsigned char *data, apr_size_t len);
+
+typedef enum {
+    EMU_SIG_RAW,     /* R||S, 64 bytes: RFC 7518 */
+    EMU_SIG_DER,     /* ECDSA-Sig-Value, as OpenSSL gives it */
+    EMU_SIG_SHORT,   /* R||S without its last byte */
+    EMU_SIG_LONG     /* R||S and a zero byte */
+} emu_sig_form;
+
+/* How to sign one token; emu_jws_good sets what Plaid does. */
+typedef struct {
+    const char *alg;          /* ES256; none, HS256, ES384 to forge */
+    emu_sig_form sig;
+    int parts;                /* 3; 2 or 4 to forge */
+    const emu_key *key;       /* signs */
+    const char *kid;          /* in the header; NULL: no kid */
+    apr_int64_t iat;          /* unix seconds */
+    const char *body_sha256;  /* NULL: the body's own */
+} emu_jws;
+
+/* ES256, the current key and its kid, three parts, iat now. */
+void emu_jws_good(emu_jws *jws);
+
+/* The compact JWS for body, or NULL (no key, OpenSSL failed). */
+const char *emu_jws_sign(apr_pool_t *p, const emu_jws *jws, const char *body,
+                         apr_size_t len);
 
 #endif

@@ -25,6 +25,9 @@ static const emu_endpoint *const endpoints[] = {
     &emu_item_public_token_exchange,
     &emu_sandbox_public_token_create,
     &emu_link_complete,
+    &emu_webhook_verification_key_get,
+    &emu_sandbox_item_fire_webhook,
+    &emu_webhook_sign,
     NULL
 };
 
@@ -124,9 +127,15 @@ static int emulator_handler(request_rec *r)
 static int emulator_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                                 apr_pool_t *ptemp, server_rec *s)
 {
+    int rc;
+
     (void)plog;
     (void)ptemp;
-    return emu_state_init(pconf, s);
+    if ((rc = emu_state_init(pconf, s)) != OK) {
+        return rc;
+    }
+    emu_fire_webhook_init();
+    return emu_keys_init(pconf, s);
 }
 
 static void register_hooks(apr_pool_t *p)

@@ -8,13 +8,19 @@
  *   - which public tokens were exchanged already: one empty file per
  *     token, created with O_EXCL in a directory, so that of two children
  *     exchanging the same token at once exactly one wins, by the kernel's
- *     word, with no lock and no shared memory to size.
+ *     word, with no lock and no shared memory to size;
+ *   - the webhook each Item was created with: a small file per token in
+ *     the same directory, <id>.public for a public token until it is
+ *     exchanged, <id>.access for the access token after, each written
+ *     once, before its token is handed out.
  *
  * The directory is PlaidEmulatorStateDir, or plaid_emulator.<pid> in the
  * runtime directory (removed when httpd stops). It stays small: a marker
- * older than a public token's life can no longer matter (the token is
- * expired before its marker is consulted), and a child that records an
- * exchange removes such markers, every few minutes at most.
+ * or a .public record older than a public token's life can no longer
+ * matter (the token is expired before it is consulted), and a child that
+ * records an exchange removes such files, every few minutes at most; it
+ * removes .access records after a day, as no test runs that long and a
+ * new httpd (with a new token key) cannot read its predecessor's tokens.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -35,6 +41,8 @@
 #define KEY_BYTES     32
 #define USERDATA_KEY  "plaid_emulator_state"
 #define PRUNE_EVERY_S 300
+#define ITEM_RECORD_TTL apr_time_from_sec(24 * 60 * 60)
+#define RECORD_MAX    4096
 
 /* Made once per httpd, in the process pool that outlives restarts. */
 typedef struct {
@@ -55,35 +63,51 @@ const unsigned char *emu_state_key(apr_size_t *len)
     return state_key;
 }
 
-static int is_marker_name(const char *name)
+typedef enum {
+    NOT_OURS,
+    SHORT_LIVED,   /* <id> (an exchange's marker) and <id>.public */
+    ITEM           /* <id>.access */
+} file_kind;
+
+static file_kind kind_of(const char *name)
 {
     apr_size_t n;
 
     for (n = 0; name[n]; n++) {
         if (!((name[n] >= '0' && name[n] <= '9')
               || (name[n] >= 'a' && name[n] <= 'f'))) {
-            return 0;
+            break;
         }
     }
-    return n == EMU_TOKEN_ID_LEN;
+    if (n != EMU_TOKEN_ID_LEN) {
+        return NOT_OURS;
+    }
+    if (!name[n] || strcmp(name + n, ".public") == 0) {
+        return SHORT_LIVED;
+    }
+    return strcmp(name + n, ".access") == 0 ? ITEM : NOT_OURS;
 }
 
-/* Remove the markers in dir last changed before older_than. Plain POSIX:
- * it also runs in a cleanup of the process pool, where no pool is at hand. */
-static void sweep(const char *dir, apr_time_t older_than)
+/* Remove this file's kinds of files in dir last changed before the time
+ * given for their kind. Plain POSIX: it also runs in a cleanup of the
+ * process pool, where no pool is at hand. */
+static void sweep(const char *dir, apr_time_t short_lived_before,
+                  apr_time_t items_before)
 {
     DIR *d = opendir(dir);
     struct dirent *e;
     struct stat st;
+    file_kind kind;
 
     if (!d) {
         return;
     }
     while ((e = readdir(d)) != NULL) {
-        if (is_marker_name(e->d_name)
+        if ((kind = kind_of(e->d_name)) != NOT_OURS
             && fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0
             && S_ISREG(st.st_mode)
-            && apr_time_from_sec(st.st_mtime) < older_than) {
+            && apr_time_from_sec(st.st_mtime)
+               < (kind == ITEM ? items_before : short_lived_before)) {
             unlinkat(dirfd(d), e->d_name, 0);
         }
     }
@@ -100,7 +124,7 @@ static apr_status_t remove_default_dir(void *data)
      * is, runs no cleanup and leaves the directory. */
     if (ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_DESTROY_CONFIG
         && getpid() == ps->owner && ps->removable) {
-        sweep(ps->removable, APR_INT64_MAX);
+        sweep(ps->removable, APR_INT64_MAX, APR_INT64_MAX);
         rmdir(ps->removable);
     }
     return APR_SUCCESS;
@@ -204,7 +228,8 @@ static void prune(void)
         return;
     }
     sweep(state_dir,
-          apr_time_now() - EMU_PUBLIC_TOKEN_TTL - apr_time_from_sec(60));
+          apr_time_now() - EMU_PUBLIC_TOKEN_TTL - apr_time_from_sec(60),
+          apr_time_now() - ITEM_RECORD_TTL);
 }
 
 apr_status_t emu_state_mark(request_rec *r, const char *id)
@@ -229,4 +254,62 @@ apr_status_t emu_state_mark(request_rec *r, const char *id)
     ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, "plaid_emulator: cannot "
                   "record an exchange in %s", state_dir);
     return rv;
+}
+
+static const char *record_path(request_rec *r, const char *id,
+                               const char *kind)
+{
+    return apr_pstrcat(r->pool, state_dir, "/", id, ".", kind, NULL);
+}
+
+apr_status_t emu_state_put(request_rec *r, const char *id, const char *kind,
+                           const char *text)
+{
+    apr_size_t len = strlen(text);
+    apr_file_t *f;
+    apr_status_t rv;
+
+    if (!state_dir) {
+        return APR_ENOENT;
+    }
+    if (len > RECORD_MAX) {
+        return APR_EINVAL;
+    }
+    rv = apr_file_open(&f, record_path(r, id, kind),
+                       APR_FOPEN_WRITE | APR_FOPEN_CREATE | APR_FOPEN_EXCL,
+                       APR_FPROT_UREAD | APR_FPROT_UWRITE, r->pool);
+    if (rv == APR_SUCCESS) {
+        rv = apr_file_write_full(f, text, len, NULL);
+        apr_file_close(f);
+    }
+    if (rv != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, "plaid_emulator: cannot "
+                      "record an Item in %s", state_dir);
+    }
+    return rv;
+}
+
+apr_status_t emu_state_get(request_rec *r, const char *id, const char *kind,
+                           char **text)
+{
+    apr_file_t *f;
+    apr_size_t len = RECORD_MAX;
+    apr_status_t rv;
+
+    if (!state_dir) {
+        return APR_ENOENT;
+    }
+    rv = apr_file_open(&f, record_path(r, id, kind), APR_FOPEN_READ,
+                       APR_FPROT_OS_DEFAULT, r->pool);
+    if (rv != APR_SUCCESS) {
+        return APR_STATUS_IS_ENOENT(rv) ? APR_ENOENT : rv;
+    }
+    *text = apr_palloc(r->pool, RECORD_MAX + 1);
+    rv = apr_file_read_full(f, *text, RECORD_MAX, &len);
+    apr_file_close(f);
+    if (rv != APR_SUCCESS && !APR_STATUS_IS_EOF(rv)) {
+        return rv;
+    }
+    (*text)[len] = '\0';
+    return APR_SUCCESS;
 }

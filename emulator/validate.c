@@ -171,6 +171,10 @@ static const char *check_scalar(apr_pool_t *p, const emu_property *prop,
     case K_BOOLEAN:
         return json_is_boolean(v) ? NULL
             : apr_psprintf(p, "%s must be a boolean", prop->name);
+    case K_WEBHOOK_CODE:
+        return emu_webhook_code_known(s) ? NULL
+            : apr_psprintf(p, "%s is not a webhook code this endpoint can "
+                           "fire: %s", prop->name, s ? s : "(not a string)");
     default:
         return NULL;
     }
@@ -192,6 +196,13 @@ static const char *check_property(apr_pool_t *p, const emu_property *prop,
         return check_products(p, prop, v);
     case K_STRING_ARRAY:
         return check_string_array(p, prop->name, v);
+    case K_STRINGS:
+        if (json_is_string(v)) {
+            return NULL;
+        }
+        return json_is_array(v) ? check_string_array(p, prop->name, v)
+            : apr_psprintf(p, "%s must be a string or an array of strings",
+                           prop->name);
     case K_REDIRECT_URI:
         return check_redirect_uri(p, v);
     default:

@@ -7,7 +7,9 @@
 # LinkTokenCreateRequest) must be the spec's too: the same properties (what
 # it does not answer UNKNOWN_FIELDS), the same required ones (MISSING_FIELDS),
 # and for each property written out in the schema the same nullable,
-# minLength/minItems, type, and "balance is not a valid value".
+# minLength/minItems, type, and "balance is not a valid value". The webhook
+# codes /sandbox/item/fire_webhook fires (fire_webhook_codes[] in
+# emulator/fire_webhook.c) must be the enum of its webhook_code.
 # The files are read textually; no YAML module is needed.
 use strict;
 use warnings FATAL => 'all';
@@ -23,7 +25,9 @@ my @emu  = sort glob "$top/emulator/*.c";
 
 # The request schemas the emulator serves, each with its table.
 my @emu_schemas = qw(LinkTokenCreateRequest ItemPublicTokenExchangeRequest
-                     SandboxPublicTokenCreateRequest);
+                     SandboxPublicTokenCreateRequest
+                     WebhookVerificationKeyGetRequest
+                     SandboxItemFireWebhookRequest);
 
 my @product_fields = qw(products optional_products
                         required_if_supported_products
@@ -32,7 +36,7 @@ my %flag_field = (P => 'products', O => 'optional_products',
                   R => 'required_if_supported_products',
                   A => 'additional_consented_products');
 
-plan tests => 5 + 2 * (@product_fields + 4) + 1 + 9 * @emu_schemas;
+plan tests => 5 + 2 * (@product_fields + 4) + 1 + 9 * @emu_schemas + 2;
 
 ok(-r $spec, "OpenAPI spec present at $spec")
     or BAIL_OUT("cannot read $spec");
@@ -210,6 +214,7 @@ sub spec_facts {
     $f{nullable} = $text =~ /^ {10}nullable: true\s*$/m ? 1 : 0;
     $f{nonempty} = $text =~ /^ {10}min(?:Length|Items): [1-9]/m ? 1 : 0;
     $f{no_balance} = $text =~ /`balance` is \*not\* a valid value/ ? 1 : 0;
+    $f{enum} = $text =~ /^ {10}enum:\s*$/m ? 1 : 0;
     return \%f;
 }
 
@@ -221,6 +226,7 @@ sub allowed_kinds {
         if $f->{ref};
     my $t = $f->{type} // '';
     return 'K_BOOLEAN' if $t eq 'boolean';
+    return 'K_WEBHOOK_CODE' if $t eq 'string' && $f->{enum};
     return qw(K_STRING K_LANGUAGE) if $t eq 'string';
     if ($t eq 'array') {
         my $items = $f->{items_ref} // $f->{items_type} // '';
@@ -277,6 +283,24 @@ for my $schema (@emu_schemas) {
     is_deeply($bad{no_balance} || [], [],
               "$table: EMU_NO_BALANCE where $schema says balance is not valid");
     is_deeply($bad{kind} || [], [], "$table: kinds match the types of $schema");
+}
+
+# The webhook codes the emulator fires: the first string of each row.
+{
+    my $file = "$top/emulator/fire_webhook.c";
+    my $src = join '', map { "$_\n" } read_lines($file);
+    my ($rows) = $src =~ /\bfire_webhook_codes\[\]\s*=\s*\{(.*?)\n\};/s;
+    my @have = defined $rows ? $rows =~ /\{\s*"(\w+)"/g : ();
+    my @want = list_items('enum', 10,
+                          schema_property('SandboxItemFireWebhookRequest',
+                                          'webhook_code',
+                                          schema_block('SandboxItemFireWebhookRequest')));
+    cmp_ok(scalar @want, '>=', 10,
+           'spec parser found the webhook codes of SandboxItemFireWebhookRequest');
+    is_deeply([sort @have], [sort @want],
+              'fire_webhook_codes[] lists exactly the webhook_code enum')
+        or diag("only in the emulator: @{[ minus(\@have, \@want) ]}\n",
+                "only in spec: @{[ minus(\@want, \@have) ]}");
 }
 
 sub minus {
