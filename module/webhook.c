@@ -24,7 +24,7 @@ static const char *const webhook_vars[] = {
     "PLAID_WEBHOOK_TYPE", "PLAID_WEBHOOK_CODE", "PLAID_ITEM_ID"
 };
 
-/* One line per refusal, naming the step; the answer. */
+/* One line per refusal, naming the step; the answer. DONE: answered. */
 static int refuse(request_rec *r, const plaid_browser_request *req,
                   int status, plaid_webhook_step step, const char *why)
 {
@@ -33,9 +33,10 @@ static int refuse(request_rec *r, const plaid_browser_request *req,
                   "step=%s: %s", plaid_vhost_name(r->pool, r->server),
                   plaid_location_of(r), req->id, status,
                   plaid_webhook_step_name(step), why);
-    return plaid_answer_error(r, status, status == HTTP_BAD_REQUEST
-                              ? "Malformed webhook" : "Webhook not verified",
-                              req->id);
+    plaid_answer_error(r, status, status == HTTP_BAD_REQUEST
+                       ? "Malformed webhook" : "Webhook not verified",
+                       req->id);
+    return DONE;
 }
 
 /* The store is needed and not there: Plaid should try again later. */
@@ -47,8 +48,9 @@ static int unavailable(request_rec *r, const plaid_browser_request *req,
                   "status=503: %s", plaid_vhost_name(r->pool, r->server),
                   plaid_location_of(r), req->id, why);
     apr_table_setn(r->headers_out, "Retry-After", "60");
-    return plaid_answer_error(r, HTTP_SERVICE_UNAVAILABLE,
-                              req->handler->generic_error, req->id);
+    plaid_answer_error(r, HTTP_SERVICE_UNAVAILABLE,
+                       req->handler->generic_error, req->id);
+    return DONE;
 }
 
 /* May this server fetch one more key this minute? Under the lock. */
@@ -85,7 +87,8 @@ static void read_key(apr_pool_t *p, const json_t *answer, plaid_result *res,
     plaid_webhook_key_answer(p, answer, res, f->kid, &f->key);
 }
 
-/* Plaid's key for kid: OK, or the step's refusal, or 503, answered. */
+/* Plaid's key for kid: OK, or DONE with the step's refusal or a 503
+ * answered. */
 static int find_key(request_rec *r, const plaid_browser_request *req,
                     const char *kid, plaid_webhook_key *key)
 {
@@ -157,11 +160,10 @@ static int find_key(request_rec *r, const plaid_browser_request *req,
     if (status == DONE) {
         plaid_log_failure(r, req, HTTP_SERVICE_UNAVAILABLE, &res);
         apr_table_setn(r->headers_out, "Retry-After", "60");
-        return plaid_answer_error(r, HTTP_SERVICE_UNAVAILABLE,
-                                  req->handler->generic_error, req->id);
+        status = HTTP_SERVICE_UNAVAILABLE;
     }
-    return plaid_answer_error(r, status, req->handler->generic_error,
-                              req->id);
+    plaid_answer_error(r, status, req->handler->generic_error, req->id);
+    return DONE;
 }
 
 /* Step 7: the token not seen before; remembered for the max age. */
@@ -206,38 +208,45 @@ int plaid_webhook_handler(request_rec *r, plaid_browser_request *req)
     int rc, malformed, seen;
 
     if (!plaid_cache_ready()) {
-        return unavailable(r, req, "PlaidCache is not set up");
+        unavailable(r, req, "PlaidCache is not set up");
+        return OK;
     }
     if ((rc = plaid_read_body(r, PLAID_WEBHOOK_BODY_MAX, &body, &len, &why))
         != OK) {
-        return refuse(r, req, rc, PLAID_WH_STEP_FORMAT,
-                      rc == HTTP_REQUEST_ENTITY_TOO_LARGE
-                      ? "the body is larger than 64 KiB" : why);
+        refuse(r, req, rc, PLAID_WH_STEP_FORMAT,
+               rc == HTTP_REQUEST_ENTITY_TOO_LARGE
+               ? "the body is larger than 64 KiB" : why);
+        return OK;
     }
     if ((why = plaid_jws_parse(r->pool, jwt, &jws, &step, &malformed))) {
-        return refuse(r, req, malformed ? HTTP_BAD_REQUEST
-                                        : HTTP_UNAUTHORIZED, step, why);
+        refuse(r, req, malformed ? HTTP_BAD_REQUEST : HTTP_UNAUTHORIZED,
+               step, why);
+        return OK;
     }
-    if ((rc = find_key(r, req, jws.kid, &key)) != OK) {
+    if (find_key(r, req, jws.kid, &key) != OK) {
         return OK;   /* answered */
     }
     if ((why = plaid_jws_verify(&jws, &key))) {
-        return refuse(r, req, HTTP_UNAUTHORIZED, PLAID_WH_STEP_SIGNATURE,
-                      why);
+        refuse(r, req, HTTP_UNAUTHORIZED, PLAID_WH_STEP_SIGNATURE, why);
+        return OK;
     }
     if ((why = plaid_jws_check_age(&jws, apr_time_sec(apr_time_now()),
                                    max_age))) {
-        return refuse(r, req, HTTP_UNAUTHORIZED, PLAID_WH_STEP_AGE, why);
+        refuse(r, req, HTTP_UNAUTHORIZED, PLAID_WH_STEP_AGE, why);
+        return OK;
     }
     if ((why = plaid_jws_check_body(&jws, body, len))) {
-        return refuse(r, req, HTTP_UNAUTHORIZED, PLAID_WH_STEP_BODY, why);
+        refuse(r, req, HTTP_UNAUTHORIZED, PLAID_WH_STEP_BODY, why);
+        return OK;
     }
     if (!first_time(r, jwt, max_age, &seen)) {
-        return unavailable(r, req, "PlaidCache cannot record the webhook");
+        unavailable(r, req, "PlaidCache cannot record the webhook");
+        return OK;
     }
     if (seen) {
-        return refuse(r, req, HTTP_UNAUTHORIZED, PLAID_WH_STEP_REPLAY,
-                      "this Plaid-Verification was accepted before");
+        refuse(r, req, HTTP_UNAUTHORIZED, PLAID_WH_STEP_REPLAY,
+               "this Plaid-Verification was accepted before");
+        return OK;
     }
 
     doc = json_loadb(body, len, 0, NULL);

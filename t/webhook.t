@@ -3,8 +3,10 @@
 # the application behind PlaidWebhookHandoff with its exact body and
 # PLAID_WEBHOOK_TYPE, PLAID_WEBHOOK_CODE, PLAID_ITEM_ID; every forgery is
 # refused at its step, with one PL0120 line and no hand-off; made-up kids
-# cost at most the documented key fetches; Plaid unreachable for a key is
-# a 503 (Plaid retries); the hand-off URL called directly is no hand-off.
+# cost at most the documented key fetches (5 a minute for the server: the
+# unreachable case comes before the forgeries spend them); Plaid
+# unreachable for a key is a 503 (Plaid retries); the hand-off URL called
+# directly is no hand-off.
 use strict;
 use warnings FATAL => 'all';
 
@@ -105,6 +107,19 @@ my ($genuine_body, $genuine_jwt);
         or diag(@log);
 }
 
+# --- Plaid unreachable for a key -----------------------------------------------
+
+{
+    my $body = webhook_body();
+    my $mark = log_mark();
+    my $res = deliver('/plaid/webhook-unreachable', $body, sign($body, 'good'));
+    my @log = log_since($mark);
+    is($res->code, 503, 'no key to be had: 503, so that Plaid retries');
+    ok($res->header('Retry-After'), '... with Retry-After');
+    ok(grep({ /PL0100: webhook failed: .*curl_error=/ } @log),
+       '... and the usual failure line') or diag(@log);
+}
+
 # --- forgeries -------------------------------------------------------------------
 
 for my $f (@forgeries) {
@@ -142,8 +157,8 @@ for my $f (@forgeries) {
     ok($fetches <= 2 * $key_fetches_a_minute,
        "200 made-up kids: $fetches key requests (at most "
        . "$key_fetches_a_minute a minute)");
-    is(join(',', sort keys %codes), '401,503',
-       '... answered 401 (unknown) or 503 (budget spent)')
+    is_deeply([grep { $_ != 401 && $_ != 503 } keys %codes], [],
+              '... answered 401 (unknown) or 503 (budget spent), nothing else')
         or diag(explain(\%codes));
     ok(grep({ /PL0122: .*fetched this minute already/ } @log),
        '... and the budget says so (PL0122)');
@@ -151,19 +166,6 @@ for my $f (@forgeries) {
     my $body = webhook_body();
     my $res = deliver('/plaid/webhook', $body, sign($body, 'good'));
     is($res->code, 200, 'a genuine webhook still passes (its key is kept)');
-}
-
-# --- Plaid unreachable for a key -----------------------------------------------
-
-{
-    my $body = webhook_body();
-    my $mark = log_mark();
-    my $res = deliver('/plaid/webhook-unreachable', $body, sign($body, 'good'));
-    my @log = log_since($mark);
-    is($res->code, 503, 'no key to be had: 503, so that Plaid retries');
-    ok($res->header('Retry-After'), '... with Retry-After');
-    ok(grep({ /PL0100: webhook failed: .*curl_error=/ } @log),
-       '... and the usual failure line') or diag(@log);
 }
 
 # --- the hand-off URL called directly ---------------------------------------------
