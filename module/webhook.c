@@ -73,10 +73,11 @@ static int fetch_allowed(request_rec *r)
     return 1;
 }
 
-/* What a key fetch reads into. */
+/* What a key fetch reads into; read: Plaid answered a key object. */
 struct fetched_key {
     const char *kid;
     plaid_webhook_key key;
+    int read;
 };
 
 static void read_key(apr_pool_t *p, const json_t *answer, plaid_result *res,
@@ -84,7 +85,17 @@ static void read_key(apr_pool_t *p, const json_t *answer, plaid_result *res,
 {
     struct fetched_key *f = out;
 
+    f->read = 1;
     plaid_webhook_key_answer(p, answer, res, f->kid, &f->key);
+}
+
+/* Plaid's answer for a kid it has no key for; anything else refused (a
+ * wrong secret, a proxy's 403) is the admin's problem, not a forgery. */
+static int unknown_kid(const plaid_result *res)
+{
+    return res->outcome == PLAID_FAIL_REFUSED && res->error_code
+        && (strcmp(res->error_code, "INVALID_WEBHOOK_VERIFICATION_KEY_ID")
+            == 0);
 }
 
 /* Plaid's key for kid: OK, or DONE with the step's refusal or a 503
@@ -120,7 +131,9 @@ static int find_key(request_rec *r, const plaid_browser_request *req,
     }
     if (rv == APR_SUCCESS) {
         return refuse(r, req, HTTP_UNAUTHORIZED, PLAID_WH_STEP_KEY,
-                      "Plaid does not know this kid (remembered)");
+                      apr_psprintf(r->pool, "Plaid does not know the kid "
+                                   "%s (remembered)",
+                                   plaid_log_quote(r->pool, kid, 64)));
     }
     if (rv != APR_NOTFOUND) {
         return unavailable(r, req, "PlaidCache cannot be read");
@@ -131,6 +144,7 @@ static int find_key(request_rec *r, const plaid_browser_request *req,
                                                 "made-up kids?", KEY_FETCHES));
     }
     fetched.kid = kid;
+    fetched.read = 0;
     body = plaid_webhook_key_body(r->pool, kid, &body_len);
     status = plaid_call_quietly(r, req, PLAID_WEBHOOK_KEY_PATH, body,
                                 body_len, read_key, &fetched, &res);
@@ -140,19 +154,17 @@ static int find_key(request_rec *r, const plaid_browser_request *req,
                         key->xy, 64);
         return OK;
     }
-    if (status == DONE && res.outcome == PLAID_FAIL_REFUSED
-        && res.http_status >= 400 && res.http_status < 500
-        && res.http_status != 429) {
+    if (status == DONE && unknown_kid(&res)) {
         plaid_cache_put(r, ck, apr_time_now()
                         + apr_time_from_sec(UNKNOWN_TTL_S), "U", 1);
         return refuse(r, req, HTTP_UNAUTHORIZED, PLAID_WH_STEP_KEY,
-                      apr_psprintf(r->pool, "Plaid does not give a key for "
-                                   "this kid: %s",
+                      apr_psprintf(r->pool, "Plaid does not know the kid "
+                                   "%s: %s", plaid_log_quote(r->pool, kid, 64),
                                    plaid_log_quote(r->pool, res.error_code,
                                                    64)));
     }
-    if (status == DONE && res.outcome == PLAID_FAIL_UNUSABLE
-        && res.http_status == 200) {
+    if (status == DONE && fetched.read
+        && res.outcome == PLAID_FAIL_UNUSABLE) {
         /* A key Plaid serves but we must not use: expired, wrong curve. */
         return refuse(r, req, HTTP_UNAUTHORIZED, PLAID_WH_STEP_KEY,
                       res.problem);
