@@ -43,7 +43,7 @@ my @forgeries = (
     ['whitespace added to the body', 'good', 'space',    401, 'body'],
 );
 
-plan tests => 9 + 5 * @forgeries + 4 + 3 + 3 + 2 + ($prefork ? 3 : 0);
+plan tests => 9 + 5 * @forgeries + 4 + 3 + 3 + 2 + 3 + ($prefork ? 3 : 0);
 
 my $seq = 0;
 sub webhook_body {
@@ -179,6 +179,42 @@ for my $f (@forgeries) {
     my $big = '{"a":"' . ('x' x (70 * 1024)) . '"}';
     $res = deliver('/plaid/webhook', $big, sign('{}', 'good'));
     is($res->code, 413, 'a body over 64 KiB: 413');
+}
+
+# --- as Plaid's sandbox fires one --------------------------------------------------------
+
+{
+    # An Item created with the module's webhook URL, then its webhook
+    # fired: the emulator signs it and POSTs it to the module.
+    my $emu = sub {
+        my ($path, $json) = @_;
+        my $ua = LWP::UserAgent->new(timeout => 60);
+        my $res = $ua->request(HTTP::Request->new(POST =>
+            vhost_url('plaid_emulator_http', "/sandbox$path"),
+            ['Content-Type' => 'application/json',
+             'PLAID-CLIENT-ID' => 'sandbox0client0id000001',
+             'PLAID-SECRET' => 'sandbox-secret-Zq7Xv9'],
+            JSON::PP->new->encode($json)));
+        return json_body($res) || {};
+    };
+    my $hook = vhost_url(undef, '/plaid/webhook');
+    my $public = $emu->('/sandbox/public_token/create', {
+        institution_id => 'ins_109508', initial_products => ['transactions'],
+        options => { webhook => $hook } })->{public_token};
+    my $item = $emu->('/item/public_token/exchange',
+                      { public_token => $public // '' });
+    my $mark = log_mark();
+    my $fired = $emu->('/sandbox/item/fire_webhook', {
+        access_token => $item->{access_token} // '',
+        webhook_code => 'SYNC_UPDATES_AVAILABLE' });
+    my @log = log_since($mark);
+    ok($fired->{webhook_fired}, 'the sandbox fires an Item\'s webhook')
+        or diag(explain($fired), @log);
+    like((grep { /PL0121: webhook verified/ } @log)[0] // '',
+         qr/webhook_code="SYNC_UPDATES_AVAILABLE" item_id="\Q$item->{item_id}\E"/,
+         '... which the module verifies and hands off') or diag(@log);
+    ok(grep({ m{fire_webhook posted SYNC_UPDATES_AVAILABLE to .*: 200} } @log),
+       '... and the application answers 200') or diag(@log);
 }
 
 # --- PHP under prefork ---------------------------------------------------------------
