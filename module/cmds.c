@@ -11,10 +11,6 @@
 
 #include "mod_plaid_link.h"
 
-/* The least PlaidUserIdHashKey's key may be: HMAC-SHA256 wants 32 bytes,
- * and a short key is a guessable one. */
-#define HASH_KEY_MIN 16
-
 static const char *set_max_in_flight(cmd_parms *cmd, void *cv,
                                      const char *arg)
 {
@@ -36,7 +32,7 @@ static const char *set_max_in_flight(cmd_parms *cmd, void *cv,
     return NULL;
 }
 
-static const char *where(cmd_parms *cmd)
+const char *plaid_cmd_where(cmd_parms *cmd)
 {
     if (cmd->path) {
         return apr_psprintf(cmd->temp_pool, " (in %s)", cmd->path);
@@ -49,9 +45,9 @@ static const char *where(cmd_parms *cmd)
     return "";
 }
 
-static const char *fail(cmd_parms *cmd, const char *msg)
+const char *plaid_cmd_fail(cmd_parms *cmd, const char *msg)
 {
-    return apr_pstrcat(cmd->pool, msg, where(cmd), NULL);
+    return apr_pstrcat(cmd->pool, msg, plaid_cmd_where(cmd), NULL);
 }
 
 static const char *set_env(cmd_parms *cmd, void *cv, const char *arg)
@@ -60,7 +56,7 @@ static const char *set_env(cmd_parms *cmd, void *cv, const char *arg)
     const char *url, *err = plaid_env_url(arg, &url);
 
     if (err) {
-        return fail(cmd, apr_psprintf(cmd->pool, "%s, not '%s'", err, arg));
+        return plaid_cmd_fail(cmd, apr_psprintf(cmd->pool, "%s, not '%s'", err, arg));
     }
     c->conn.env = apr_pstrdup(cmd->pool, arg);
     c->conn.env_url = url;
@@ -73,130 +69,9 @@ static const char *set_base_url(cmd_parms *cmd, void *cv, const char *arg)
     const char *base, *err = plaid_check_base_url(cmd->pool, arg, &base);
 
     if (err) {
-        return fail(cmd, err);
+        return plaid_cmd_fail(cmd, err);
     }
     c->conn.base_url = base;
-    return NULL;
-}
-
-/* mod_info (/server-info?config) and `apache2 -D DUMP_CONFIG` print each
- * directive's arguments from the configuration tree: show them this
- * instead of a secret or a whole client id. */
-static void hide_arguments(cmd_parms *cmd, const char *shown)
-{
-    ((ap_directive_t *)cmd->directive)->args = shown;
-}
-
-/* env: values by variable name, kept in the process pool. The variable
- * is removed from httpd's environment as it is read, before any child,
- * CGI or piped logger inherits it; the next read of the configuration
- * (the second pass at start-up, each graceful restart) finds the value
- * here. */
-static apr_table_t *env_values(process_rec *process)
-{
-    static const char key[] = "plaid_link_env_values";
-    void *t = NULL;
-
-    apr_pool_userdata_get(&t, key, process->pool);
-    if (!t) {
-        t = apr_table_make(process->pool, 4);
-        apr_pool_userdata_set(t, key, apr_pool_cleanup_null, process->pool);
-    }
-    return t;
-}
-
-/* PlaidSecret's and PlaidUserIdHashKey's file:, env: or inline value. */
-static const char *read_secret(cmd_parms *cmd, const char *what,
-                               const char *arg, plaid_secret *sec)
-{
-    apr_table_t *kept = env_values(cmd->server->process);
-    const char *spec = arg, *err;
-
-    if (strncmp(arg, "file:", 5) == 0 && arg[5]) {
-        spec = apr_pstrcat(cmd->temp_pool, "file:",
-                           ap_server_root_relative(cmd->temp_pool, arg + 5),
-                           NULL);
-    }
-    err = plaid_resolve_secret(cmd->pool, what, spec,
-                               strncmp(arg, "env:", 4) == 0
-                               ? apr_table_get(kept, arg + 4) : NULL, sec);
-    if (err) {
-        return err;
-    }
-    if (sec->env_name) {
-        apr_table_set(kept, sec->env_name, sec->value);
-        apr_env_delete(sec->env_name, cmd->temp_pool);
-    }
-    if (sec->others_can_read) {
-        plaid_defer_warning(cmd, apr_psprintf(cmd->temp_pool, PLLOGNO(0004)
-                      "%s %s (%s line %d%s) can be read by every user of "
-                      "this machine: chmod 600 it (or 640, group of "
-                      "httpd's user)", what, spec, cmd->directive->filename,
-                      cmd->directive->line_num, where(cmd)));
-    }
-    return NULL;
-}
-
-static const char *set_secret(cmd_parms *cmd, void *cv, const char *arg)
-{
-    plaid_conf *c = cv;
-    plaid_secret sec;
-    const char *err = read_secret(cmd, "PlaidSecret", arg, &sec);
-
-    if (!err) {
-        err = plaid_check_credential(cmd->pool, "PlaidSecret", sec.value);
-    }
-    if (err) {
-        return fail(cmd, err);
-    }
-    c->conn.secret = sec.value;
-    if (sec.is_inline) {
-        hide_arguments(cmd, "(hidden)");
-        plaid_defer_warning(cmd, apr_psprintf(cmd->temp_pool, PLLOGNO(0001)
-                      "PlaidSecret is written inline in %s line %d%s: use "
-                      "file:/path or env:NAME to keep it out of httpd.conf "
-                      "and backups", cmd->directive->filename,
-                      cmd->directive->line_num, where(cmd)));
-    }
-    return NULL;
-}
-
-static const char *set_client_id(cmd_parms *cmd, void *cv, const char *arg)
-{
-    plaid_conf *c = cv;
-    const char *err = plaid_check_credential(cmd->pool, "PlaidClientId", arg);
-
-    if (err) {
-        return fail(cmd, err);
-    }
-    c->conn.client_id = arg;
-    hide_arguments(cmd, plaid_mask(cmd->pool, arg));
-    return NULL;
-}
-
-static const char *set_hash_key(cmd_parms *cmd, void *cv, const char *arg)
-{
-    plaid_conf *c = cv;
-    plaid_secret sec;
-    const char *err;
-
-    if (strncmp(arg, "file:", 5) != 0 && strncmp(arg, "env:", 4) != 0) {
-        return fail(cmd, "PlaidUserIdHashKey takes file:/path or env:NAME; "
-                         "a key written in the configuration is not kept "
-                         "secret");
-    }
-    if ((err = read_secret(cmd, "PlaidUserIdHashKey", arg, &sec))) {
-        return fail(cmd, err);
-    }
-    if (strlen(sec.value) < HASH_KEY_MIN) {
-        return fail(cmd, apr_psprintf(cmd->pool, "PlaidUserIdHashKey: the "
-                                      "key is %lu bytes; use at least %d "
-                                      "random bytes (openssl rand -hex 32)",
-                                      (unsigned long)strlen(sec.value),
-                                      HASH_KEY_MIN));
-    }
-    c->browser.hash_key = sec.value;
-    c->browser.hash_key_len = strlen(sec.value);
     return NULL;
 }
 
@@ -223,7 +98,7 @@ static const char *set_proxy(cmd_parms *cmd, void *cv, const char *arg)
             }
         }
     }
-    return fail(cmd, apr_psprintf(cmd->pool, "PlaidProxy takes none or a "
+    return plaid_cmd_fail(cmd, apr_psprintf(cmd->pool, "PlaidProxy takes none or a "
                                   "proxy's URL (http://proxy.example.com:3128, "
                                   "https://..., socks5h://...), not '%s'",
                                   arg));
@@ -256,7 +131,7 @@ static const char *set_string(cmd_parms *cmd, void *cv, const char *arg)
     int offset = (int)(apr_uintptr_t)cmd->info;
 
     if (!*arg) {
-        return fail(cmd, apr_psprintf(cmd->pool, "%s may not be empty",
+        return plaid_cmd_fail(cmd, apr_psprintf(cmd->pool, "%s may not be empty",
                                       cmd->cmd->name));
     }
     *(const char **)((char *)cv + offset) = arg;
@@ -271,7 +146,7 @@ static const char *set_url_field(cmd_parms *cmd, void *cv, const char *arg)
 
     if (strncasecmp(arg, "https://", 8) != 0
         && plaid_check_base_url(cmd->temp_pool, arg, &ignored)) {
-        return fail(cmd, apr_psprintf(cmd->pool, "%s '%s' must be an https "
+        return plaid_cmd_fail(cmd, apr_psprintf(cmd->pool, "%s '%s' must be an https "
                                       "URL", cmd->cmd->name, arg));
     }
     return set_string(cmd, cv, arg);
@@ -292,7 +167,7 @@ static const char *one_line(apr_pool_t *p, const char *const *values)
 static const char *set_language(cmd_parms *cmd, void *cv, const char *arg)
 {
     if (!plaid_language_known(arg)) {
-        return fail(cmd, apr_psprintf(cmd->pool, "PlaidLanguage '%s' is not "
+        return plaid_cmd_fail(cmd, apr_psprintf(cmd->pool, "PlaidLanguage '%s' is not "
                                       "a language Plaid Link supports:%s", arg,
                                       one_line(cmd->temp_pool,
                                                plaid_languages)));
@@ -315,7 +190,7 @@ static const char *add_country_code(cmd_parms *cmd, void *cv, const char *arg)
     plaid_conf *c = cv;
 
     if (!plaid_country_code_known(arg)) {
-        return fail(cmd, apr_psprintf(cmd->pool, "PlaidCountryCodes: '%s' is "
+        return plaid_cmd_fail(cmd, apr_psprintf(cmd->pool, "PlaidCountryCodes: '%s' is "
                                       "not a CountryCode Plaid supports:%s",
                                       arg, one_line(cmd->temp_pool,
                                                     plaid_country_codes)));
@@ -347,7 +222,7 @@ static const char *add_product(cmd_parms *cmd, void *cv, const char *arg)
         break;
     }
     if (!plaid_product_allowed(arg, field)) {
-        return fail(cmd, apr_psprintf(cmd->pool, "%s: '%s' is not a product "
+        return plaid_cmd_fail(cmd, apr_psprintf(cmd->pool, "%s: '%s' is not a product "
                                       "Plaid accepts in %s of "
                                       "/link/token/create%s", cmd->cmd->name,
                                       arg, plaid_product_field_name(field),
@@ -370,7 +245,7 @@ static const char *set_extra(cmd_parms *cmd, void *cv, const char *arg)
         arg = apr_pstrmemdup(cmd->temp_pool, arg + 1, n - 2);
     }
     err = plaid_parse_extra(cmd->pool, arg, &c->link.fields.extra);
-    return err ? fail(cmd, err) : NULL;
+    return err ? plaid_cmd_fail(cmd, err) : NULL;
 }
 
 static const char *set_user_id(cmd_parms *cmd, void *cv, const char *arg)
@@ -379,7 +254,7 @@ static const char *set_user_id(cmd_parms *cmd, void *cv, const char *arg)
     const char *err = NULL;
 
     if (!plaid_expr_has_variable(arg)) {
-        return fail(cmd, apr_psprintf(cmd->pool, "PlaidUserId '%s' has no "
+        return plaid_cmd_fail(cmd, apr_psprintf(cmd->pool, "PlaidUserId '%s' has no "
                                       "variable part: every user would get "
                                       "the same client_user_id. Use "
                                       "%%{REMOTE_USER}, a header or a "
@@ -388,7 +263,7 @@ static const char *set_user_id(cmd_parms *cmd, void *cv, const char *arg)
     c->browser.user_id = ap_expr_parse_cmd(cmd, arg, AP_EXPR_FLAG_STRING_RESULT,
                                    &err, NULL);
     if (err) {
-        return fail(cmd, apr_pstrcat(cmd->pool, "PlaidUserId: cannot parse "
+        return plaid_cmd_fail(cmd, apr_pstrcat(cmd->pool, "PlaidUserId: cannot parse "
                                      "expression '", arg, "': ", err, NULL));
     }
     return NULL;
@@ -401,15 +276,15 @@ static const char *set_timeout(cmd_parms *cmd, void *cv, const char *connect,
     const char *err;
 
     if ((err = plaid_parse_duration(connect, &c->conn.connect_ms))) {
-        return fail(cmd, apr_pstrcat(cmd->pool, "PlaidTimeout: CONNECT ", err,
+        return plaid_cmd_fail(cmd, apr_pstrcat(cmd->pool, "PlaidTimeout: CONNECT ", err,
                                      NULL));
     }
     if ((err = plaid_parse_duration(total, &c->conn.total_ms))) {
-        return fail(cmd, apr_pstrcat(cmd->pool, "PlaidTimeout: TOTAL ", err,
+        return plaid_cmd_fail(cmd, apr_pstrcat(cmd->pool, "PlaidTimeout: TOTAL ", err,
                                      NULL));
     }
     if (c->conn.connect_ms > c->conn.total_ms) {
-        return fail(cmd, "PlaidTimeout: CONNECT may not exceed TOTAL");
+        return plaid_cmd_fail(cmd, "PlaidTimeout: CONNECT may not exceed TOTAL");
     }
     return NULL;
 }
@@ -421,7 +296,7 @@ static const char *set_retries(cmd_parms *cmd, void *cv, const char *arg)
     long n = strtol(arg, &end, 10);
 
     if (end == arg || *end || n < 0 || n > PLAID_RETRIES_MAX) {
-        return fail(cmd, apr_psprintf(cmd->pool, "PlaidRetries takes a whole "
+        return plaid_cmd_fail(cmd, apr_psprintf(cmd->pool, "PlaidRetries takes a whole "
                                       "number from 0 to %d, not '%s'",
                                       PLAID_RETRIES_MAX, arg));
     }
@@ -435,12 +310,12 @@ static const char *add_origin(cmd_parms *cmd, void *cv, const char *arg)
     apr_size_t n = strlen(arg);
 
     if (strncmp(arg, "https://", 8) != 0 && strncmp(arg, "http://", 7) != 0) {
-        return fail(cmd, apr_psprintf(cmd->pool, "PlaidAllowedOrigins: '%s' "
+        return plaid_cmd_fail(cmd, apr_psprintf(cmd->pool, "PlaidAllowedOrigins: '%s' "
                                       "is not an origin such as "
                                       "https://www.example.com", arg));
     }
     if (arg[n - 1] == '/') {
-        return fail(cmd, apr_psprintf(cmd->pool, "PlaidAllowedOrigins: '%s' "
+        return plaid_cmd_fail(cmd, apr_psprintf(cmd->pool, "PlaidAllowedOrigins: '%s' "
                                       "must not end with '/': browsers send "
                                       "the origin without a path", arg));
     }
@@ -453,7 +328,7 @@ static const char *check_handoff(cmd_parms *cmd, const char *arg)
 {
     if (arg[0] != '/' || strchr(arg, '?') || strchr(arg, '#')
         || ap_strchr_c(arg, '%') || strstr(arg, "/../")) {
-        return fail(cmd, apr_psprintf(cmd->pool, "%s takes a URL-path of "
+        return plaid_cmd_fail(cmd, apr_psprintf(cmd->pool, "%s takes a URL-path of "
                                       "this server such as /app/plaid.php, "
                                       "without query or escapes, not '%s'",
                                       cmd->cmd->name, arg));
@@ -489,7 +364,7 @@ static const char *set_webhook_max_age(cmd_parms *cmd, void *cv,
     const char *err = plaid_parse_duration(arg, &ms);
 
     if (err || ms < 1000) {
-        return fail(cmd, apr_psprintf(cmd->pool, "PlaidWebhookMaxAge takes "
+        return plaid_cmd_fail(cmd, apr_psprintf(cmd->pool, "PlaidWebhookMaxAge takes "
                                       "1 to 600 seconds, not '%s'", arg));
     }
     ((plaid_conf *)cv)->webhook.max_age_s = (int)(ms / 1000);
@@ -505,7 +380,7 @@ static const char *count_and_seconds(cmd_parms *cmd, const char *count,
 
     if (end1 == count || *end1 || end2 == seconds || *end2 || a < 1
         || a > 1000000 || b < 1 || b > 86400) {
-        return fail(cmd, apr_psprintf(cmd->pool, "%s takes a count and a "
+        return plaid_cmd_fail(cmd, apr_psprintf(cmd->pool, "%s takes a count and a "
                                       "number of seconds (1 to 86400), "
                                       "such as 5 60, not '%s %s'",
                                       cmd->cmd->name, count, seconds));
@@ -562,7 +437,7 @@ static const char *set_ca_file(cmd_parms *cmd, void *cv, const char *arg)
     path = ap_server_root_relative(cmd->pool, arg);
     if (!path || apr_stat(&fi, path, APR_FINFO_TYPE, cmd->temp_pool)
                      != APR_SUCCESS || fi.filetype != APR_REG) {
-        return fail(cmd, apr_psprintf(cmd->pool, "PlaidCACertificate '%s' is "
+        return plaid_cmd_fail(cmd, apr_psprintf(cmd->pool, "PlaidCACertificate '%s' is "
                                       "not a readable file", arg));
     }
     c->conn.ca_file = path;
@@ -578,9 +453,9 @@ const command_rec plaid_cmds[] = {
     AP_INIT_TAKE1("PlaidBaseURL", set_base_url, NULL, CTX,
         "Another API host (an emulator, an egress gateway); https, or http "
         "to a loopback host"),
-    AP_INIT_TAKE1("PlaidClientId", set_client_id, NULL, CTX,
+    AP_INIT_TAKE1("PlaidClientId", plaid_set_client_id, NULL, CTX,
         "The Plaid client_id"),
-    AP_INIT_TAKE1("PlaidSecret", set_secret, NULL, CTX,
+    AP_INIT_TAKE1("PlaidSecret", plaid_set_secret, NULL, CTX,
         "The Plaid secret for PlaidEnv: file:/path, env:NAME, or the value"),
     AP_INIT_TAKE1("PlaidClientName", set_string, FIELD(link.fields.client_name),
         CTX, "client_name: the application's name shown in Link"),
@@ -638,7 +513,7 @@ const command_rec plaid_cmds[] = {
         "redis or memcache, several servers) share; default shmcb"),
     AP_INIT_TAKE1("PlaidUserId", set_user_id, NULL, CTX,
         "An expression giving user.client_user_id; default %{REMOTE_USER}"),
-    AP_INIT_TAKE1("PlaidUserIdHashKey", set_hash_key, NULL, CTX,
+    AP_INIT_TAKE1("PlaidUserIdHashKey", plaid_set_hash_key, NULL, CTX,
         "file:/path or env:NAME: send the HMAC-SHA256 of the user id under "
         "this key as client_user_id, not the id itself"),
     AP_INIT_TAKE1("PlaidProxy", set_proxy, NULL, CTX,

@@ -5,6 +5,7 @@
  *   mod_plaid_link.c   module record, hooks, handler dispatch
  *   config.c           the configuration, its parts and their merge
  *   cmds.c             the directives (the command table)
+ *   secrets.c          the credentials' directives
  *   check.c            start-up: warnings, required directives, templates
  *   browser.c          what every browser-facing handler shares
  *   call.c             the child's transport, PlaidMaxInFlight, the call
@@ -151,6 +152,15 @@ void *plaid_merge_conf(apr_pool_t *p, void *basev, void *addv);
 void *plaid_create_server_conf(apr_pool_t *p, server_rec *s);
 
 extern const command_rec plaid_cmds[];
+
+/* A directive's error, naming the section it is in (cmds.c). */
+const char *plaid_cmd_fail(cmd_parms *cmd, const char *msg);
+const char *plaid_cmd_where(cmd_parms *cmd);
+
+/* The credentials' directives (secrets.c). */
+const char *plaid_set_secret(cmd_parms *cmd, void *cv, const char *arg);
+const char *plaid_set_client_id(cmd_parms *cmd, void *cv, const char *arg);
+const char *plaid_set_hash_key(cmd_parms *cmd, void *cv, const char *arg);
 
 /* ------------------------------------------------------------------ */
 /* Start-up (check.c). */
