@@ -26,6 +26,9 @@ static const plaid_handler_info handlers[] = {
       "Webhook not accepted",
       "verifying a webhook needs credentials, a Plaid host and the "
       "application to hand it to" },
+    { PLAID_H_API, "plaid-api", "api call", "Unable to call Plaid",
+      "the gateway needs credentials, a Plaid host and the paths it may "
+      "call" },
 };
 
 const plaid_handler_info *plaid_handler_named(const char *name)
@@ -50,7 +53,7 @@ static int plaid_handler(request_rec *r)
         return DECLINED;
     }
     if ((rc = plaid_endpoint_accept(r, h, &req)) != OK
-        || (h->kind != PLAID_H_WEBHOOK
+        || (h->kind != PLAID_H_WEBHOOK && h->kind != PLAID_H_API
             && ((rc = plaid_browser_accept(r, h, &req)) != OK
                 || (rc = plaid_limits_check(r, &req)) != OK))) {
         return rc == DONE ? OK : rc;
@@ -62,6 +65,8 @@ static int plaid_handler(request_rec *r)
         return plaid_exchange_handler(r, &req);
     case PLAID_H_WEBHOOK:
         return plaid_webhook_handler(r, &req);
+    case PLAID_H_API:
+        return plaid_api_handler(r, &req);
     case PLAID_H_NONE:
         break;
     }

@@ -22,6 +22,9 @@ typedef struct {
     long connect_timeout_ms;
     long total_timeout_ms;   /* for all attempts together */
     int retries;             /* attempts after the first */
+    int no_resend;           /* a write: retried only when none of it was
+                              * sent (no connection); reads also after a
+                              * 5xx or a 429 */
     const char *body;
     apr_size_t body_len;
 } plaid_call;

@@ -39,4 +39,14 @@ int plaid_country_code_known(const char *code);
 int plaid_language_known(const char *language);
 int plaid_error_type_known(const char *error_type);
 
+/* Every POST path of Plaid's API (src/plaid_paths.c), sorted. */
+extern const char *const plaid_api_paths[];
+
+int plaid_api_path_known(const char *path);
+
+/* Whether a call to path only reads (".../get", "/transactions/sync"): it
+ * may be sent again after a failure; a write is retried only when no
+ * byte of it was sent. */
+int plaid_api_path_is_read(const char *path);
+
 #endif

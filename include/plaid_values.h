@@ -11,6 +11,10 @@
 /* "sandbox" or "production" to its API host. */
 const char *plaid_env_url(const char *env, const char **url);
 
+/* Whether ip (text) is a loopback address: 127.0.0.0/8, ::1, or 127/8
+ * mapped into IPv6. */
+int plaid_is_loopback_ip(const char *ip);
+
 /* https, or http to a loopback host; *normalized loses a trailing '/'. */
 const char *plaid_check_base_url(apr_pool_t *p, const char *url,
                                  const char **normalized);

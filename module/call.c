@@ -86,36 +86,45 @@ static void call_for(const plaid_conn_conf *c, const char *path,
     call->retries = c->retries >= 0 ? c->retries : PLAID_RETRIES_DEFAULT;
 }
 
-/* POST within the budget; 0 when the budget is spent (no call made). */
-static int post(request_rec *r, const plaid_call *call, plaid_result *res,
-                json_t **answer)
+/* POST within the budget; 0 when the budget is spent (no call made). The
+ * gateway's bodies carry access_tokens: their trace line says only the
+ * length. */
+static int post(request_rec *r, const plaid_browser_request *req,
+                const plaid_call *call, plaid_response *resp,
+                plaid_result *res, json_t **answer)
 {
-    plaid_response resp;
-
     if (apr_atomic_inc32(&in_flight) >= max_in_flight) {
         apr_atomic_dec32(&in_flight);
         return 0;
     }
-    ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r, PLLOGNO(0102)
-                  "POST %s%s body=%s", call->base_url, call->path,
-                  call->body);
-    plaid_http_post(child_http, r->pool, call, &resp);
+    if (req->handler->kind == PLAID_H_API) {
+        ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r, PLLOGNO(0102)
+                      "POST %s%s body=(%" APR_SIZE_T_FMT " bytes, not "
+                      "logged)", call->base_url, call->path, call->body_len);
+    }
+    else {
+        ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r, PLLOGNO(0102)
+                      "POST %s%s body=%s", call->base_url, call->path,
+                      call->body);
+    }
+    plaid_http_post(child_http, r->pool, call, resp);
     apr_atomic_dec32(&in_flight);
-    *answer = plaid_result_from(r->pool, &resp, res);
+    *answer = plaid_result_from(r->pool, resp, res);
     return 1;
 }
 
-int plaid_call_quietly(request_rec *r, const plaid_browser_request *req,
-                       const char *path, const char *body,
-                       apr_size_t body_len, plaid_read_fn *read, void *out,
-                       plaid_result *res)
+int plaid_call_raw(request_rec *r, const plaid_browser_request *req,
+                   const char *path, const char *body, apr_size_t body_len,
+                   int no_resend, plaid_response *resp, plaid_result *res,
+                   json_t **answer)
 {
     const plaid_handler_info *h = req->handler;
-    json_t *answer = NULL;
     plaid_call call;
     long wait_s;
 
     memset(res, 0, sizeof(*res));
+    memset(resp, 0, sizeof(*resp));
+    *answer = NULL;
     if (!child_http) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PLLOGNO(0103)
                       "%s refused: vhost=%s location=%s id=%s: the curl "
@@ -127,6 +136,7 @@ int plaid_call_quietly(request_rec *r, const plaid_browser_request *req,
     call_for(&req->conf->conn, path, &call);
     call.body = body;
     call.body_len = body_len;
+    call.no_resend = no_resend;
     if (!body) {
         res->outcome = PLAID_FAIL_UNUSABLE;
         res->problem = "the request body could not be built";
@@ -137,7 +147,7 @@ int plaid_call_quietly(request_rec *r, const plaid_browser_request *req,
                        apr_ltoa(r->pool, wait_s));
         return HTTP_SERVICE_UNAVAILABLE;
     }
-    if (!post(r, &call, res, &answer)) {
+    if (!post(r, req, &call, resp, res, answer)) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, PLLOGNO(0110)
                       "%s refused: vhost=%s location=%s id=%s status=503: "
                       "PlaidMaxInFlight: %u calls to Plaid are already in "
@@ -149,6 +159,22 @@ int plaid_call_quietly(request_rec *r, const plaid_browser_request *req,
         return HTTP_SERVICE_UNAVAILABLE;
     }
     plaid_breaker_record(r, req, res);
+    return resp->outcome == PLAID_OK ? OK : DONE;
+}
+
+int plaid_call_quietly(request_rec *r, const plaid_browser_request *req,
+                       const char *path, const char *body,
+                       apr_size_t body_len, plaid_read_fn *read, void *out,
+                       plaid_result *res)
+{
+    plaid_response resp;
+    json_t *answer;
+    int status = plaid_call_raw(r, req, path, body, body_len, 0, &resp, res,
+                                &answer);
+
+    if (status != OK && status != DONE) {
+        return status;
+    }
     if (answer) {
         read(r->pool, answer, res, out);
         json_decref(answer);

@@ -63,6 +63,9 @@ const char *plaid_missing(apr_pool_t *p, const plaid_conf *c,
     if (h->kind == PLAID_H_WEBHOOK) {
         LACKS(!c->webhook.handoff, "PlaidWebhookHandoff");
     }
+    if (h->kind == PLAID_H_API) {
+        LACKS(!c->api.paths, "PlaidApiPaths (in the <Location> itself)");
+    }
 #undef LACKS
     return lack;
 }
@@ -164,6 +167,9 @@ static void check_endpoint(struct validation *v, server_rec *s,
                      path ? path : "(server)", sethandler->filename,
                      sethandler->line_num, h->needs_why);
         v->errors++;
+    }
+    else if (h->kind == PLAID_H_API) {
+        plaid_api_check(v->p, s, path, c);
     }
 }
 

@@ -499,6 +499,12 @@ const command_rec plaid_cmds[] = {
     AP_INIT_TAKE1("PlaidWebhookMaxAge", set_webhook_max_age, NULL, CTX,
         "Seconds a webhook's signature (its iat) stays acceptable, and a "
         "replay is remembered (default 300)"),
+    AP_INIT_ITERATE("PlaidApiPaths", plaid_set_api_paths, NULL, ACCESS_CONF,
+        "The Plaid paths (/accounts/balance/get ...) this plaid-api "
+        "<Location> may call; anything else gets 404"),
+    AP_INIT_ITERATE("PlaidApiAllowFrom", plaid_set_api_allow, NULL, CTX,
+        "Addresses or CIDR ranges allowed to call a plaid-api location "
+        "(default: loopback only)"),
     AP_INIT_TAKE2("PlaidRateLimit", set_rate_limit, NULL, CTX,
         "COUNT SECONDS: at most COUNT calls per user in SECONDS, for this "
         "location; more get 429 without a call"),

@@ -15,6 +15,7 @@
  *   webhook.c          SetHandler plaid-webhook
  *   handoff.c          the hand-off of a result to the site's application
  *   cache.c            the shared store (PlaidCache, mod_socache)
+ *   api.c              SetHandler plaid-api: the gateway for the site's code
  *   limits.c           PlaidRateLimit(Total), PlaidCircuitBreaker
  *   metrics.c          counters for Prometheus and mod_status
  */
@@ -54,7 +55,8 @@ typedef enum {
     PLAID_H_NONE = 0,
     PLAID_H_LINK_TOKEN,
     PLAID_H_EXCHANGE,
-    PLAID_H_WEBHOOK
+    PLAID_H_WEBHOOK,
+    PLAID_H_API
 } plaid_handler_kind;
 
 /* Each handler: its SetHandler name, what its log lines call a request,
@@ -115,6 +117,14 @@ typedef struct {
     int max_age_s;             /* PlaidWebhookMaxAge, -1 unset */
 } plaid_webhook_conf;
 
+/* plaid-api's own part. */
+typedef struct {
+    const char *prefix;        /* the <Location> PlaidApiPaths is in */
+    apr_array_header_t *paths; /* PlaidApiPaths: const char * */
+    apr_array_header_t *allow; /* PlaidApiAllowFrom: apr_ipsubnet_t *;
+                                * NULL: loopback only */
+} plaid_api_conf;
+
 /* Limits (limits.c): -1 unset. */
 typedef struct {
     const char *scope;         /* the section PlaidRateLimit was set in */
@@ -130,6 +140,7 @@ typedef struct {
     plaid_link_conf link;
     plaid_exchange_conf exchange;
     plaid_webhook_conf webhook;
+    plaid_api_conf api;
     /* 1 where a SetHandler of httpd's own configuration files named one of
      * our handlers: only that makes an endpoint (cmds.c, note_handler). */
     int handler_enabled;       /* -1 unset */
@@ -223,6 +234,16 @@ void plaid_child_init(apr_pool_t *pchild, server_rec *s);
 typedef void plaid_read_fn(apr_pool_t *p, const json_t *answer,
                            plaid_result *res, void *out);
 
+/* The call itself: OK when Plaid answered (whatever its status: resp has
+ * it, res classifies it, *answer is the success's JSON or NULL, for the
+ * caller to release), DONE when there is no answer (res says why), both
+ * unlogged; or a status when the call was refused before it went
+ * (logged). no_resend: a write, sent again only when none of it was. */
+int plaid_call_raw(request_rec *r, const plaid_browser_request *req,
+                   const char *path, const char *body, apr_size_t body_len,
+                   int no_resend, plaid_response *resp, plaid_result *res,
+                   json_t **answer);
+
 /* The call alone: OK when Plaid answered a success read into out, else
  * res says why, nothing logged; 0 with nothing done when PlaidMaxInFlight
  * is spent (logged). */
@@ -255,6 +276,16 @@ void plaid_log_failure(request_rec *r, const plaid_browser_request *req,
 int plaid_link_token_handler(request_rec *r, plaid_browser_request *req);
 int plaid_exchange_handler(request_rec *r, plaid_browser_request *req);
 int plaid_webhook_handler(request_rec *r, plaid_browser_request *req);
+int plaid_api_handler(request_rec *r, plaid_browser_request *req);
+
+/* The gateway's directives (api.c). */
+const char *plaid_set_api_paths(cmd_parms *cmd, void *cv, const char *arg);
+const char *plaid_set_api_allow(cmd_parms *cmd, void *cv, const char *arg);
+
+/* At start-up: warn when a gateway is reachable on a public address
+ * without PlaidApiAllowFrom. */
+void plaid_api_check(apr_pool_t *p, server_rec *s, const char *path,
+                     const plaid_conf *c);
 
 /* ------------------------------------------------------------------ */
 /* The hand-off to the application (handoff.c). */

@@ -522,13 +522,15 @@ static void attempt(plaid_http *http, apr_pool_t *p, const plaid_call *call,
 }
 
 /* Retry only what a retry can mend: no connection, Plaid unavailable or
- * erring (5xx), or rate-limited (429). */
-static int worth_retrying(const plaid_response *resp)
+ * erring (5xx), or rate-limited (429); a write only the first. */
+static int worth_retrying(const plaid_call *call, const plaid_response *resp)
 {
-    if (resp->status == 429 || resp->status >= 500) {
+    /* Unreachable without a status: no connection was made, nothing of
+     * the request was sent; safe for any call. */
+    if (resp->outcome == PLAID_FAIL_UNREACHABLE && resp->status == 0) {
         return 1;
     }
-    return resp->outcome == PLAID_FAIL_UNREACHABLE && resp->status == 0;
+    return !call->no_resend && (resp->status == 429 || resp->status >= 500);
 }
 
 /* After a 429 with Retry-After, the process holds calls with the same URL
@@ -596,7 +598,7 @@ void plaid_http_post(plaid_http *http, apr_pool_t *p, const plaid_call *call,
     for (;;) {
         attempt(http, p, call, resp, remaining_ms);
         resp->attempts = ++attempts;
-        if (attempts > call->retries || !worth_retrying(resp)) {
+        if (attempts > call->retries || !worth_retrying(call, resp)) {
             break;
         }
         wait_ms = plaid_backoff_ms(resp->retry_after, attempts);

@@ -51,6 +51,26 @@ static int is_loopback_host(const char *host)
         && (ntohl(v4.s_addr) >> 24) == 127;
 }
 
+int plaid_is_loopback_ip(const char *ip)
+{
+    struct in_addr v4;
+    struct in6_addr v6;
+
+    if (!ip) {
+        return 0;
+    }
+    if (inet_pton(AF_INET, ip, &v4) == 1) {
+        return (ntohl(v4.s_addr) >> 24) == 127;
+    }
+    if (inet_pton(AF_INET6, ip, &v6) == 1) {
+        static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0,
+                                                  0, 0, 0xff, 0xff };
+        return IN6_IS_ADDR_LOOPBACK(&v6)
+            || (memcmp(v6.s6_addr, mapped, 12) == 0 && v6.s6_addr[12] == 127);
+    }
+    return 0;
+}
+
 const char *plaid_check_base_url(apr_pool_t *p, const char *url,
                                  const char **normalized)
 {

@@ -244,12 +244,30 @@ static void known_values(apr_pool_t *p)
     CHECK(plaid_error_type_known("INVALID_INPUT"));
 }
 
+static void loopback(apr_pool_t *p)
+{
+    (void)p;
+    CHECK(plaid_is_loopback_ip("127.0.0.1"));
+    CHECK(plaid_is_loopback_ip("127.255.0.9"));
+    CHECK(plaid_is_loopback_ip("::1"));
+    CHECK(plaid_is_loopback_ip("::ffff:127.0.0.1"));
+    CHECK(!plaid_is_loopback_ip("128.0.0.1"));
+    CHECK(!plaid_is_loopback_ip("10.0.0.1"));
+    CHECK(!plaid_is_loopback_ip("0.0.0.0"));
+    CHECK(!plaid_is_loopback_ip("::"));
+    CHECK(!plaid_is_loopback_ip("::ffff:10.0.0.1"));
+    CHECK(!plaid_is_loopback_ip("2001:db8::1"));
+    CHECK(!plaid_is_loopback_ip("localhost"));
+    CHECK(!plaid_is_loopback_ip("127.0.0.1.example.com"));
+    CHECK(!plaid_is_loopback_ip(NULL));
+}
+
 int main(void)
 {
     static const unit_test tests[] = {
         env_urls, base_urls, secrets, durations, extra_json, user_ids,
         masking_and_quoting, known_values, credentials, retry_after,
-        expressions, user_id_hmac, NULL
+        expressions, user_id_hmac, loopback, NULL
     };
     return unit_run("test_values", tests);
 }
