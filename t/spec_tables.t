@@ -36,7 +36,7 @@ my %flag_field = (P => 'products', O => 'optional_products',
                   R => 'required_if_supported_products',
                   A => 'additional_consented_products');
 
-plan tests => 5 + 2 * (@product_fields + 4) + 1 + 9 * @emu_schemas + 2;
+plan tests => 5 + 2 * (@product_fields + 4) + 1 + 9 * @emu_schemas + 2 + 2;
 
 ok(-r $spec, "OpenAPI spec present at $spec")
     or BAIL_OUT("cannot read $spec");
@@ -300,6 +300,26 @@ for my $schema (@emu_schemas) {
     is_deeply([sort @have], [sort @want],
               'fire_webhook_codes[] lists exactly the webhook_code enum')
         or diag("only in the emulator: @{[ minus(\@have, \@want) ]}\n",
+                "only in spec: @{[ minus(\@want, \@have) ]}");
+}
+
+# --- the gateway's table of Plaid's POST paths ---------------------------------
+
+{
+    my (@want, $path);
+    my ($start) = grep { $spec[$_] eq 'paths:' } 0 .. $#spec;
+    for my $line (@spec[$start + 1 .. $#spec]) {
+        last if $line =~ /^\S/;
+        $path = $1 if $line =~ m{^  (/\S*):$};
+        push @want, $path if $line eq '    post:' && defined $path;
+    }
+    my ($table) = join('', map { "$_\n" } read_lines("$top/src/plaid_paths.c"))
+        =~ /plaid_api_paths\[\]\s*=\s*\{(.*?)\n\};/s;
+    my @have = ($table // '') =~ /"(\/[^"]*)"/g;
+    cmp_ok(scalar @want, '>', 300, "spec parser found Plaid's POST paths");
+    is_deeply(\@have, [sort @want],
+              'src/plaid_paths.c lists exactly the spec\'s POST paths, sorted')
+        or diag("only in C: @{[ minus(\@have, \@want) ]}\n",
                 "only in spec: @{[ minus(\@want, \@have) ]}");
 }
 

@@ -1,0 +1,131 @@
+# SetHandler plaid-api: the site's own code calls Plaid through the module
+# (credentials added, Plaid's status and body given back unchanged, the
+# module's id in X-Plaid-Link-Id); refused without a call: a caller not on
+# loopback nor in PlaidApiAllowFrom (403), a path not in PlaidApiPaths
+# (404), a body with client_id or secret (400). ITEM_LOGIN_REQUIRED reaches
+# the caller with Plaid's own body, and one PL0100 line. A read is retried
+# after a 503; a write is not. Under prefork, PHP with the helper in
+# examples/plaid-api.php. No access_token in any log (t/zz_secrets.t).
+use strict;
+use warnings FATAL => 'all';
+
+use FindBin ();
+use lib "$FindBin::Bin/lib";
+
+use Apache::Test qw(-withtestmore);
+use Apache::TestRequest ();
+use HTTP::Request ();
+use JSON::PP ();
+use LWP::UserAgent ();
+use PlaidTest;
+
+my $prefork = ($ENV{TEST_MPM} || '') eq 'prefork';
+plan tests => 19 + ($prefork ? 5 : 0);
+
+my $json = JSON::PP->new->canonical;
+
+sub emulator {
+    my ($path, $body) = @_;
+    my $ua = LWP::UserAgent->new(timeout => 30);
+    my $res = $ua->request(HTTP::Request->new(POST =>
+        vhost_url('plaid_emulator_http', "/sandbox$path"),
+        ['Content-Type' => 'application/json',
+         'PLAID-CLIENT-ID' => 'sandbox0client0id000001',
+         'PLAID-SECRET' => 'sandbox-secret-Zq7Xv9'], $json->encode($body)));
+    return json_body($res) || {};
+}
+
+# An Item, as the application has it after the exchange.
+my $public = emulator('/sandbox/public_token/create', {
+    institution_id => 'ins_109508', initial_products => ['transactions'] });
+my $token = emulator('/item/public_token/exchange', {
+    public_token => $public->{public_token} // '' })->{access_token} // '';
+
+sub gateway {
+    my ($path, $body) = @_;
+    my $ua = LWP::UserAgent->new(timeout => 30);
+    return $ua->request(HTTP::Request->new(POST => vhost_url(undef, $path),
+        ['Content-Type' => 'application/json'],
+        ref $body ? $json->encode($body) : $body));
+}
+
+sub calls { scalar grep { /plaid_emulator: \S+ (?:body=|answered)/ } @_ }
+
+{
+    my $mark = log_mark();
+    my $res = gateway('/plaid-api/accounts/balance/get',
+                      { access_token => $token });
+    my @log = log_since($mark);
+    is($res->code, 200, 'balances through the gateway') or diag($res->as_string);
+    my $body = json_body($res) || {};
+    ok(@{ $body->{accounts} || [] } >= 1, "... Plaid's body, with accounts");
+    like($body->{request_id} // '', qr/\w/, "... and Plaid's request_id");
+    like($res->header('X-Plaid-Link-Id') // '', qr/\w/,
+         '... and the module\'s id in X-Plaid-Link-Id');
+    ok(grep({ m{plaid_emulator: /accounts/balance/get body=} } @log),
+       '... sent to /accounts/balance/get') or diag(@log);
+}
+
+for my $case (
+    ['client_id in the body', '/plaid-api/accounts/get',
+     { access_token => $token, client_id => 'x' }, 400],
+    ['secret in the body', '/plaid-api/accounts/get',
+     { access_token => $token, secret => 'x' }, 400],
+    ['a path not in PlaidApiPaths', '/plaid-api/transactions/sync',
+     { access_token => $token }, 404],
+    ['a caller outside PlaidApiAllowFrom', '/plaid-api-narrow/accounts/get',
+     { access_token => $token }, 403]) {
+    my ($name, $path, $body, $status) = @$case;
+    my $mark = log_mark();
+    my $res = gateway($path, $body);
+    my @log = log_since($mark);
+    is($res->code, $status, "$name: $status") or diag($res->as_string);
+    is(calls(@log), 0, "$name: no call to Plaid");
+}
+
+{
+    my $mark = log_mark();
+    my $res = gateway('/plaid-api-login/accounts/get', { access_token => $token });
+    my @log = log_since($mark);
+    my $body = json_body($res) || {};
+    is($res->code, 400, "ITEM_LOGIN_REQUIRED: Plaid's status");
+    is($body->{error_code}, 'ITEM_LOGIN_REQUIRED', "... and Plaid's body");
+    like((grep { /PL0100/ } @log)[0] // '',
+         qr/api call failed: .*error_code="ITEM_LOGIN_REQUIRED"/,
+         '... and one PL0100 line') or diag(@log);
+}
+
+{
+    my $mark = log_mark();
+    my $res = gateway('/plaid-api-503/accounts/balance/get',
+                      { access_token => $token });
+    my @log = log_since($mark);
+    is($res->code, 503, 'a read answered 503 by Plaid: 503');
+    like((grep { /PL0100/ } @log)[0] // '', qr/\battempts=3\b/,
+         '... after retries');
+    $mark = log_mark();
+    $res = gateway('/plaid-api-503/item/remove', { access_token => $token });
+    @log = log_since($mark);
+    like((grep { /PL0100/ } @log)[0] // '', qr/\battempts=1\b/,
+         'a write is not sent again after Plaid saw it');
+}
+
+if ($prefork) {
+    my $ua = LWP::UserAgent->new(timeout => 60);
+    my $php = sub {
+        my ($gateway_path, $path) = @_;
+        my $res = $ua->request(HTTP::Request->new(POST =>
+            vhost_url(undef, '/php/balance.php'),
+            ['Content-Type' => 'application/json'],
+            $json->encode({ gateway => vhost_url(undef, $gateway_path),
+                            path => $path, access_token => $token })));
+        return json_body($res) || {};
+    };
+    my $ok = $php->('/plaid-api', '/accounts/balance/get');
+    is($ok->{status}, 200, 'PHP: balances through the gateway');
+    ok($ok->{accounts} >= 1, 'PHP: with accounts');
+    ok(defined $ok->{available}, 'PHP: and a balance');
+    my $login = $php->('/plaid-api-login', '/accounts/get');
+    is($login->{status}, 400, 'PHP: ITEM_LOGIN_REQUIRED reaches PHP');
+    is($login->{error_code}, 'ITEM_LOGIN_REQUIRED', "PHP: with Plaid's code");
+}
