@@ -12,10 +12,14 @@
 
 #define BODY_FILTER "PLAID_HANDOFF_BODY"
 
-/* Every variable a hand-off may set. */
+/* Every variable a hand-off may set, and the names httpd gives their
+ * copies on an internal redirect: removed from every other request. */
 static const char *const handoff_vars[] = {
     "PLAID_ACCESS_TOKEN", "PLAID_ITEM_ID", "PLAID_CLIENT_USER_ID",
-    "PLAID_REQUEST_ID", "PLAID_WEBHOOK_TYPE", "PLAID_WEBHOOK_CODE", NULL
+    "PLAID_REQUEST_ID", "PLAID_WEBHOOK_TYPE", "PLAID_WEBHOOK_CODE",
+    "REDIRECT_PLAID_ACCESS_TOKEN", "REDIRECT_PLAID_ITEM_ID",
+    "REDIRECT_PLAID_CLIENT_USER_ID", "REDIRECT_PLAID_REQUEST_ID",
+    "REDIRECT_PLAID_WEBHOOK_TYPE", "REDIRECT_PLAID_WEBHOOK_CODE", NULL
 };
 
 /* The hand-off paths of the configuration, set at start-up (in the parent,
@@ -116,9 +120,6 @@ int plaid_handoff_fixups(request_rec *r)
     }
     for (i = 0; handoff_vars[i]; i++) {
         apr_table_unset(r->subprocess_env, handoff_vars[i]);
-        apr_table_unset(r->subprocess_env,
-                        apr_pstrcat(r->pool, "REDIRECT_", handoff_vars[i],
-                                    NULL));
     }
     if (h) {
         for (i = 0; i < h->n; i++) {
