@@ -113,6 +113,11 @@ int plaid_handoff_fixups(request_rec *r)
     const request_rec *q;
     int i;
 
+    /* No hand-off configured: nothing to set, nothing to guard. */
+    if (!handoff_paths) {
+        return DECLINED;
+    }
+
     /* The hand-off, or a redirect after it (an application's front
      * controller): the variables keep their names along the chain. */
     for (q = r->main ? NULL : r->prev; q && !h; q = q->prev) {
