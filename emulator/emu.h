@@ -131,7 +131,9 @@ typedef struct {
 
 /* 0 when the body satisfies the endpoint's schema (and credentials, when
  * it takes them), else 1 with *e: INVALID_API_KEYS, UNKNOWN_FIELDS,
- * MISSING_FIELDS or the first INVALID_FIELD, in that order. */
+ * MISSING_FIELDS or the first INVALID_FIELD, in that order; then the same
+ * for its "options" object when the endpoint has a table for it, the
+ * names in the messages written options.<name>. */
 int emu_validate(emu_call *c, json_t *body, emu_error *e);
 
 /* ------------------------------------------------------------------ */
@@ -149,6 +151,9 @@ struct emu_endpoint {
     /* The success body for body= faults: without the token it exists to
      * hand out when !with_token, with a "padding" member when padding. */
     const char *(*sample)(emu_call *c, int with_token, const char *padding);
+    /* The schema of its "options" object (e.g. AccountsGetRequestOptions),
+     * or NULL: options is then checked for being an object only. */
+    const emu_property *options;
 };
 
 extern const emu_endpoint emu_link_token_create;        /* link_token.c */

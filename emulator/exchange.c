@@ -148,5 +148,6 @@ const emu_endpoint emu_item_public_token_exchange = {
     1,                      /* credentials */
     0,                      /* not called by a browser */
     exchange_public_token,
-    exchange_body
+    exchange_body,
+    NULL                    /* no options */
 };

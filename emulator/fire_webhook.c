@@ -321,5 +321,6 @@ const emu_endpoint emu_sandbox_item_fire_webhook = {
     1,                      /* credentials */
     0,                      /* not called by a browser */
     fire,
-    fired_body
+    fired_body,
+    NULL                    /* no options */
 };

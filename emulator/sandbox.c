@@ -95,5 +95,6 @@ const emu_endpoint emu_sandbox_public_token_create = {
     1,                      /* credentials */
     0,                      /* not called by a browser */
     create_public_token,
-    emu_public_token_body
+    emu_public_token_body,
+    NULL                    /* options: checked for being an object */
 };
