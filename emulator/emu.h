@@ -10,7 +10,9 @@
  *   tokens.c              request ids, item ids, tokens that carry an HMAC
  *   state.c               what every child must agree on: the token key and
  *                         the directory of exchanged public tokens and of
- *                         the Items' webhooks
+ *                         the Items
+ *   items.c               the Item behind a token: recorded at the
+ *                         exchange, found (or refused) for an access_token
  *   keys.c                the webhook signing keys (P-256) and their JWKs
  *   jws.c                 the Plaid-Verification header, signed well or in
  *                         each of the ways a verifier must refuse
@@ -276,13 +278,58 @@ apr_status_t emu_state_mark(request_rec *r, const char *id);
 
 /* What the emulator knows of an Item, kept in the state directory as the
  * file <id>.<kind> (kind "public": the public token named id, until it is
- * exchanged; "access": the access token named id). Written once, before
- * the token is handed out, so no reader sees half of it. */
+ * exchanged; "access": the access token named id, until /item/remove).
+ * Written once, before the token is handed out, so no reader sees half of
+ * it. */
 apr_status_t emu_state_put(request_rec *r, const char *id, const char *kind,
                            const char *text);
 /* APR_ENOENT when there is no such record. */
 apr_status_t emu_state_get(request_rec *r, const char *id, const char *kind,
                            char **text);
+/* APR_SUCCESS for the one caller that removed the record, whichever
+ * child; APR_ENOENT for any other, or when there was none; another status
+ * when the state directory is unusable. */
+apr_status_t emu_state_remove(request_rec *r, const char *id,
+                              const char *kind);
+
+/* ------------------------------------------------------------------ */
+/* Items (items.c)                                                     */
+/* ------------------------------------------------------------------ */
+
+/* An Item as its access token's record has it; the strings live as long
+ * as the request. */
+typedef struct {
+    char id[EMU_TOKEN_ID_LEN + 1];   /* the access token's name in state.c */
+    const char *item_id;
+    const char *institution_id;
+    const char *webhook;             /* NULL: created without one */
+    json_t *products;                /* billed_products (the request's) */
+} emu_item;
+
+/* /sandbox/public_token/create: what the exchange will make the Item of
+ * (institution_id, initial_products, options.webhook), for the token. */
+apr_status_t emu_item_prepare(emu_call *c, const char *public_token,
+                              json_t *request);
+
+/* /item/public_token/exchange: the Item for the access token, made from
+ * the public token's record (public_id), or the defaults of a public
+ * token made by /link/complete; its item_id in *item_id. */
+apr_status_t emu_item_create(emu_call *c, const char *public_id,
+                             const char *access_token, const char **item_id);
+
+/* The Item of the body's access_token: 1, or 0 with *rc the answer that
+ * refuses it (400 INVALID_INPUT/INVALID_ACCESS_TOKEN, Plaid's messages, and
+ * the info line "<path> refused: access_token <reason>"). */
+int emu_item_find(emu_call *c, json_t *body, emu_item *item, int *rc);
+
+/* /item/remove: 1 when this call removed the Item (its record), or 0 with
+ * *rc the answer: refused as emu_item_find refuses, when another call
+ * removed it first. */
+int emu_item_remove_record(emu_call *c, const emu_item *item, int *rc);
+
+/* The Item as answers show it (Plaid's Item schema): a new reference, or
+ * NULL if out of memory. item NULL: a made-up Item, for body= faults. */
+json_t *emu_item_json(emu_call *c, const emu_item *item);
 
 /* ------------------------------------------------------------------ */
 /* Webhook signing keys (keys.c) and tokens (jws.c)                    */
