@@ -17,9 +17,11 @@
  *   jws.c                 the Plaid-Verification header, signed well or in
  *                         each of the ways a verifier must refuse
  *   link_token.c, exchange.c, sandbox.c, link_complete.c,
- *   webhook_key.c, fire_webhook.c, webhook_sign.c
+ *   webhook_key.c, fire_webhook.c, webhook_sign.c, item_remove.c
  *                         one file per endpoint: its property table (the
  *                         spec's request schema) and its answer
+ *   accounts.c            /accounts/get and /accounts/balance/get, which
+ *                         share their answer (AccountsGetResponse)
  *
  * The emulator is the test oracle for what mod_plaid_link sends, so its
  * checks come from Plaid's OpenAPI description (t/spec_tables.t ties the
@@ -111,6 +113,7 @@ typedef enum {
     K_OBJECT,            /* behind a $ref: checked for being an object */
     K_BOOLEAN,
     K_WEBHOOK_CODE,      /* SandboxItemFireWebhookRequest.webhook_code */
+    K_REMOVE_REASON,     /* ItemRemoveReasonCode */
     K_STRINGS            /* a string or an array of strings (emulator only) */
 } emu_kind;
 
@@ -165,12 +168,18 @@ extern const emu_endpoint emu_link_complete;            /* link_complete.c */
 extern const emu_endpoint emu_webhook_verification_key_get; /* webhook_key.c */
 extern const emu_endpoint emu_sandbox_item_fire_webhook; /* fire_webhook.c */
 extern const emu_endpoint emu_webhook_sign;             /* webhook_sign.c */
+extern const emu_endpoint emu_accounts_get;             /* accounts.c */
+extern const emu_endpoint emu_accounts_balance_get;     /* accounts.c */
+extern const emu_endpoint emu_item_remove;              /* item_remove.c */
 
 /* In post_config, in the parent: libcurl's global state. */
 void emu_fire_webhook_init(void);
 
 /* Whether code is in SandboxItemFireWebhookRequest.webhook_code's enum. */
 int emu_webhook_code_known(const char *code);
+
+/* Whether code is in ItemRemoveReasonCode's enum. */
+int emu_remove_reason_known(const char *code);
 
 /* {"public_token","request_id"}: what sandbox.c and link_complete.c give. */
 const char *emu_public_token_body(emu_call *c, int with_token,
@@ -233,6 +242,11 @@ const char *emu_request_id(request_rec *r);
 
 /* An item_id: 37 letters and digits, as Plaid's. */
 const char *emu_item_id(request_rec *r);
+
+/* The account_id of an Item's account (37 letters and digits), the same
+ * for the same item_id and mask whichever child asks. */
+const char *emu_account_id(apr_pool_t *p, const char *item_id,
+                           const char *mask);
 
 /* <kind>-<env>-<uuid>, e.g. public-sandbox-...; *issued (may be NULL) is
  * the time written into it. NULL when the emulator has no key. */

@@ -175,6 +175,10 @@ static const char *check_scalar(apr_pool_t *p, const emu_property *prop,
         return emu_webhook_code_known(s) ? NULL
             : apr_psprintf(p, "%s is not a webhook code this endpoint can "
                            "fire: %s", prop->name, s ? s : "(not a string)");
+    case K_REMOVE_REASON:
+        return emu_remove_reason_known(s) ? NULL
+            : apr_psprintf(p, "%s is not a valid reason code: %s",
+                           prop->name, s ? s : "(not a string)");
     default:
         return NULL;
     }
