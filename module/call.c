@@ -99,9 +99,11 @@ static int post(request_rec *r, const plaid_call *call, plaid_result *res,
     ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r, PLLOGNO(0102)
                   "POST %s%s body=%s", call->base_url, call->path,
                   call->body);
+    plaid_metrics_call_begin(r);
     plaid_http_post(child_http, r->pool, call, &resp);
     apr_atomic_dec32(&in_flight);
     *answer = plaid_result_from(r->pool, &resp, res);
+    plaid_metrics_call_end(r, res);
     return 1;
 }
 

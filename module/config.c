@@ -14,7 +14,8 @@ const char plaid_system_cas[] = "system";
     X(conn.env) X(conn.env_url) X(conn.client_id) X(conn.ca_file)           \
     X(conn.proxy)                                                           \
     X(browser.user_id) X(browser.origins) X(limits.scope)                   \
-    X(exchange.handoff) X(webhook.handoff) X(handler_htaccess)
+    X(exchange.handoff) X(webhook.handoff) X(handler_htaccess)              \
+    X(endpoint)
 
 /* The same for numbers, -1 unset. */
 #define PLAID_NUMBER_FIELDS(X)                                              \
