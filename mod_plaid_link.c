@@ -29,6 +29,8 @@ static const plaid_handler_info handlers[] = {
     { PLAID_H_API, "plaid-api", "api call", "Unable to call Plaid",
       "the gateway needs credentials, a Plaid host and the paths it may "
       "call" },
+    { PLAID_H_METRICS, "plaid-metrics", "metrics request",
+      "Metrics unavailable", "it needs none" },
 };
 
 const plaid_handler_info *plaid_handler_named(const char *name)
@@ -52,6 +54,9 @@ static int plaid_handler(request_rec *r)
     if (!h) {
         return DECLINED;
     }
+    if (h->kind == PLAID_H_METRICS) {
+        return plaid_metrics_handler(r);
+    }
     if ((rc = plaid_endpoint_accept(r, h, &req)) != OK
         || (h->kind != PLAID_H_WEBHOOK && h->kind != PLAID_H_API
             && ((rc = plaid_browser_accept(r, h, &req)) != OK
@@ -67,6 +72,7 @@ static int plaid_handler(request_rec *r)
         return plaid_webhook_handler(r, &req);
     case PLAID_H_API:
         return plaid_api_handler(r, &req);
+    case PLAID_H_METRICS:
     case PLAID_H_NONE:
         break;
     }
@@ -85,6 +91,7 @@ static int plaid_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
 static void plaid_register_hooks(apr_pool_t *p)
 {
     plaid_handoff_register(p);
+    plaid_metrics_register(p);
     ap_hook_pre_config(plaid_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_config(plaid_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(plaid_post_config, NULL, NULL, APR_HOOK_MIDDLE);

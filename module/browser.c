@@ -39,6 +39,7 @@ int plaid_answer(request_rec *r, int status, json_t *body)
     char *text = plaid_json_dump(r->pool, body, &len);
 
     json_decref(body);
+    plaid_metrics_answer(r, status);
     r->status = status;
     ap_set_content_type(r, "application/json");
     apr_table_setn(r->headers_out, "Cache-Control", "no-store");

@@ -107,9 +107,11 @@ static int post(request_rec *r, const plaid_browser_request *req,
                       "POST %s%s body=%s", call->base_url, call->path,
                       call->body);
     }
+    plaid_metrics_call_begin(r);
     plaid_http_post(child_http, r->pool, call, resp);
     apr_atomic_dec32(&in_flight);
     *answer = plaid_result_from(r->pool, resp, res);
+    plaid_metrics_call_end(r, res);
     return 1;
 }
 

@@ -46,6 +46,9 @@ const char *plaid_missing(apr_pool_t *p, const plaid_conf *c,
 {
     const char *lack = NULL;
 
+    if (h->kind == PLAID_H_METRICS) {
+        return NULL;           /* it calls nobody */
+    }
 #define LACKS(cond, name) \
     if (cond) lack = lack ? apr_pstrcat(p, lack, ", ", name, NULL) : name
     LACKS(!c->conn.client_id, "PlaidClientId");
@@ -226,10 +229,13 @@ int plaid_check_config(apr_pool_t *pconf, apr_pool_t *plog,
 /* Serialize the body of every configuration read from the files once
  * (each vhost's, each <Location>'s and <Directory>'s); a
  * request's merge of them reuses it (plaid_merge_conf). And note each
- * hand-off path. */
-static void make_template(apr_pool_t *pconf, ap_conf_vector_t *v)
+ * hand-off path, and each endpoint of server s for the metrics. */
+static void make_template(apr_pool_t *pconf, server_rec *s,
+                          ap_conf_vector_t *v)
 {
     plaid_conf *c = ap_get_module_config(v, &plaid_link_module);
+
+    plaid_metrics_note(pconf, s, c);
 
     if (c && c->exchange.handoff) {
         plaid_note_handoff(pconf, c->exchange.handoff);
@@ -243,12 +249,13 @@ static void make_template(apr_pool_t *pconf, ap_conf_vector_t *v)
     }
 }
 
-static void make_templates(apr_pool_t *pconf, apr_array_header_t *secs)
+static void make_templates(apr_pool_t *pconf, server_rec *s,
+                           apr_array_header_t *secs)
 {
     int i;
 
     for (i = 0; secs && i < secs->nelts; i++) {
-        make_template(pconf, APR_ARRAY_IDX(secs, i, ap_conf_vector_t *));
+        make_template(pconf, s, APR_ARRAY_IDX(secs, i, ap_conf_vector_t *));
     }
 }
 
@@ -256,6 +263,7 @@ int plaid_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                       apr_pool_t *ptemp, server_rec *s)
 {
     server_rec *main_s = s;
+    int rc;
 
     (void)plog;
     /* Once, in the error log: not in the first of the two readings of the
@@ -263,13 +271,16 @@ int plaid_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     if (ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_CREATE_PRE_CONFIG) {
         say_warnings(pconf, s);
     }
+    if ((rc = plaid_metrics_post_config(pconf, s)) != OK) {
+        return rc;
+    }
     for (; s; s = s->next) {
         core_server_config *sconf =
             ap_get_core_module_config(s->module_config);
 
-        make_template(pconf, s->lookup_defaults);
-        make_templates(pconf, sconf->sec_url);
-        make_templates(pconf, sconf->sec_dir);
+        make_template(pconf, s, s->lookup_defaults);
+        make_templates(pconf, s, sconf->sec_url);
+        make_templates(pconf, s, sconf->sec_dir);
     }
     /* Not thread-safe, so done here, in the parent, before any thread. */
     plaid_http_global_init();

@@ -113,14 +113,16 @@ static const char *note_handler(cmd_parms *cmd, void *cv, const char *args)
 {
     plaid_conf *c = cv;
     const char *name = ap_getword_conf(cmd->temp_pool, &args);
+    const plaid_handler_info *h = plaid_handler_named(name);
 
-    if (plaid_handler_named(name)) {
+    if (h) {
         if (ap_check_cmd_context(cmd, NOT_IN_HTACCESS)) {
             c->handler_htaccess = apr_pstrdup(cmd->pool,
                                               cmd->directive->filename);
         }
         else {
             c->handler_enabled = 1;
+            c->endpoint = plaid_metrics_endpoint(cmd, h);
         }
     }
     return DECLINE_CMD;

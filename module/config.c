@@ -15,7 +15,8 @@ const char plaid_system_cas[] = "system";
     X(conn.proxy)                                                           \
     X(browser.user_id) X(browser.origins) X(limits.scope)                   \
     X(exchange.handoff) X(webhook.handoff) X(handler_htaccess)             \
-    X(api.prefix) X(api.paths) X(api.allow)
+    X(api.prefix) X(api.paths) X(api.allow)             \
+    X(endpoint)
 
 /* The same for numbers, -1 unset. */
 #define PLAID_NUMBER_FIELDS(X)                                              \

@@ -62,6 +62,8 @@ static int is_handoff_path(const request_rec *r)
 
 void plaid_handoff_to(request_rec *r, const char *path, plaid_handoff *h)
 {
+    /* The application answers; the module's part ended well. */
+    plaid_metrics_answer(r, HTTP_OK);
     ap_set_module_config(r->request_config, &plaid_link_module, h);
     ap_internal_redirect(path, r);
 }

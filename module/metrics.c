@@ -1,15 +1,394 @@
 /*
- * Metrics: counted where the other parts of the glue call these. (The
- * counters themselves come with the metrics handler.)
+ * Metrics: what the module did, for SetHandler plaid-metrics (Prometheus)
+ * and mod_status's page (status.c). The counters are one block of shared
+ * memory (plaid_metrics.h) that the parent makes once, at the first
+ * start-up, and keeps in its process pool, as mod_status keeps its
+ * scoreboard: every child adds to the same words with atomic operations,
+ * no lock on the request path, and a restart short of a stop keeps the
+ * counts.
+ *
+ * An endpoint is a vhost, the section of a SetHandler that named one of
+ * the handlers, and the handler. Each gets a number at start-up, from
+ * the sections of each server (check.c calls plaid_metrics_note); the
+ * numbers are kept in the process pool too, so that an endpoint keeps its
+ * counters across restarts, and a child of the old generation still
+ * counts under the right labels while a graceful restart replaces it.
+ * Number 0 is "other": an endpoint made some other way, or past
+ * PLAID_METRICS_ENDPOINTS.
  */
+#include <unistd.h>
+
+#include <apr_shm.h>
+
+#include "ap_mpm.h"
+#include "scoreboard.h"
+
 #include "mod_plaid_link.h"
+
+#define STORE_KEY "plaid_link_metrics"
+
+/* One child's calls in flight. A child adds to its own word, and the
+ * gauge sums the words of the children the scoreboard has: a child killed
+ * during a call (a crash, a hard restart) leaves nothing behind. */
+typedef struct {
+    apr_uint32_t pid;          /* 0: free */
+    apr_uint32_t calls;
+} child_calls;
+
+/* What outlives a generation, in the process pool; nothing in it points
+ * into this module, which httpd unloads and loads again at a restart. */
+typedef struct {
+    apr_pool_t *pool;          /* the process pool */
+    plaid_metrics *block;      /* shared */
+    child_calls *children;     /* shared, n_children of them */
+    int n_children;
+    apr_hash_t *numbers;       /* "vhost\nlocation\nhandler" -> int */
+    int n;                     /* endpoints numbered, "other" included */
+    plaid_metrics_labels labels[PLAID_METRICS_ENDPOINTS];
+} metrics_store;
+
+static metrics_store *store;
+
+/* This generation's (server, endpoint) -> number, made in the parent at
+ * start-up and only read after. */
+static apr_hash_t *numbered;
+
+/* This child's word of calls in flight. */
+static child_calls *mine;
+
+struct endpoint_key {
+    const server_rec *s;
+    const plaid_endpoint *e;
+};
+
+const plaid_endpoint *plaid_metrics_endpoint(cmd_parms *cmd,
+                                             const plaid_handler_info *h)
+{
+    plaid_endpoint *e = apr_palloc(cmd->pool, sizeof(*e));
+
+    e->handler = h;
+    e->location = cmd->path ? apr_pstrdup(cmd->pool, cmd->path) : "(server)";
+    return e;
+}
+
+/* The block and the children's words: twice ServerLimit of them, so that
+ * children that died without a word (killed) leave room for new ones. */
+static apr_status_t make_store(apr_pool_t *pproc, apr_size_t *size)
+{
+    metrics_store *st = apr_pcalloc(pproc, sizeof(*st));
+    int limit = 0;
+    apr_shm_t *shm;
+    apr_status_t rv;
+    char *base;
+
+    ap_mpm_query(AP_MPMQ_HARD_LIMIT_DAEMONS, &limit);
+    st->n_children = 2 * (limit > 16 ? limit : 16);
+    *size = sizeof(plaid_metrics) + st->n_children * sizeof(child_calls);
+    /* Anonymous: inherited by every child, and nothing on disk to remove
+     * (or to be removed by a process that exits after a fork). */
+    if ((rv = apr_shm_create(&shm, *size, NULL, pproc)) != APR_SUCCESS) {
+        return rv;
+    }
+    base = apr_shm_baseaddr_get(shm);
+    memset(base, 0, *size);
+    st->pool = pproc;
+    st->block = (plaid_metrics *)base;
+    st->children = (child_calls *)(base + sizeof(plaid_metrics));
+    st->numbers = apr_hash_make(pproc);
+    st->labels[0].vhost = st->labels[0].location = "other";
+    st->labels[0].handler = "other";
+    st->n = 1;
+    apr_pool_userdata_set(st, STORE_KEY, apr_pool_cleanup_null, pproc);
+    return APR_SUCCESS;
+}
+
+static apr_status_t forget_numbers(void *data)
+{
+    (void)data;
+    numbered = NULL;
+    return APR_SUCCESS;
+}
+
+int plaid_metrics_post_config(apr_pool_t *pconf, server_rec *s)
+{
+    apr_pool_t *pproc = s->process->pool;
+    apr_size_t size = 0;
+    apr_status_t rv;
+    void *kept = NULL;
+
+    apr_pool_userdata_get(&kept, STORE_KEY, pproc);
+    if (!kept) {
+        if ((rv = make_store(pproc, &size)) != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, rv, NULL,
+                         PLLOGNO(0140) "cannot make the metrics' shared "
+                         "memory (%" APR_SIZE_T_FMT " bytes)", size);
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+        apr_pool_userdata_get(&kept, STORE_KEY, pproc);
+    }
+    store = kept;
+    numbered = apr_hash_make(pconf);
+    apr_pool_cleanup_register(pconf, NULL, forget_numbers,
+                              apr_pool_cleanup_null);
+    return OK;
+}
+
+/* The number of (vhost, location, handler), given one the first time:
+ * only then does the process pool grow, so that restarts do not. */
+static int *number_for(apr_pool_t *pconf, const char *vhost,
+                       const plaid_endpoint *e)
+{
+    apr_pool_t *pproc = store->pool;
+    const char *name = apr_pstrcat(pconf, vhost, "\n", e->location, "\n",
+                                   e->handler->name, NULL);
+    plaid_metrics_labels *l;
+    int *n = apr_hash_get(store->numbers, name, APR_HASH_KEY_STRING);
+
+    if (n) {
+        return n;
+    }
+    n = apr_palloc(pproc, sizeof(*n));
+    *n = 0;
+    if (store->n < PLAID_METRICS_ENDPOINTS) {
+        *n = store->n;
+        l = &store->labels[store->n++];
+        l->vhost = apr_pstrdup(pproc, vhost);
+        l->location = apr_pstrdup(pproc, e->location);
+        l->handler = apr_pstrdup(pproc, e->handler->name);
+    }
+    apr_hash_set(store->numbers, apr_pstrdup(pproc, name),
+                 APR_HASH_KEY_STRING, n);
+    return n;
+}
+
+void plaid_metrics_note(apr_pool_t *pconf, server_rec *s,
+                        const plaid_conf *c)
+{
+    struct endpoint_key k, *kp;
+
+    if (!store || !numbered || !c || !c->endpoint
+        || c->endpoint->handler->kind == PLAID_H_METRICS) {
+        return;
+    }
+    memset(&k, 0, sizeof(k));
+    k.s = s;
+    k.e = c->endpoint;
+    if (apr_hash_get(numbered, &k, sizeof(k))) {
+        return;
+    }
+    kp = apr_pmemdup(pconf, &k, sizeof(k));
+    apr_hash_set(numbered, kp, sizeof(*kp),
+                 number_for(pconf, plaid_vhost_name(pconf, s), c->endpoint));
+}
+
+/* The endpoint r is an answer of, or 0. */
+static int number_of(request_rec *r, const plaid_handler_info *h)
+{
+    const plaid_conf *c = ap_get_module_config(r->per_dir_config,
+                                               &plaid_link_module);
+    struct endpoint_key k;
+    const int *n;
+
+    if (!numbered || !c || !c->endpoint || c->endpoint->handler != h) {
+        return 0;
+    }
+    memset(&k, 0, sizeof(k));
+    k.s = r->server;
+    k.e = c->endpoint;
+    n = apr_hash_get(numbered, &k, sizeof(k));
+    return n ? *n : 0;
+}
+
+void plaid_metrics_answer(request_rec *r, int status)
+{
+    const plaid_handler_info *h = plaid_handler_named(r->handler);
+
+    if (store && h && h->kind != PLAID_H_METRICS) {
+        plaid_metrics_count_answer(store->block, number_of(r, h), status);
+    }
+}
+
+void plaid_metrics_call_begin(request_rec *r)
+{
+    (void)r;
+    if (mine) {
+        __atomic_fetch_add(&mine->calls, 1, __ATOMIC_RELAXED);
+    }
+}
+
+void plaid_metrics_call_end(request_rec *r, const plaid_result *res)
+{
+    (void)r;
+    if (mine) {
+        __atomic_fetch_sub(&mine->calls, 1, __ATOMIC_RELAXED);
+    }
+    if (store) {
+        plaid_metrics_count_call(store->block, res);
+    }
+}
 
 void plaid_metrics_rate_limited(request_rec *r)
 {
     (void)r;
+    if (store) {
+        plaid_metrics_add(&store->block->rate_limited, 1);
+    }
 }
 
 void plaid_metrics_circuit_refused(request_rec *r)
 {
     (void)r;
+    if (store) {
+        plaid_metrics_add(&store->block->circuit_refused, 1);
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Each child's calls in flight. */
+
+static int in_scoreboard(apr_uint32_t pid)
+{
+    int limit = 0, i;
+    process_score *ps;
+
+    ap_mpm_query(AP_MPMQ_HARD_LIMIT_DAEMONS, &limit);
+    for (i = 0; i < limit; i++) {
+        if ((ps = ap_get_scoreboard_process(i)) && ps->pid > 0
+            && (apr_uint32_t)ps->pid == pid) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static apr_status_t release_word(void *data)
+{
+    child_calls *c = data;
+
+    __atomic_store_n(&c->calls, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&c->pid, 0, __ATOMIC_RELEASE);
+    mine = NULL;
+    return APR_SUCCESS;
+}
+
+/* A free word, else one of a child the scoreboard no longer has; the
+ * compare-and-swap on its pid makes it this child's alone. A child that
+ * finds none (ServerLimit raised past twice the first one's) is not in
+ * the gauge. */
+static void child_init(apr_pool_t *pchild, server_rec *s)
+{
+    apr_uint32_t me = (apr_uint32_t)getpid(), pid;
+    int i, pass;
+
+    (void)s;
+    mine = NULL;
+    for (pass = 0; store && pass < 2 && !mine; pass++) {
+        for (i = 0; i < store->n_children && !mine; i++) {
+            child_calls *c = &store->children[i];
+
+            pid = __atomic_load_n(&c->pid, __ATOMIC_ACQUIRE);
+            if ((pass == 0 ? pid == 0 || pid == me : !in_scoreboard(pid))
+                && __atomic_compare_exchange_n(&c->pid, &pid, me, 0,
+                                               __ATOMIC_ACQ_REL,
+                                               __ATOMIC_RELAXED)) {
+                __atomic_store_n(&c->calls, 0, __ATOMIC_RELEASE);
+                mine = c;
+            }
+        }
+    }
+    if (mine) {
+        apr_pool_cleanup_register(pchild, mine, release_word,
+                                  apr_pool_cleanup_null);
+    }
+}
+
+apr_uint64_t plaid_metrics_in_flight(apr_pool_t *p)
+{
+    apr_hash_t *alive = apr_hash_make(p);
+    apr_uint32_t me = (apr_uint32_t)getpid(), pid, *kept;
+    apr_uint64_t sum = 0;
+    int limit = 0, i;
+    process_score *ps;
+
+    if (!store) {
+        return 0;
+    }
+    ap_mpm_query(AP_MPMQ_HARD_LIMIT_DAEMONS, &limit);
+    for (i = 0; i < limit; i++) {
+        if ((ps = ap_get_scoreboard_process(i)) && ps->pid > 0) {
+            pid = (apr_uint32_t)ps->pid;
+            kept = apr_pmemdup(p, &pid, sizeof(pid));
+            apr_hash_set(alive, kept, sizeof(*kept), kept);
+        }
+    }
+    for (i = 0; i < store->n_children; i++) {
+        pid = __atomic_load_n(&store->children[i].pid, __ATOMIC_ACQUIRE);
+        if (pid && (pid == me || apr_hash_get(alive, &pid, sizeof(pid)))) {
+            sum += __atomic_load_n(&store->children[i].calls,
+                                   __ATOMIC_RELAXED);
+        }
+    }
+    return sum;
+}
+
+/* ------------------------------------------------------------------ */
+/* What status.c reads, and SetHandler plaid-metrics. */
+
+const plaid_metrics *plaid_metrics_block(void)
+{
+    return store ? store->block : NULL;
+}
+
+const plaid_metrics_labels *plaid_metrics_endpoints(int *n)
+{
+    *n = store ? store->n : 0;
+    return store ? store->labels : NULL;
+}
+
+/* GET only; no Plaid call, no browser checks, no credentials needed. The
+ * counts are the whole server's, every vhost's: only a SetHandler in
+ * httpd's own files makes the URL, never an .htaccess file. */
+int plaid_metrics_handler(request_rec *r)
+{
+    const plaid_conf *c = ap_get_module_config(r->per_dir_config,
+                                               &plaid_link_module);
+    apr_size_t len = 0;
+    const char *text;
+
+    if (r->method_number != M_GET) {
+        ap_allow_methods(r, REPLACE_ALLOW, "GET", NULL);
+        return HTTP_METHOD_NOT_ALLOWED;
+    }
+    if (!c || !c->endpoint || c->endpoint->handler->kind != PLAID_H_METRICS) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PLLOGNO(0141)
+                      "metrics request refused: vhost=%s location=%s "
+                      "status=500: the handler was set by %s, not by a "
+                      "SetHandler in httpd's own configuration files",
+                      plaid_vhost_name(r->pool, r->server),
+                      plaid_location_of(r),
+                      c && c->handler_htaccess
+                      ? ap_escape_logitem(r->pool, c->handler_htaccess)
+                      : "AddHandler, a RewriteRule or another module");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    if (!store) {
+        return HTTP_SERVICE_UNAVAILABLE;
+    }
+    text = plaid_metrics_text(r->pool, store->block, store->labels,
+                              store->n, plaid_metrics_in_flight(r->pool),
+                              &len);
+    ap_set_content_type(r, "text/plain; version=0.0.4; charset=utf-8");
+    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    apr_table_setn(r->headers_out, "X-Content-Type-Options", "nosniff");
+    ap_set_content_length(r, (apr_off_t)len);
+    if (!r->header_only) {
+        ap_rwrite(text, (int)len, r);
+    }
+    return OK;
+}
+
+void plaid_metrics_register(apr_pool_t *p)
+{
+    ap_hook_child_init(child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    plaid_status_register(p);
 }

@@ -17,7 +17,8 @@
  *   cache.c            the shared store (PlaidCache, mod_socache)
  *   api.c              SetHandler plaid-api: the gateway for the site's code
  *   limits.c           PlaidRateLimit(Total), PlaidCircuitBreaker
- *   metrics.c          counters for Prometheus and mod_status
+ *   metrics.c          counters in shared memory, SetHandler plaid-metrics
+ *   status.c           the module's section of mod_status's page
  */
 #ifndef MOD_PLAID_LINK_H
 #define MOD_PLAID_LINK_H
@@ -38,6 +39,7 @@
 #include "plaid_http.h"
 #include "plaid_known.h"
 #include "plaid_link_token.h"
+#include "plaid_metrics.h"
 #include "plaid_values.h"
 #include "plaid_webhook.h"
 
@@ -56,7 +58,8 @@ typedef enum {
     PLAID_H_LINK_TOKEN,
     PLAID_H_EXCHANGE,
     PLAID_H_WEBHOOK,
-    PLAID_H_API
+    PLAID_H_API,
+    PLAID_H_METRICS            /* no Plaid call, no browser: metrics.c */
 } plaid_handler_kind;
 
 /* Each handler: its SetHandler name, what its log lines call a request,
@@ -145,6 +148,9 @@ typedef struct {
      * our handlers: only that makes an endpoint (cmds.c, note_handler). */
     int handler_enabled;       /* -1 unset */
     const char *handler_htaccess; /* an .htaccess that named it */
+    /* That SetHandler's handler and section, for the metrics (metrics.c);
+     * a nested section inherits it. */
+    const struct plaid_endpoint *endpoint;
 } plaid_conf;
 
 /* Server-wide settings, read from the main server's configuration only. */
@@ -324,10 +330,49 @@ void plaid_breaker_record(request_rec *r, const plaid_browser_request *req,
                           const plaid_result *res);
 
 /* ------------------------------------------------------------------ */
-/* Metrics (metrics.c). */
+/* Metrics (metrics.c, status.c): counters shared by every child and
+ * kept across restarts; adding to one takes no lock. */
 
+/* Where a SetHandler of httpd's own files named one of our handlers: the
+ * handler, and the path of its section ("(server)" outside any). */
+typedef struct plaid_endpoint {
+    const plaid_handler_info *handler;
+    const char *location;
+} plaid_endpoint;
+
+/* For note_handler (cmds.c), as the SetHandler is read. */
+const plaid_endpoint *plaid_metrics_endpoint(cmd_parms *cmd,
+                                             const plaid_handler_info *h);
+
+/* Start-up, in the parent (check.c): the shared memory, made once; then
+ * each section of each server, so that every endpoint has its number. */
+int plaid_metrics_post_config(apr_pool_t *pconf, server_rec *s);
+void plaid_metrics_note(apr_pool_t *pconf, server_rec *s,
+                        const plaid_conf *c);
+void plaid_metrics_register(apr_pool_t *p);
+
+/* One answer of a Plaid handler: the status it gave the browser (the
+ * JSON answers, browser.c; a hand-off counts as 200, handoff.c). */
+void plaid_metrics_answer(request_rec *r, int status);
+
+/* Around each call to Plaid (call.c): in flight, then what it came to. */
+void plaid_metrics_call_begin(request_rec *r);
+void plaid_metrics_call_end(request_rec *r, const plaid_result *res);
+
+/* Requests refused without a call (limits.c). */
 void plaid_metrics_rate_limited(request_rec *r);
 void plaid_metrics_circuit_refused(request_rec *r);
+
+/* SetHandler plaid-metrics: the Prometheus text. */
+int plaid_metrics_handler(request_rec *r);
+
+/* What status.c shows: the block, the endpoints' labels, the gauge. */
+const plaid_metrics *plaid_metrics_block(void);
+const plaid_metrics_labels *plaid_metrics_endpoints(int *n);
+apr_uint64_t plaid_metrics_in_flight(apr_pool_t *p);
+
+/* mod_status's hook, when mod_status is loaded (status.c). */
+void plaid_status_register(apr_pool_t *p);
 
 /* ------------------------------------------------------------------ */
 /* The shared store (cache.c). */
