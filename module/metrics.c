@@ -120,7 +120,7 @@ int plaid_metrics_post_config(apr_pool_t *pconf, server_rec *s)
     if (!kept) {
         if ((rv = make_store(pproc, &size)) != APR_SUCCESS) {
             ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, rv, NULL,
-                         PLLOGNO(0140) "cannot make the metrics' shared "
+                         PLLOGNO(0150) "cannot make the metrics' shared "
                          "memory (%" APR_SIZE_T_FMT " bytes)", size);
             return HTTP_INTERNAL_SERVER_ERROR;
         }
@@ -360,7 +360,7 @@ int plaid_metrics_handler(request_rec *r)
         return HTTP_METHOD_NOT_ALLOWED;
     }
     if (!c || !c->endpoint || c->endpoint->handler->kind != PLAID_H_METRICS) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PLLOGNO(0141)
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PLLOGNO(0151)
                       "metrics request refused: vhost=%s location=%s "
                       "status=500: the handler was set by %s, not by a "
                       "SetHandler in httpd's own configuration files",
