@@ -12,6 +12,8 @@
  */
 #include <apr_network_io.h>
 
+#include "ap_listen.h"
+
 #include "mod_plaid_link.h"
 
 /* The caller's body, at most this: Plaid's requests are small. */
@@ -76,6 +78,25 @@ void plaid_api_check(apr_pool_t *p, server_rec *s, const char *path,
     char *ip;
 
     if (c->api.allow) {
+        return;
+    }
+    /* The main server answers on every Listen; a vhost on its addresses. */
+    if (!s->is_virtual) {
+        ap_listen_rec *lr;
+
+        for (lr = ap_listeners; lr; lr = lr->next) {
+            if (apr_sockaddr_ip_get(&ip, lr->bind_addr) != APR_SUCCESS
+                || !plaid_is_loopback_ip(ip)) {
+                ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_WARNING, 0,
+                             NULL, PLLOGNO(0006) "SetHandler plaid-api at %s "
+                             "is in the main server, which listens on %s: "
+                             "only loopback callers are admitted; say so "
+                             "with PlaidApiAllowFrom 127.0.0.1 ::1, or move "
+                             "it to a loopback vhost",
+                             path ? path : "(server)", ip ? ip : "?");
+                return;
+            }
+        }
         return;
     }
     for (a = s->addrs; a; a = a->next) {
@@ -196,6 +217,7 @@ int plaid_api_handler(request_rec *r, plaid_browser_request *req)
         r->status = (int)resp.status;
         ap_set_content_type(r, "application/json");
         apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+        apr_table_setn(r->headers_out, "X-Content-Type-Options", "nosniff");
         if (plaid_retry_after_s(resp.retry_after) > 0) {
             apr_table_setn(r->headers_out, "Retry-After", apr_ltoa(
                                r->pool, plaid_retry_after_s(resp.retry_after)));
