@@ -10,14 +10,18 @@
  *   tokens.c              request ids, item ids, tokens that carry an HMAC
  *   state.c               what every child must agree on: the token key and
  *                         the directory of exchanged public tokens and of
- *                         the Items' webhooks
+ *                         the Items
+ *   items.c               the Item behind a token: recorded at the
+ *                         exchange, found (or refused) for an access_token
  *   keys.c                the webhook signing keys (P-256) and their JWKs
  *   jws.c                 the Plaid-Verification header, signed well or in
  *                         each of the ways a verifier must refuse
  *   link_token.c, exchange.c, sandbox.c, link_complete.c,
- *   webhook_key.c, fire_webhook.c, webhook_sign.c
+ *   webhook_key.c, fire_webhook.c, webhook_sign.c, item_remove.c
  *                         one file per endpoint: its property table (the
  *                         spec's request schema) and its answer
+ *   accounts.c            /accounts/get and /accounts/balance/get, which
+ *                         share their answer (AccountsGetResponse)
  *
  * The emulator is the test oracle for what mod_plaid_link sends, so its
  * checks come from Plaid's OpenAPI description (t/spec_tables.t ties the
@@ -109,6 +113,7 @@ typedef enum {
     K_OBJECT,            /* behind a $ref: checked for being an object */
     K_BOOLEAN,
     K_WEBHOOK_CODE,      /* SandboxItemFireWebhookRequest.webhook_code */
+    K_REMOVE_REASON,     /* ItemRemoveReasonCode */
     K_STRINGS            /* a string or an array of strings (emulator only) */
 } emu_kind;
 
@@ -131,7 +136,9 @@ typedef struct {
 
 /* 0 when the body satisfies the endpoint's schema (and credentials, when
  * it takes them), else 1 with *e: INVALID_API_KEYS, UNKNOWN_FIELDS,
- * MISSING_FIELDS or the first INVALID_FIELD, in that order. */
+ * MISSING_FIELDS or the first INVALID_FIELD, in that order; then the same
+ * for its "options" object when the endpoint has a table for it, the
+ * names in the messages written options.<name>. */
 int emu_validate(emu_call *c, json_t *body, emu_error *e);
 
 /* ------------------------------------------------------------------ */
@@ -149,6 +156,9 @@ struct emu_endpoint {
     /* The success body for body= faults: without the token it exists to
      * hand out when !with_token, with a "padding" member when padding. */
     const char *(*sample)(emu_call *c, int with_token, const char *padding);
+    /* The schema of its "options" object (e.g. AccountsGetRequestOptions),
+     * or NULL: options is then checked for being an object only. */
+    const emu_property *options;
 };
 
 extern const emu_endpoint emu_link_token_create;        /* link_token.c */
@@ -158,12 +168,18 @@ extern const emu_endpoint emu_link_complete;            /* link_complete.c */
 extern const emu_endpoint emu_webhook_verification_key_get; /* webhook_key.c */
 extern const emu_endpoint emu_sandbox_item_fire_webhook; /* fire_webhook.c */
 extern const emu_endpoint emu_webhook_sign;             /* webhook_sign.c */
+extern const emu_endpoint emu_accounts_get;             /* accounts.c */
+extern const emu_endpoint emu_accounts_balance_get;     /* accounts.c */
+extern const emu_endpoint emu_item_remove;              /* item_remove.c */
 
 /* In post_config, in the parent: libcurl's global state. */
 void emu_fire_webhook_init(void);
 
 /* Whether code is in SandboxItemFireWebhookRequest.webhook_code's enum. */
 int emu_webhook_code_known(const char *code);
+
+/* Whether code is in ItemRemoveReasonCode's enum. */
+int emu_remove_reason_known(const char *code);
 
 /* {"public_token","request_id"}: what sandbox.c and link_complete.c give. */
 const char *emu_public_token_body(emu_call *c, int with_token,
@@ -227,6 +243,11 @@ const char *emu_request_id(request_rec *r);
 /* An item_id: 37 letters and digits, as Plaid's. */
 const char *emu_item_id(request_rec *r);
 
+/* The account_id of an Item's account (37 letters and digits), the same
+ * for the same item_id and mask whichever child asks. */
+const char *emu_account_id(apr_pool_t *p, const char *item_id,
+                           const char *mask);
+
 /* <kind>-<env>-<uuid>, e.g. public-sandbox-...; *issued (may be NULL) is
  * the time written into it. NULL when the emulator has no key. */
 const char *emu_token_issue(request_rec *r, const char *kind,
@@ -271,13 +292,58 @@ apr_status_t emu_state_mark(request_rec *r, const char *id);
 
 /* What the emulator knows of an Item, kept in the state directory as the
  * file <id>.<kind> (kind "public": the public token named id, until it is
- * exchanged; "access": the access token named id). Written once, before
- * the token is handed out, so no reader sees half of it. */
+ * exchanged; "access": the access token named id, until /item/remove).
+ * Written once, before the token is handed out, so no reader sees half of
+ * it. */
 apr_status_t emu_state_put(request_rec *r, const char *id, const char *kind,
                            const char *text);
 /* APR_ENOENT when there is no such record. */
 apr_status_t emu_state_get(request_rec *r, const char *id, const char *kind,
                            char **text);
+/* APR_SUCCESS for the one caller that removed the record, whichever
+ * child; APR_ENOENT for any other, or when there was none; another status
+ * when the state directory is unusable. */
+apr_status_t emu_state_remove(request_rec *r, const char *id,
+                              const char *kind);
+
+/* ------------------------------------------------------------------ */
+/* Items (items.c)                                                     */
+/* ------------------------------------------------------------------ */
+
+/* An Item as its access token's record has it; the strings live as long
+ * as the request. */
+typedef struct {
+    char id[EMU_TOKEN_ID_LEN + 1];   /* the access token's name in state.c */
+    const char *item_id;
+    const char *institution_id;
+    const char *webhook;             /* NULL: created without one */
+    json_t *products;                /* billed_products (the request's) */
+} emu_item;
+
+/* /sandbox/public_token/create: what the exchange will make the Item of
+ * (institution_id, initial_products, options.webhook), for the token. */
+apr_status_t emu_item_prepare(emu_call *c, const char *public_token,
+                              json_t *request);
+
+/* /item/public_token/exchange: the Item for the access token, made from
+ * the public token's record (public_id), or the defaults of a public
+ * token made by /link/complete; its item_id in *item_id. */
+apr_status_t emu_item_create(emu_call *c, const char *public_id,
+                             const char *access_token, const char **item_id);
+
+/* The Item of the body's access_token: 1, or 0 with *rc the answer that
+ * refuses it (400 INVALID_INPUT/INVALID_ACCESS_TOKEN, Plaid's messages, and
+ * the info line "<path> refused: access_token <reason>"). */
+int emu_item_find(emu_call *c, json_t *body, emu_item *item, int *rc);
+
+/* /item/remove: 1 when this call removed the Item (its record), or 0 with
+ * *rc the answer: refused as emu_item_find refuses, when another call
+ * removed it first. */
+int emu_item_remove_record(emu_call *c, const emu_item *item, int *rc);
+
+/* The Item as answers show it (Plaid's Item schema): a new reference, or
+ * NULL if out of memory. item NULL: a made-up Item, for body= faults. */
+json_t *emu_item_json(emu_call *c, const emu_item *item);
 
 /* ------------------------------------------------------------------ */
 /* Webhook signing keys (keys.c) and tokens (jws.c)                    */

@@ -11,9 +11,10 @@
  * exchanged) the "expired" one, as Plaid does not tell these apart. The
  * info line "<path> refused public_token: <reason>" does, for the tests.
  *
- * The Item's webhook, when /sandbox/public_token/create recorded one for
- * the public_token, is recorded again for the access_token, with the
- * item_id, for /sandbox/item/fire_webhook (state.c).
+ * The Item is recorded for the access_token (items.c), made of what
+ * /sandbox/public_token/create recorded for the public_token, for
+ * /accounts/get, /sandbox/item/fire_webhook and the others, until
+ * /item/remove.
  *
  * The access_token goes into the answer and nowhere else: never a log line.
  */
@@ -68,39 +69,6 @@ static int refuse(emu_call *c, emu_token_state state, const char *why)
     return emu_answer_error(c, &e);
 }
 
-/* The public token's record (its Item's webhook), if any, handed on to
- * the access token with the item_id. */
-static apr_status_t carry_webhook(emu_call *c, const char *public_id,
-                                  const char *access_token,
-                                  const char *item_id)
-{
-    char access_id[EMU_TOKEN_ID_LEN + 1];
-    const char *why, *webhook, *text;
-    json_t *record, *item;
-    apr_size_t len;
-    char *old;
-    apr_status_t rv;
-
-    rv = emu_state_get(c->r, public_id, "public", &old);
-    if (rv != APR_SUCCESS) {
-        return rv == APR_ENOENT ? APR_SUCCESS : rv;
-    }
-    record = json_loads(old, 0, NULL);
-    webhook = json_string_value(json_object_get(record, "webhook"));
-    item = webhook ? json_pack("{s:s, s:s}", "item_id", item_id,
-                               "webhook", webhook) : NULL;
-    json_decref(record);
-    if (!item || emu_token_check(c->r->pool, access_token, "access", c->env,
-                                 EMU_ACCESS_TOKEN_TTL, access_id, &why)
-                 != EMU_TOKEN_GOOD) {
-        json_decref(item);
-        return APR_EGENERAL;
-    }
-    text = emu_json_text(c->r->pool, item, &len);
-    json_decref(item);
-    return emu_state_put(c->r, access_id, "access", text);
-}
-
 static int exchange_public_token(emu_call *c, json_t *body)
 {
     const char *token = json_string_value(json_object_get(body,
@@ -128,9 +96,8 @@ static int exchange_public_token(emu_call *c, json_t *body)
         return emu_answer_internal(c, "cannot record the exchange (see "
                                    "PlaidEmulatorStateDir)");
     }
-    item_id = emu_item_id(c->r);
-    if (carry_webhook(c, id, access_token, item_id) != APR_SUCCESS) {
-        return emu_answer_internal(c, "cannot record the Item's webhook "
+    if (emu_item_create(c, id, access_token, &item_id) != APR_SUCCESS) {
+        return emu_answer_internal(c, "cannot record the Item "
                                    "(see PlaidEmulatorStateDir)");
     }
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, c->r, "plaid_emulator: %s "
@@ -148,5 +115,6 @@ const emu_endpoint emu_item_public_token_exchange = {
     1,                      /* credentials */
     0,                      /* not called by a browser */
     exchange_public_token,
-    exchange_body
+    exchange_body,
+    NULL                    /* no options */
 };

@@ -180,6 +180,30 @@ void emu_default_error(int status, emu_error *e)
     }
 }
 
+/* Error codes a test names in error_code= whose PlaidError Plaid
+ * documents: its type, status and message, unless the path gives them. A
+ * code not here gets the status's defaults and an "emulated" message. */
+static const emu_error plaid_errors[] = {
+    { 400, "ITEM_ERROR", "ITEM_LOGIN_REQUIRED",
+      "the login details of this item have changed (credentials, MFA, or "
+      "required user action) and a user login is required to update this "
+      "information. use Link's update mode to restore the item to a good "
+      "state" },
+    { 0, NULL, NULL, NULL }
+};
+
+static const emu_error *plaid_error(const char *code)
+{
+    const emu_error *e;
+
+    for (e = plaid_errors; code && e->error_code; e++) {
+        if (strcmp(e->error_code, code) == 0) {
+            return e;
+        }
+    }
+    return NULL;
+}
+
 /* Without status=, the error_type says which status Plaid would use. */
 static int status_for_type(const char *error_type)
 {
@@ -194,12 +218,22 @@ static int status_for_type(const char *error_type)
 
 static void fault_error(apr_pool_t *p, const emu_faults *f, emu_error *e)
 {
-    emu_default_error(f->status ? f->status : status_for_type(f->error_type),
-                      e);
-    e->error_type = f->error_type ? f->error_type : e->error_type;
+    const emu_error *known = plaid_error(f->error_code);
+    int status = f->status;
+
+    if (!status) {
+        status = known && !f->error_type ? known->status
+                                         : status_for_type(f->error_type);
+    }
+    emu_default_error(status, e);
+    e->error_type = f->error_type ? f->error_type
+                  : known ? known->error_type : e->error_type;
     e->error_code = f->error_code ? f->error_code : e->error_code;
     if (f->error_message) {
         e->error_message = f->error_message;
+    }
+    else if (known) {
+        e->error_message = known->error_message;
     }
     else if (f->error_type || f->error_code) {
         /* The status's own text would describe another error. */

@@ -3,7 +3,8 @@
  * {"webhook_fired": true, "request_id"} out, as Plaid's sandbox answers,
  * once the emulator has POSTed the webhook, signed with its current key
  * (keys.c, jws.c), to the webhook the Item was created with
- * (/sandbox/public_token/create's options.webhook, recorded in state.c).
+ * (/sandbox/public_token/create's options.webhook, recorded with the Item
+ * in items.c).
  *
  * The webhook goes only to http:// or https:// on a loopback host
  * (localhost, 127.0.0.0/8, ::1): this is a test tool, and what it posts to
@@ -98,24 +99,17 @@ int emu_webhook_code_known(const char *code)
     return find_code(code) >= 0;
 }
 
-static int refuse(emu_call *c, const char *why, const char *type,
-                  const char *code, const char *message)
+static int refuse_webhook(emu_call *c, const char *why)
 {
     emu_error e;
 
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, c->r, "plaid_emulator: %s "
                   "refused: %s", emu_log_name(c), why);
     e.status = 400;
-    e.error_type = type;
-    e.error_code = code;
-    e.error_message = message;
+    e.error_type = "SANDBOX_ERROR";
+    e.error_code = "SANDBOX_WEBHOOK_INVALID";
+    e.error_message = WEBHOOK_INVALID_MESSAGE;
     return emu_answer_error(c, &e);
-}
-
-static int refuse_webhook(emu_call *c, const char *why)
-{
-    return refuse(c, why, "SANDBOX_ERROR", "SANDBOX_WEBHOOK_INVALID",
-                  WEBHOOK_INVALID_MESSAGE);
 }
 
 /* NULL when the webhook is http(s) on a loopback host, else why not. */
@@ -236,69 +230,29 @@ static const char *fired_body(emu_call *c, int with_flag, const char *padding)
                        NULL);
 }
 
-/* The Item behind an access_token this emulator issued: its webhook and
- * item_id, or an answer refusing it (*rc). */
-static int find_item(emu_call *c, const char *token, const char **url,
-                     const char **item_id, int *rc)
-{
-    char id[EMU_TOKEN_ID_LEN + 1];
-    const char *why;
-    emu_token_state state;
-    json_t *record;
-    char *text;
-    apr_status_t rv;
-
-    state = emu_token_check(c->r->pool, token, "access", c->env,
-                            EMU_ACCESS_TOKEN_TTL, id, &why);
-    if (state != EMU_TOKEN_GOOD) {
-        *rc = refuse(c, apr_pstrcat(c->r->pool, "access_token ", why, NULL),
-                     "INVALID_INPUT", "INVALID_ACCESS_TOKEN",
-                     state == EMU_TOKEN_MALFORMED
-                     ? "provided access token is in an invalid format. "
-                       "expected format: access-<environment>-<identifier>"
-                     : "could not find matching access token");
-        return 0;
-    }
-    rv = emu_state_get(c->r, id, "access", &text);
-    if (rv == APR_ENOENT) {
-        *rc = refuse_webhook(c, "the Item was created without a webhook");
-        return 0;
-    }
-    record = rv == APR_SUCCESS ? json_loads(text, 0, NULL) : NULL;
-    *url = json_string_value(json_object_get(record, "webhook"));
-    *item_id = json_string_value(json_object_get(record, "item_id"));
-    *url = *url ? apr_pstrdup(c->r->pool, *url) : NULL;
-    *item_id = *item_id ? apr_pstrdup(c->r->pool, *item_id) : NULL;
-    json_decref(record);
-    if (!*url || !*item_id) {
-        *rc = emu_answer_internal(c, "cannot read the Item's record (see "
-                                  "PlaidEmulatorStateDir)");
-        return 0;
-    }
-    return 1;
-}
-
 static int fire(emu_call *c, json_t *body)
 {
     int code = find_code(json_string_value(json_object_get(body,
                                                            "webhook_code")));
-    const char *url, *why, *item_id, *text, *jwt, *status;
+    const char *url, *why, *text, *jwt, *status;
     json_t *webhook;
+    emu_item item;
     apr_size_t len;
     emu_jws jws;
     int rc;
 
-    if (!find_item(c, json_string_value(json_object_get(body,
-                                                        "access_token")),
-                   &url, &item_id, &rc)) {
+    if (!emu_item_find(c, body, &item, &rc)) {
         return rc;
+    }
+    if (!(url = item.webhook)) {
+        return refuse_webhook(c, "the Item was created without a webhook");
     }
     if ((why = unusable_url(c->r->pool, url)) != NULL) {
         return refuse_webhook(c, apr_pstrcat(c->r->pool, "webhook ",
                               ap_escape_logitem(c->r->pool, url), " is ",
                               why, NULL));
     }
-    if (!(webhook = webhook_body(c, body, code, item_id))) {
+    if (!(webhook = webhook_body(c, body, code, item.item_id))) {
         return emu_answer_internal(c, "out of memory");
     }
     text = emu_json_text(c->r->pool, webhook, &len);
@@ -321,5 +275,6 @@ const emu_endpoint emu_sandbox_item_fire_webhook = {
     1,                      /* credentials */
     0,                      /* not called by a browser */
     fire,
-    fired_body
+    fired_body,
+    NULL                    /* no options */
 };

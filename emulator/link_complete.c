@@ -58,5 +58,6 @@ const emu_endpoint emu_link_complete = {
     0,                      /* no credentials: the browser has none */
     1,                      /* called by a page: CORS, OPTIONS */
     complete_link,
-    emu_public_token_body
+    emu_public_token_body,
+    NULL                    /* no options */
 };

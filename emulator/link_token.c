@@ -108,5 +108,6 @@ const emu_endpoint emu_link_token_create = {
     1,                      /* credentials */
     0,                      /* not called by a browser */
     create_link_token,
-    link_token_body
+    link_token_body,
+    NULL                    /* no options */
 };

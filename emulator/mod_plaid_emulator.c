@@ -28,6 +28,9 @@ static const emu_endpoint *const endpoints[] = {
     &emu_webhook_verification_key_get,
     &emu_sandbox_item_fire_webhook,
     &emu_webhook_sign,
+    &emu_accounts_get,
+    &emu_accounts_balance_get,
+    &emu_item_remove,
     NULL
 };
 

@@ -4,9 +4,9 @@
  * SandboxPublicTokenCreateResponse ({"public_token","request_id"}) out. The
  * public_token carries the emulator's HMAC and its time of issue
  * (tokens.c), so /item/public_token/exchange, in any child, takes it for
- * thirty minutes, once. The Item's webhook (options.webhook) is recorded
- * for the token (state.c); the exchange hands it on to the access_token,
- * for /sandbox/item/fire_webhook.
+ * thirty minutes, once. What the Item will be (institution_id,
+ * initial_products, options.webhook) is recorded for the token (items.c);
+ * the exchange makes the Item of it, for /accounts/get and the others.
  */
 #include <string.h>
 
@@ -43,25 +43,6 @@ const char *emu_public_token_body(emu_call *c, int with_token,
                        NULL);
 }
 
-/* The record the exchange hands on to the Item's access_token. */
-static apr_status_t remember_webhook(emu_call *c, const char *token,
-                                     const char *webhook)
-{
-    char id[EMU_TOKEN_ID_LEN + 1];
-    const char *why, *text;
-    json_t *record;
-    apr_size_t len;
-
-    if (emu_token_check(c->r->pool, token, "public", c->env,
-                        EMU_PUBLIC_TOKEN_TTL, id, &why) != EMU_TOKEN_GOOD
-        || !(record = json_pack("{s:s}", "webhook", webhook))) {
-        return APR_EGENERAL;
-    }
-    text = emu_json_text(c->r->pool, record, &len);
-    json_decref(record);
-    return emu_state_put(c->r, id, "public", text);
-}
-
 static int create_public_token(emu_call *c, json_t *body)
 {
     json_t *webhook = json_object_get(json_object_get(body, "options"),
@@ -78,10 +59,8 @@ static int create_public_token(emu_call *c, json_t *body)
     if (!(token = emu_token_issue(c->r, "public", c->env, NULL))) {
         return emu_answer_internal(c, "no public_token could be issued");
     }
-    if (json_is_string(webhook)
-        && remember_webhook(c, token, json_string_value(webhook))
-           != APR_SUCCESS) {
-        return emu_answer_internal(c, "cannot record the Item's webhook "
+    if (emu_item_prepare(c, token, body) != APR_SUCCESS) {
+        return emu_answer_internal(c, "cannot record the Item "
                                    "(see PlaidEmulatorStateDir)");
     }
     return emu_answer_json(c, apr_pstrcat(c->r->pool,
@@ -95,5 +74,6 @@ const emu_endpoint emu_sandbox_public_token_create = {
     1,                      /* credentials */
     0,                      /* not called by a browser */
     create_public_token,
-    emu_public_token_body
+    emu_public_token_body,
+    NULL                    /* options: checked for being an object */
 };

@@ -9,18 +9,20 @@
  *     token, created with O_EXCL in a directory, so that of two children
  *     exchanging the same token at once exactly one wins, by the kernel's
  *     word, with no lock and no shared memory to size;
- *   - the webhook each Item was created with: a small file per token in
- *     the same directory, <id>.public for a public token until it is
- *     exchanged, <id>.access for the access token after, each written
- *     once, before its token is handed out.
+ *   - the Items: a small file per token in the same directory,
+ *     <id>.public for a public token until it is exchanged (what the
+ *     Item will be), <id>.access for the access token after (the Item),
+ *     each written once, before its token is handed out; /item/remove
+ *     unlinks the .access file, which only one child can do.
  *
  * The directory is PlaidEmulatorStateDir, or plaid_emulator.<pid> in the
  * runtime directory (removed when httpd stops). It stays small: a marker
  * or a .public record older than a public token's life can no longer
  * matter (the token is expired before it is consulted), and a child that
- * records an exchange removes such files, every few minutes at most; it
- * removes .access records after a day, as no test runs that long and a
- * new httpd (with a new token key) cannot read its predecessor's tokens.
+ * records an exchange removes such files, every few minutes at most. It
+ * removes .access records older than this httpd too: a new httpd (with a
+ * new token key) refuses its predecessor's access tokens anyway, while
+ * its own live as long as it runs, as Plaid's do.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -41,18 +43,19 @@
 #define KEY_BYTES     32
 #define USERDATA_KEY  "plaid_emulator_state"
 #define PRUNE_EVERY_S 300
-#define ITEM_RECORD_TTL apr_time_from_sec(24 * 60 * 60)
 #define RECORD_MAX    4096
 
 /* Made once per httpd, in the process pool that outlives restarts. */
 typedef struct {
     unsigned char key[KEY_BYTES];
+    apr_time_t made;          /* with the key: older records are useless */
     pid_t owner;              /* the parent: children never remove the dir */
     const char *removable;    /* the default directory, removed at exit */
 } emu_process_state;
 
 /* Set in the parent's post_config; children inherit them. */
 static const unsigned char *state_key;
+static apr_time_t state_made;
 static const char *state_dir;
 /* Per child: when this child last pruned the directory. */
 static apr_uint32_t last_prune;
@@ -147,14 +150,16 @@ static emu_process_state *process_state(server_rec *s)
                      "plaid_emulator: no random bytes for the token key");
         return NULL;
     }
+    ps->made = apr_time_now();
     ps->owner = getpid();
     apr_pool_userdata_set(ps, USERDATA_KEY, apr_pool_cleanup_null, proc);
     return ps;
 }
 
 /* The directory, made if missing and given to the user the children run
- * as. A failure is logged, not fatal: only the exchange needs it, and it
- * answers a PlaidError naming the problem. */
+ * as. A failure is logged, not fatal: only the endpoints that record
+ * tokens and Items need it, and they answer a PlaidError naming the
+ * problem. */
 static void make_state_dir(apr_pool_t *p, server_rec *s, const char *dir)
 {
     char *parent = apr_pstrdup(p, dir);
@@ -170,6 +175,7 @@ static void make_state_dir(apr_pool_t *p, server_rec *s, const char *dir)
     if (rv != APR_SUCCESS && !APR_STATUS_IS_EEXIST(rv)) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s, "plaid_emulator: "
                      "cannot make the state directory %s; "
+                     "/sandbox/public_token/create and "
                      "/item/public_token/exchange will fail (set "
                      "PlaidEmulatorStateDir)", dir);
         return;
@@ -212,6 +218,7 @@ int emu_state_init(apr_pool_t *pconf, server_rec *s)
     apr_pool_cleanup_register(pconf, ps, remove_default_dir,
                               apr_pool_cleanup_null);
     state_key = ps->key;
+    state_made = ps->made;
     state_dir = dir;
     return OK;
 }
@@ -227,9 +234,11 @@ static void prune(void)
         || apr_atomic_cas32(&last_prune, now, last) != last) {
         return;
     }
+    /* Whole seconds, as a file's mtime: a record written in the second
+     * the key was made stays. */
     sweep(state_dir,
           apr_time_now() - EMU_PUBLIC_TOKEN_TTL - apr_time_from_sec(60),
-          apr_time_now() - ITEM_RECORD_TTL);
+          apr_time_from_sec(apr_time_sec(state_made)));
 }
 
 apr_status_t emu_state_mark(request_rec *r, const char *id)
@@ -312,4 +321,21 @@ apr_status_t emu_state_get(request_rec *r, const char *id, const char *kind,
     }
     (*text)[len] = '\0';
     return APR_SUCCESS;
+}
+
+apr_status_t emu_state_remove(request_rec *r, const char *id,
+                              const char *kind)
+{
+    apr_status_t rv;
+
+    if (!state_dir) {
+        return APR_ENOENT;
+    }
+    rv = apr_file_remove(record_path(r, id, kind), r->pool);
+    if (rv == APR_SUCCESS || APR_STATUS_IS_ENOENT(rv)) {
+        return rv == APR_SUCCESS ? APR_SUCCESS : APR_ENOENT;
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, "plaid_emulator: cannot "
+                  "remove an Item from %s", state_dir);
+    return rv;
 }

@@ -40,20 +40,27 @@ static void random_bytes(request_rec *r, unsigned char *buf, apr_size_t n)
     }
 }
 
-static const char *alnum_id(request_rec *r, apr_size_t n)
+static const char *alnum_of(apr_pool_t *p, const unsigned char *raw,
+                            apr_size_t n)
 {
     static const char alnum[] =
         "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-    unsigned char *raw = apr_palloc(r->pool, n);
-    char *id = apr_palloc(r->pool, n + 1);
+    char *id = apr_palloc(p, n + 1);
     apr_size_t i;
 
-    random_bytes(r, raw, n);
     for (i = 0; i < n; i++) {
         id[i] = alnum[raw[i] % (sizeof(alnum) - 1)];
     }
     id[n] = '\0';
     return id;
+}
+
+static const char *alnum_id(request_rec *r, apr_size_t n)
+{
+    unsigned char *raw = apr_palloc(r->pool, n);
+
+    random_bytes(r, raw, n);
+    return alnum_of(r->pool, raw, n);
 }
 
 const char *emu_request_id(request_rec *r)
@@ -64,6 +71,24 @@ const char *emu_request_id(request_rec *r)
 const char *emu_item_id(request_rec *r)
 {
     return alnum_id(r, 37);   /* e.g. eVBnVMp7zdTJLkRNr33Rs6zr7KNJqBFL9DrE6 */
+}
+
+/* Derived, not drawn: an Item's accounts are in no record, yet every
+ * child must give them the same ids. */
+const char *emu_account_id(apr_pool_t *p, const char *item_id,
+                           const char *mask)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    const char *text = apr_pstrcat(p, "account\n", item_id, "\n", mask,
+                                   NULL);
+
+    if (!EVP_Digest(text, strlen(text), md, &len, EVP_sha512(), NULL)
+        || len < 37) {
+        memset(md, 0, sizeof(md));
+    }
+    /* 37 letters and digits, e.g. BxBXxLj1m4HMXBm9WZZmCWVbPjX16EHwv99vp */
+    return alnum_of(p, md, 37);
 }
 
 const char *emu_iso8601(apr_pool_t *p, apr_time_t when)

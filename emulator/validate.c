@@ -175,6 +175,10 @@ static const char *check_scalar(apr_pool_t *p, const emu_property *prop,
         return emu_webhook_code_known(s) ? NULL
             : apr_psprintf(p, "%s is not a webhook code this endpoint can "
                            "fire: %s", prop->name, s ? s : "(not a string)");
+    case K_REMOVE_REASON:
+        return emu_remove_reason_known(s) ? NULL
+            : apr_psprintf(p, "%s is not a valid reason code: %s",
+                           prop->name, s ? s : "(not a string)");
     default:
         return NULL;
     }
@@ -245,16 +249,18 @@ static const char *join(apr_pool_t *p, const char *names, const char *name)
     return names ? apr_pstrcat(p, names, ", ", name, NULL) : name;
 }
 
-/* The names are joined in one message, as Plaid does. */
-static int check_unknown_fields(apr_pool_t *p, const emu_property *props,
-                                json_t *body, emu_error *e)
+/* The names are joined in one message, as Plaid does; prefix is "" for
+ * the body, "options." for its options. */
+static int check_unknown_fields(apr_pool_t *p, const char *prefix,
+                                const emu_property *props, json_t *body,
+                                emu_error *e)
 {
     const char *key, *names = NULL;
     json_t *v;
 
     json_object_foreach(body, key, v) {
         if (!find_property(props, key)) {
-            names = join(p, names, key);
+            names = join(p, names, apr_pstrcat(p, prefix, key, NULL));
         }
     }
     if (names) {
@@ -265,8 +271,9 @@ static int check_unknown_fields(apr_pool_t *p, const emu_property *props,
     return names != NULL;
 }
 
-static int check_missing_fields(apr_pool_t *p, const emu_property *props,
-                                json_t *body, emu_error *e)
+static int check_missing_fields(apr_pool_t *p, const char *prefix,
+                                const emu_property *props, json_t *body,
+                                emu_error *e)
 {
     const emu_property *prop;
     const char *names = NULL;
@@ -279,7 +286,7 @@ static int check_missing_fields(apr_pool_t *p, const emu_property *props,
         }
         v = json_object_get(body, prop->name);
         if (!present(body, prop->name)) {
-            names = join(p, names, prop->name);
+            names = join(p, names, apr_pstrcat(p, prefix, prop->name, NULL));
         }
         /* LinkTokenCreateRequestUser requires client_user_id. */
         else if (prop->kind == K_USER && json_is_object(v)
@@ -296,14 +303,21 @@ static int check_missing_fields(apr_pool_t *p, const emu_property *props,
     return names != NULL;
 }
 
-static int check_fields(apr_pool_t *p, const emu_property *props,
-                        json_t *body, emu_error *e)
+static int check_fields(apr_pool_t *p, const char *prefix,
+                        const emu_property *props, json_t *body,
+                        emu_error *e)
 {
     const char *key, *why;
+    emu_property named;
     json_t *v;
 
     json_object_foreach(body, key, v) {
-        why = check_property(p, find_property(props, key), v);
+        /* The messages name the property as the body has it. */
+        named = *find_property(props, key);
+        if (*prefix) {
+            named.name = apr_pstrcat(p, prefix, named.name, NULL);
+        }
+        why = check_property(p, &named, v);
         if (why) {
             emu_request_error(e, "INVALID_FIELD", why);
             return 1;
@@ -312,13 +326,23 @@ static int check_fields(apr_pool_t *p, const emu_property *props,
     return 0;
 }
 
+static int check_object(apr_pool_t *p, const char *prefix,
+                        const emu_property *props, json_t *obj, emu_error *e)
+{
+    return check_unknown_fields(p, prefix, props, obj, e)
+        || check_missing_fields(p, prefix, props, obj, e)
+        || check_fields(p, prefix, props, obj, e);
+}
+
 int emu_validate(emu_call *c, json_t *body, emu_error *e)
 {
-    const emu_property *props = c->endpoint->properties;
+    const emu_endpoint *ep = c->endpoint;
     apr_pool_t *p = c->r->pool;
+    /* An object by now (K_OBJECT), or absent, or null. */
+    json_t *options = json_object_get(body, "options");
 
-    return (c->endpoint->credentials && check_credentials(c, body, e))
-        || check_unknown_fields(p, props, body, e)
-        || check_missing_fields(p, props, body, e)
-        || check_fields(p, props, body, e);
+    return (ep->credentials && check_credentials(c, body, e))
+        || check_object(p, "", ep->properties, body, e)
+        || (ep->options && json_is_object(options)
+            && check_object(p, "options.", ep->options, options, e));
 }

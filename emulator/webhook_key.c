@@ -74,5 +74,6 @@ const emu_endpoint emu_webhook_verification_key_get = {
     1,                      /* credentials */
     0,                      /* not called by a browser */
     get_key,
-    key_body
+    key_body,
+    NULL                    /* no options */
 };

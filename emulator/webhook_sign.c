@@ -228,5 +228,6 @@ const emu_endpoint emu_webhook_sign = {
     0,                      /* no credentials: a test tool */
     0,                      /* not called by a browser */
     sign,
-    sample
+    sample,
+    NULL                    /* no options */
 };

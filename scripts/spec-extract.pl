@@ -20,7 +20,9 @@ my @schemas = qw(
     SandboxPublicTokenCreateRequest SandboxPublicTokenCreateResponse
     WebhookVerificationKeyGetRequest WebhookVerificationKeyGetResponse
     JWKPublicKey SandboxItemFireWebhookRequest
-    AccountsGetRequest AccountsBalanceGetRequest ItemRemoveRequest
+    AccountsGetRequest AccountsGetRequestOptions
+    AccountsBalanceGetRequest AccountsBalanceGetRequestOptions
+    ItemRemoveRequest ItemRemoveReasonCode
 );
 
 my $file = shift or die "usage: $0 2020-09-14.yml\n";

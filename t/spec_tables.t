@@ -7,9 +7,14 @@
 # LinkTokenCreateRequest) must be the spec's too: the same properties (what
 # it does not answer UNKNOWN_FIELDS), the same required ones (MISSING_FIELDS),
 # and for each property written out in the schema the same nullable,
-# minLength/minItems, type, and "balance is not a valid value". The webhook
-# codes /sandbox/item/fire_webhook fires (fire_webhook_codes[] in
-# emulator/fire_webhook.c) must be the enum of its webhook_code.
+# minLength/minItems, type, and "balance is not a valid value"; likewise the
+# tables of options objects (accounts_get_request_options for
+# AccountsGetRequestOptions). The webhook codes /sandbox/item/fire_webhook
+# fires (fire_webhook_codes[] in emulator/fire_webhook.c) must be the enum of
+# its webhook_code, the reason codes /item/remove takes
+# (item_remove_reason_codes[] in emulator/item_remove.c) ItemRemoveReasonCode,
+# and the products an emulated Item offers (offered_products[] in
+# emulator/items.c) values of Products.
 # The files are read textually; no YAML module is needed.
 use strict;
 use warnings FATAL => 'all';
@@ -23,11 +28,15 @@ my $spec = "$top/spec/plaid-openapi-extract.yml";
 my $csrc = "$top/src/plaid_known.c";
 my @emu  = sort glob "$top/emulator/*.c";
 
-# The request schemas the emulator serves, each with its table.
+# The request schemas the emulator serves, each with its table, and the
+# schemas of the options objects it checks.
 my @emu_schemas = qw(LinkTokenCreateRequest ItemPublicTokenExchangeRequest
                      SandboxPublicTokenCreateRequest
                      WebhookVerificationKeyGetRequest
-                     SandboxItemFireWebhookRequest);
+                     SandboxItemFireWebhookRequest
+                     AccountsGetRequest AccountsGetRequestOptions
+                     AccountsBalanceGetRequest AccountsBalanceGetRequestOptions
+                     ItemRemoveRequest);
 
 my @product_fields = qw(products optional_products
                         required_if_supported_products
@@ -36,7 +45,8 @@ my %flag_field = (P => 'products', O => 'optional_products',
                   R => 'required_if_supported_products',
                   A => 'additional_consented_products');
 
-plan tests => 5 + 2 * (@product_fields + 4) + 1 + 9 * @emu_schemas + 2 + 2;
+plan tests => 5 + 2 * (@product_fields + 4) + 1 + 9 * @emu_schemas + 2 + 2
+              + 2 + 2;
 
 ok(-r $spec, "OpenAPI spec present at $spec")
     or BAIL_OUT("cannot read $spec");
@@ -188,8 +198,8 @@ for my $file (@emu) {
 }
 
 # The schema a table stands for: link_token_create_request is
-# LinkTokenCreateRequest. Tables not ending in _request are the emulator's
-# own (/link/complete) and have no schema.
+# LinkTokenCreateRequest. Tables not ending in _request or _request_options
+# are the emulator's own (/link/complete) and have no schema.
 sub schema_of { join '', map { ucfirst } split /_/, shift }
 sub table_of {
     (my $t = shift) =~ s/(?<=[a-z])([A-Z])/_\l$1/g;
@@ -198,9 +208,10 @@ sub table_of {
 
 my @unknown_schemas = grep { my $s = schema_of($_);
                              !grep { $_ eq "    $s:" } @spec }
-                      grep { /_request$/ } sort keys %emu_tables;
+                      grep { /_request(?:_options)?$/ } sort keys %emu_tables;
 is_deeply(\@unknown_schemas, [],
-          'every emulator table named *_request names a schema of the spec');
+          'every emulator table named *_request(_options) names a schema '
+          . 'of the spec');
 
 # What the spec says of one property, read from its block.
 sub spec_facts {
@@ -218,10 +229,12 @@ sub spec_facts {
     return \%f;
 }
 
-# The kinds a property written out in the spec may have; behind a $ref
-# (not kept in the extract) an object or string kind.
+# The kinds a property written out in the spec may have; behind a $ref to
+# an enum the emulator checks, that enum's kind; behind another $ref (not
+# kept in the extract) an object or string kind.
 sub allowed_kinds {
     my $f = shift;
+    return 'K_REMOVE_REASON' if ($f->{ref} // '') eq 'ItemRemoveReasonCode';
     return qw(K_OBJECT K_STRING K_USER K_REDIRECT_URI K_APPEARANCE_MODE)
         if $f->{ref};
     my $t = $f->{type} // '';
@@ -246,7 +259,10 @@ for my $schema (@emu_schemas) {
     my %row   = map { $_->{name} => $_ } @rows;
 
     ok(scalar @rows, "emulator table $table present for $schema");
-    cmp_ok(scalar @want, '>=', 3, "spec parser found the properties of $schema");
+    # A request has client_id, secret and at least one of its own; an
+    # options object may have one property.
+    cmp_ok(scalar @want, '>=', $schema =~ /Options$/ ? 1 : 3,
+           "spec parser found the properties of $schema");
     is_deeply([sort map { $_->{name} } @rows], [sort @want],
               "$table knows exactly the properties of $schema")
         or diag("only in the emulator: @{[ minus([map { $_->{name} } @rows], \@want) ]}\n",
@@ -321,6 +337,30 @@ for my $schema (@emu_schemas) {
               'src/plaid_paths.c lists exactly the spec\'s POST paths, sorted')
         or diag("only in C: @{[ minus(\@have, \@want) ]}\n",
                 "only in spec: @{[ minus(\@want, \@have) ]}");
+}
+
+# The C strings of a NULL-terminated array of strings in an emulator file.
+sub c_strings {
+    my ($name, $var) = @_;
+    my $src = join '', map { "$_\n" } read_lines("$top/emulator/$name");
+    my ($rows) = $src =~ /\b$var\[\]\s*=\s*\{(.*?)\n\};/s;
+    return defined $rows ? $rows =~ /"(\w+)"/g : ();
+}
+
+{
+    my @have = c_strings('item_remove.c', 'item_remove_reason_codes');
+    my @want = list_items('enum', 6, schema_block('ItemRemoveReasonCode'));
+    cmp_ok(scalar @want, '>=', 5,
+           'spec parser found the ItemRemoveReasonCode enum');
+    is_deeply([sort @have], [sort @want],
+              'item_remove_reason_codes[] lists exactly ItemRemoveReasonCode')
+        or diag("only in the emulator: @{[ minus(\@have, \@want) ]}\n",
+                "only in spec: @{[ minus(\@want, \@have) ]}");
+
+    my @offered = c_strings('items.c', 'offered_products');
+    cmp_ok(scalar @offered, '>=', 3, 'offered_products[] read from items.c');
+    is_deeply([minus(\@offered, $spec_lists{Products})], [],
+              'the products an emulated Item offers are values of Products');
 }
 
 sub minus {
