@@ -10,8 +10,11 @@ RTT of twice DELAY_MS. A real TCP handshake costs a round trip before the
 client can send; on loopback connect() returns at once, so what the client
 sends before the server has said anything (TLS's ClientHello, after
 whatever work the client does between connect() and it) is delayed by
-three times DELAY_MS: as if connect() had taken the round trip. Bandwidth
-and slow start are not modelled (the calls fit in a window).
+three times DELAY_MS: as if connect() had taken the round trip. Work the
+client does after that first send, while it waits for the server, so
+overlaps two round trips here against one on a real network (libcurl
+reads its CA file there). Bandwidth and slow start are not modelled (the
+calls fit in a window).
 
 Threads that sleep until each chunk is due, not an event loop: asyncio's
 timers wake up to a millisecond late, a twentieth of the RTT each way.
