@@ -93,7 +93,12 @@ LoadModule dir_module $demo_mods/mod_dir.so
 LoadModule env_module $demo_mods/mod_env.so
 LoadModule mime_module $demo_mods/mod_mime.so
 TypesConfig /etc/mime.types
+LoadModule status_module $demo_mods/mod_status.so
 LoadModule plaid_link_module "$top/.libs/mod_plaid_link.so"
+# mod_status's page, with the module's section (docs/metrics.md).
+<Location "/server-status">
+    SetHandler server-status
+</Location>
 CONF
     case $app in
         php)

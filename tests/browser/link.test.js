@@ -417,6 +417,41 @@ async function failingEndpointShowsId(context) {
   await page.close();
 }
 
+// mod_status's page has the module's section: outcomes per location in a
+// table, and the Plaid call's latency histogram drawn as bars (no script,
+// no external asset). The earlier steps gave it something to show.
+async function statusPageShowsSection(context) {
+  const page = await context.newPage();
+  const external = [];
+  page.on('request', (req) => {
+    if (!req.url().startsWith('http://127.0.0.1:')) external.push(req.url());
+  });
+  const res = await page.goto(env('PLAID_BROWSER_GOOD_URL') + 'server-status');
+  check('the status page answers', res && res.status() === 200, res && res.status());
+  check('it has the module\'s section', await page.$('#plaid-link') !== null);
+  const rows = await page.$$eval('#plaid-link-outcomes tr', (trs) => trs.map((tr) => tr.innerText));
+  check('a table of outcomes per location, with the link-token endpoint',
+        rows.some((r) => r.includes('/plaid/link-token')), rows);
+  const bars = await page.$$eval('#plaid-link-latency .plaid-link-bar',
+                                 (els) => els.map((e) => e.style.width));
+  check('the latency histogram as ten bars', bars.length === 10, bars);
+  check('at least one bar is drawn', bars.some((w) => parseFloat(w) > 0), bars);
+  check('no script on the page', (await page.$$('script')).length === 0);
+  check('no external asset', external.length === 0, external);
+  // The section's heading down to the last bar.
+  const box = await page.evaluate(() => {
+    const top = document.getElementById('plaid-link');
+    const end = document.getElementById('plaid-link-latency');
+    if (!top || !end) return null;
+    const a = top.getBoundingClientRect(), b = end.getBoundingClientRect();
+    return { x: 0, y: a.top + window.scrollY, width: 900,
+             height: b.bottom - a.top + 8 };
+  });
+  await page.screenshot({ path: path.join(artifacts, '7-server-status.png'),
+                          fullPage: true, ...(box ? { clip: box } : {}) });
+  await page.close();
+}
+
 async function main() {
   fs.mkdirSync(artifacts, { recursive: true });
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'plaid-browser-profile-'));
@@ -434,7 +469,8 @@ async function main() {
       viewport: { width: 900, height: 600 },
     });
     for (const t of [signedInLinksAccount, oauthReturnResumesLink, oauthReturnWithoutToken,
-                     refusedExchangeShowsId, failingEndpointShowsId]) {
+                     refusedExchangeShowsId, failingEndpointShowsId,
+                     statusPageShowsSection]) {
       try {
         await t(context);
       } catch (e) {
