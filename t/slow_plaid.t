@@ -18,7 +18,9 @@ use IO::Handle ();
 use PlaidTest;
 
 my $threaded = ($ENV{TEST_MPM} || 'event') ne 'prefork';
-my $concurrent = 10;
+# More than the 3 per child of the children the MPM can start (worker and
+# event start more children when threads run short), so some must wait.
+my $concurrent = 20;
 
 plan tests => 11 + ($threaded ? 6 : 0);
 
@@ -67,9 +69,12 @@ if ($threaded) {
     is(scalar emulator_bodies(@log), scalar @ok,
        '... and Plaid was called only for those answered 200');
     my @warnings = grep { /PL0116: PlaidMaxInFlight \(3\) refused \d+ requests/ } @log;
-    ok(@warnings >= 1 && @warnings <= 3,
-       '... and a warning per child at most (PL0116), not one per refusal')
-        or diag(@log);
+    # One a minute per child: fewer than the refusals (several children
+    # may each say theirs).
+    ok(@warnings >= 1 && (@warnings < @refused || @refused == 1),
+       '... and a PL0116 warning, not one per refusal')
+        or diag(scalar @warnings, ' warnings for ', scalar @refused,
+                ' refusals');
 }
 
 # --- a long Retry-After ------------------------------------------------------
