@@ -47,7 +47,7 @@ const char *plaid_cmd_where(cmd_parms *cmd)
 
 const char *plaid_cmd_fail(cmd_parms *cmd, const char *msg)
 {
-    return apr_pstrcat(cmd->pool, msg, plaid_cmd_where(cmd), NULL);
+    return apr_pstrcat(cmd->pool, msg, where(cmd), NULL);
 }
 
 static const char *set_env(cmd_parms *cmd, void *cv, const char *arg)
@@ -56,7 +56,7 @@ static const char *set_env(cmd_parms *cmd, void *cv, const char *arg)
     const char *url, *err = plaid_env_url(arg, &url);
 
     if (err) {
-        return plaid_cmd_fail(cmd, apr_psprintf(cmd->pool, "%s, not '%s'", err, arg));
+        return fail(cmd, apr_psprintf(cmd->pool, "%s, not '%s'", err, arg));
     }
     c->conn.env = apr_pstrdup(cmd->pool, arg);
     c->conn.env_url = url;
@@ -69,7 +69,7 @@ static const char *set_base_url(cmd_parms *cmd, void *cv, const char *arg)
     const char *base, *err = plaid_check_base_url(cmd->pool, arg, &base);
 
     if (err) {
-        return plaid_cmd_fail(cmd, err);
+        return fail(cmd, err);
     }
     c->conn.base_url = base;
     return NULL;
@@ -98,7 +98,7 @@ static const char *set_proxy(cmd_parms *cmd, void *cv, const char *arg)
             }
         }
     }
-    return plaid_cmd_fail(cmd, apr_psprintf(cmd->pool, "PlaidProxy takes none or a "
+    return fail(cmd, apr_psprintf(cmd->pool, "PlaidProxy takes none or a "
                                   "proxy's URL (http://proxy.example.com:3128, "
                                   "https://..., socks5h://...), not '%s'",
                                   arg));
@@ -133,7 +133,7 @@ static const char *set_string(cmd_parms *cmd, void *cv, const char *arg)
     int offset = (int)(apr_uintptr_t)cmd->info;
 
     if (!*arg) {
-        return plaid_cmd_fail(cmd, apr_psprintf(cmd->pool, "%s may not be empty",
+        return fail(cmd, apr_psprintf(cmd->pool, "%s may not be empty",
                                       cmd->cmd->name));
     }
     *(const char **)((char *)cv + offset) = arg;
@@ -148,7 +148,7 @@ static const char *set_url_field(cmd_parms *cmd, void *cv, const char *arg)
 
     if (strncasecmp(arg, "https://", 8) != 0
         && plaid_check_base_url(cmd->temp_pool, arg, &ignored)) {
-        return plaid_cmd_fail(cmd, apr_psprintf(cmd->pool, "%s '%s' must be an https "
+        return fail(cmd, apr_psprintf(cmd->pool, "%s '%s' must be an https "
                                       "URL", cmd->cmd->name, arg));
     }
     return set_string(cmd, cv, arg);
@@ -169,7 +169,7 @@ static const char *one_line(apr_pool_t *p, const char *const *values)
 static const char *set_language(cmd_parms *cmd, void *cv, const char *arg)
 {
     if (!plaid_language_known(arg)) {
-        return plaid_cmd_fail(cmd, apr_psprintf(cmd->pool, "PlaidLanguage '%s' is not "
+        return fail(cmd, apr_psprintf(cmd->pool, "PlaidLanguage '%s' is not "
                                       "a language Plaid Link supports:%s", arg,
                                       one_line(cmd->temp_pool,
                                                plaid_languages)));
@@ -192,7 +192,7 @@ static const char *add_country_code(cmd_parms *cmd, void *cv, const char *arg)
     plaid_conf *c = cv;
 
     if (!plaid_country_code_known(arg)) {
-        return plaid_cmd_fail(cmd, apr_psprintf(cmd->pool, "PlaidCountryCodes: '%s' is "
+        return fail(cmd, apr_psprintf(cmd->pool, "PlaidCountryCodes: '%s' is "
                                       "not a CountryCode Plaid supports:%s",
                                       arg, one_line(cmd->temp_pool,
                                                     plaid_country_codes)));
@@ -224,7 +224,7 @@ static const char *add_product(cmd_parms *cmd, void *cv, const char *arg)
         break;
     }
     if (!plaid_product_allowed(arg, field)) {
-        return plaid_cmd_fail(cmd, apr_psprintf(cmd->pool, "%s: '%s' is not a product "
+        return fail(cmd, apr_psprintf(cmd->pool, "%s: '%s' is not a product "
                                       "Plaid accepts in %s of "
                                       "/link/token/create%s", cmd->cmd->name,
                                       arg, plaid_product_field_name(field),
@@ -247,7 +247,7 @@ static const char *set_extra(cmd_parms *cmd, void *cv, const char *arg)
         arg = apr_pstrmemdup(cmd->temp_pool, arg + 1, n - 2);
     }
     err = plaid_parse_extra(cmd->pool, arg, &c->link.fields.extra);
-    return err ? plaid_cmd_fail(cmd, err) : NULL;
+    return err ? fail(cmd, err) : NULL;
 }
 
 static const char *set_user_id(cmd_parms *cmd, void *cv, const char *arg)
@@ -256,7 +256,7 @@ static const char *set_user_id(cmd_parms *cmd, void *cv, const char *arg)
     const char *err = NULL;
 
     if (!plaid_expr_has_variable(arg)) {
-        return plaid_cmd_fail(cmd, apr_psprintf(cmd->pool, "PlaidUserId '%s' has no "
+        return fail(cmd, apr_psprintf(cmd->pool, "PlaidUserId '%s' has no "
                                       "variable part: every user would get "
                                       "the same client_user_id. Use "
                                       "%%{REMOTE_USER}, a header or a "
@@ -265,7 +265,7 @@ static const char *set_user_id(cmd_parms *cmd, void *cv, const char *arg)
     c->browser.user_id = ap_expr_parse_cmd(cmd, arg, AP_EXPR_FLAG_STRING_RESULT,
                                    &err, NULL);
     if (err) {
-        return plaid_cmd_fail(cmd, apr_pstrcat(cmd->pool, "PlaidUserId: cannot parse "
+        return fail(cmd, apr_pstrcat(cmd->pool, "PlaidUserId: cannot parse "
                                      "expression '", arg, "': ", err, NULL));
     }
     return NULL;
@@ -278,15 +278,15 @@ static const char *set_timeout(cmd_parms *cmd, void *cv, const char *connect,
     const char *err;
 
     if ((err = plaid_parse_duration(connect, &c->conn.connect_ms))) {
-        return plaid_cmd_fail(cmd, apr_pstrcat(cmd->pool, "PlaidTimeout: CONNECT ", err,
+        return fail(cmd, apr_pstrcat(cmd->pool, "PlaidTimeout: CONNECT ", err,
                                      NULL));
     }
     if ((err = plaid_parse_duration(total, &c->conn.total_ms))) {
-        return plaid_cmd_fail(cmd, apr_pstrcat(cmd->pool, "PlaidTimeout: TOTAL ", err,
+        return fail(cmd, apr_pstrcat(cmd->pool, "PlaidTimeout: TOTAL ", err,
                                      NULL));
     }
     if (c->conn.connect_ms > c->conn.total_ms) {
-        return plaid_cmd_fail(cmd, "PlaidTimeout: CONNECT may not exceed TOTAL");
+        return fail(cmd, "PlaidTimeout: CONNECT may not exceed TOTAL");
     }
     return NULL;
 }
@@ -298,7 +298,7 @@ static const char *set_retries(cmd_parms *cmd, void *cv, const char *arg)
     long n = strtol(arg, &end, 10);
 
     if (end == arg || *end || n < 0 || n > PLAID_RETRIES_MAX) {
-        return plaid_cmd_fail(cmd, apr_psprintf(cmd->pool, "PlaidRetries takes a whole "
+        return fail(cmd, apr_psprintf(cmd->pool, "PlaidRetries takes a whole "
                                       "number from 0 to %d, not '%s'",
                                       PLAID_RETRIES_MAX, arg));
     }
@@ -312,12 +312,12 @@ static const char *add_origin(cmd_parms *cmd, void *cv, const char *arg)
     apr_size_t n = strlen(arg);
 
     if (strncmp(arg, "https://", 8) != 0 && strncmp(arg, "http://", 7) != 0) {
-        return plaid_cmd_fail(cmd, apr_psprintf(cmd->pool, "PlaidAllowedOrigins: '%s' "
+        return fail(cmd, apr_psprintf(cmd->pool, "PlaidAllowedOrigins: '%s' "
                                       "is not an origin such as "
                                       "https://www.example.com", arg));
     }
     if (arg[n - 1] == '/') {
-        return plaid_cmd_fail(cmd, apr_psprintf(cmd->pool, "PlaidAllowedOrigins: '%s' "
+        return fail(cmd, apr_psprintf(cmd->pool, "PlaidAllowedOrigins: '%s' "
                                       "must not end with '/': browsers send "
                                       "the origin without a path", arg));
     }
@@ -330,7 +330,7 @@ static const char *check_handoff(cmd_parms *cmd, const char *arg)
 {
     if (arg[0] != '/' || strchr(arg, '?') || strchr(arg, '#')
         || ap_strchr_c(arg, '%') || strstr(arg, "/../")) {
-        return plaid_cmd_fail(cmd, apr_psprintf(cmd->pool, "%s takes a URL-path of "
+        return fail(cmd, apr_psprintf(cmd->pool, "%s takes a URL-path of "
                                       "this server such as /app/plaid.php, "
                                       "without query or escapes, not '%s'",
                                       cmd->cmd->name, arg));
@@ -338,23 +338,13 @@ static const char *check_handoff(cmd_parms *cmd, const char *arg)
     return NULL;
 }
 
+/* PlaidExchangeHandoff and PlaidWebhookHandoff: the field is cmd->info. */
 static const char *set_handoff(cmd_parms *cmd, void *cv, const char *arg)
 {
     const char *err = check_handoff(cmd, arg);
 
     if (!err) {
-        ((plaid_conf *)cv)->exchange.handoff = arg;
-    }
-    return err;
-}
-
-static const char *set_webhook_handoff(cmd_parms *cmd, void *cv,
-                                       const char *arg)
-{
-    const char *err = check_handoff(cmd, arg);
-
-    if (!err) {
-        ((plaid_conf *)cv)->webhook.handoff = arg;
+        *(const char **)((char *)cv + (apr_uintptr_t)cmd->info) = arg;
     }
     return err;
 }
@@ -366,7 +356,7 @@ static const char *set_webhook_max_age(cmd_parms *cmd, void *cv,
     const char *err = plaid_parse_duration(arg, &ms);
 
     if (err || ms < 1000) {
-        return plaid_cmd_fail(cmd, apr_psprintf(cmd->pool, "PlaidWebhookMaxAge takes "
+        return fail(cmd, apr_psprintf(cmd->pool, "PlaidWebhookMaxAge takes "
                                       "1 to 600 seconds, not '%s'", arg));
     }
     ((plaid_conf *)cv)->webhook.max_age_s = (int)(ms / 1000);
@@ -382,7 +372,7 @@ static const char *count_and_seconds(cmd_parms *cmd, const char *count,
 
     if (end1 == count || *end1 || end2 == seconds || *end2 || a < 1
         || a > 1000000 || b < 1 || b > 86400) {
-        return plaid_cmd_fail(cmd, apr_psprintf(cmd->pool, "%s takes a count and a "
+        return fail(cmd, apr_psprintf(cmd->pool, "%s takes a count and a "
                                       "number of seconds (1 to 86400), "
                                       "such as 5 60, not '%s %s'",
                                       cmd->cmd->name, count, seconds));
@@ -439,7 +429,7 @@ static const char *set_ca_file(cmd_parms *cmd, void *cv, const char *arg)
     path = ap_server_root_relative(cmd->pool, arg);
     if (!path || apr_stat(&fi, path, APR_FINFO_TYPE, cmd->temp_pool)
                      != APR_SUCCESS || fi.filetype != APR_REG) {
-        return plaid_cmd_fail(cmd, apr_psprintf(cmd->pool, "PlaidCACertificate '%s' is "
+        return fail(cmd, apr_psprintf(cmd->pool, "PlaidCACertificate '%s' is "
                                       "not a readable file", arg));
     }
     c->conn.ca_file = path;
@@ -491,10 +481,12 @@ const command_rec plaid_cmds[] = {
     AP_INIT_RAW_ARGS("PlaidLinkTokenExtra", set_extra, NULL, CTX,
         "A JSON object merged into the request body, for fields without a "
         "directive"),
-    AP_INIT_TAKE1("PlaidExchangeHandoff", set_handoff, NULL, CTX,
+    AP_INIT_TAKE1("PlaidExchangeHandoff", set_handoff, FIELD(exchange.handoff),
+        CTX,
         "The URL-path of the application that receives the exchanged Item "
         "(PLAID_ACCESS_TOKEN, PLAID_ITEM_ID, ...) by internal redirect"),
-    AP_INIT_TAKE1("PlaidWebhookHandoff", set_webhook_handoff, NULL, CTX,
+    AP_INIT_TAKE1("PlaidWebhookHandoff", set_handoff, FIELD(webhook.handoff),
+        CTX,
         "The URL-path of the application that receives a verified webhook "
         "(its body, PLAID_WEBHOOK_TYPE, PLAID_WEBHOOK_CODE, PLAID_ITEM_ID) "
         "by internal redirect"),

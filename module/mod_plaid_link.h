@@ -174,6 +174,10 @@ extern const command_rec plaid_cmds[];
 const char *plaid_cmd_fail(cmd_parms *cmd, const char *msg);
 const char *plaid_cmd_where(cmd_parms *cmd);
 
+/* Their short names, in the files that read directives. */
+#define fail(cmd, msg) plaid_cmd_fail(cmd, msg)
+#define where(cmd) plaid_cmd_where(cmd)
+
 /* The credentials' directives (secrets.c). */
 const char *plaid_set_secret(cmd_parms *cmd, void *cv, const char *arg);
 const char *plaid_set_client_id(cmd_parms *cmd, void *cv, const char *arg);
