@@ -150,8 +150,8 @@ static const struct {
       "Link made it), was exchanged already, or comes from another "
       "environment than PlaidEnv (a sandbox token sent to production)" },
     { "RATE_LIMIT", NULL,
-      "Plaid rate-limited this client id: too many link tokens in a short "
-      "time; retry later" },
+      "Plaid rate-limited this client id: too many calls of this kind in a "
+      "short time; retry later" },
     { "INTERNAL_SERVER_ERROR", NULL,
       "Plaid had an internal error: retry later, and check Plaid's status "
       "page" },
