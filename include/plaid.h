@@ -22,6 +22,8 @@
 #define PLAID_USER_ID_MAX      256          /* bytes of user.client_user_id */
 #define PLAID_BROWSER_BODY_MAX 4096         /* bytes of the browser's body */
 #define PLAID_ANSWER_MAX       (64 * 1024)  /* bytes of Plaid's answer */
+#define PLAID_API_ANSWER_MAX   (16 * 1024 * 1024) /* the same through
+                                     * plaid-api: /transactions/sync pages */
 #define PLAID_LOG_FIELD_MAX    512          /* bytes of one logged Plaid field */
 
 #define PLAID_CONNECT_TIMEOUT_MS_DEFAULT  3000

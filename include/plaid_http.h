@@ -27,6 +27,7 @@ typedef struct {
                               * 5xx or a 429 */
     const char *body;
     apr_size_t body_len;
+    apr_size_t answer_max;   /* bytes of answer accepted; 0: PLAID_ANSWER_MAX */
 } plaid_call;
 
 typedef struct {

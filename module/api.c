@@ -164,6 +164,18 @@ static int refuse(request_rec *r, const plaid_browser_request *req,
     return plaid_answer_error(r, status, error, req->id);
 }
 
+int plaid_api_refuse_caller(request_rec *r, const plaid_browser_request *req)
+{
+    apr_table_setn(r->headers_out, "X-Plaid-Link-Id", req->id);
+    if (caller_allowed(r, &req->conf->api)) {
+        return 0;
+    }
+    refuse(r, req, HTTP_FORBIDDEN, "Forbidden",
+           apr_psprintf(r->pool, "the caller %s is not loopback nor in "
+                        "PlaidApiAllowFrom", r->connection->client_ip));
+    return 1;
+}
+
 int plaid_api_handler(request_rec *r, plaid_browser_request *req)
 {
     const plaid_api_conf *c = &req->conf->api;
@@ -175,13 +187,6 @@ int plaid_api_handler(request_rec *r, plaid_browser_request *req)
     apr_size_t len;
     int status, has_credentials;
 
-    apr_table_setn(r->headers_out, "X-Plaid-Link-Id", req->id);
-    if (!caller_allowed(r, c)) {
-        return refuse(r, req, HTTP_FORBIDDEN, "Forbidden",
-                      apr_psprintf(r->pool, "the caller %s is not loopback "
-                                   "nor in PlaidApiAllowFrom",
-                                   r->connection->client_ip));
-    }
     if (!(path = plaid_path_of(r, c))) {
         return refuse(r, req, HTTP_NOT_FOUND, "Not a Plaid path of this "
                       "location", "the path is not in PlaidApiPaths");

@@ -200,6 +200,11 @@ int plaid_endpoint_accept(request_rec *r, const plaid_handler_info *h,
     req->handler = h;
     req->conf = c;
     req->id = id;
+    /* The gateway tells a caller it does not admit nothing, not even
+     * which methods it would take. */
+    if (h->kind == PLAID_H_API && plaid_api_refuse_caller(r, req)) {
+        return DONE;
+    }
     if (r->method_number != M_POST) {
         r->allowed = AP_METHOD_BIT << M_POST;
         apr_table_setn(r->headers_out, "Allow", "POST");

@@ -139,6 +139,9 @@ int plaid_call_raw(request_rec *r, const plaid_browser_request *req,
     call.body = body;
     call.body_len = body_len;
     call.no_resend = no_resend;
+    /* The gateway passes on whatever the caller asked for: a page of
+     * /transactions/sync is far larger than a link token. */
+    call.answer_max = h->kind == PLAID_H_API ? PLAID_API_ANSWER_MAX : 0;
     if (!body) {
         res->outcome = PLAID_FAIL_UNUSABLE;
         res->problem = "the request body could not be built";

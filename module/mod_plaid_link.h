@@ -287,6 +287,9 @@ int plaid_link_token_handler(request_rec *r, plaid_browser_request *req);
 int plaid_exchange_handler(request_rec *r, plaid_browser_request *req);
 int plaid_webhook_handler(request_rec *r, plaid_browser_request *req);
 int plaid_api_handler(request_rec *r, plaid_browser_request *req);
+/* 1 when the caller is neither loopback nor in PlaidApiAllowFrom: it has
+ * had its 403 (checked before the method, so it learns nothing). */
+int plaid_api_refuse_caller(request_rec *r, const plaid_browser_request *req);
 
 /* The gateway's directives (api.c). */
 const char *plaid_set_api_paths(cmd_parms *cmd, void *cv, const char *arg);

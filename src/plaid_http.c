@@ -470,7 +470,7 @@ static int set_options(plaid_http *http, plaid_handle *h, apr_pool_t *p,
 static void attempt(plaid_http *http, apr_pool_t *p, const plaid_call *call,
                     plaid_response *resp, long remaining_ms)
 {
-    struct plaid_answer a = { p, NULL, 0, 0, 0, NULL };
+    struct plaid_answer a = { p, NULL, 0, 0, 0, NULL, 0 };
     CURLcode rc;
     long status = 0;
     plaid_handle *h;
@@ -488,6 +488,7 @@ static void attempt(plaid_http *http, apr_pool_t *p, const plaid_call *call,
     }
     a.cap = 1024;
     a.data = apr_palloc(p, a.cap);
+    a.max = call->answer_max ? call->answer_max : PLAID_ANSWER_MAX;
     if (!set_options(http, h, p, call, resp->url, &a, remaining_ms)) {
         /* Out of memory: this handle's set-up is in doubt. */
         forget_handle(h);
@@ -509,7 +510,9 @@ static void attempt(plaid_http *http, apr_pool_t *p, const plaid_call *call,
                                                      : curl_easy_strerror(rc));
         if (a.too_large) {
             resp->outcome = PLAID_FAIL_UNUSABLE;
-            resp->problem = "the answer is larger than 64 KiB";
+            resp->problem = apr_psprintf(p, "the answer is larger than "
+                                         "%" APR_SIZE_T_FMT " KiB",
+                                         a.max / 1024);
         }
     }
     else {

@@ -1,6 +1,6 @@
 /*
  * What the transport takes from Plaid's side of the wire: the libcurl
- * callbacks that collect the answer (capped at PLAID_ANSWER_MAX) and its
+ * callbacks that collect the answer (capped at its max) and its
  * Retry-After, and the wait before a retry. Reached by the transport
  * (src/plaid_http.c) and, through src/plaid_http_int.h, by the unit tests
  * and the fuzz target that feed them bytes directly.
@@ -13,12 +13,17 @@
 #include "plaid_http_int.h"
 #include "plaid_values.h"
 
+static apr_size_t answer_max(const struct plaid_answer *a)
+{
+    return a->max ? a->max : PLAID_ANSWER_MAX;
+}
+
 size_t plaid_on_body(char *chunk, size_t size, size_t n, void *data)
 {
     struct plaid_answer *a = data;
     size_t bytes = size * n;
 
-    if (a->too_large || a->len + bytes > PLAID_ANSWER_MAX) {
+    if (a->too_large || a->len + bytes > answer_max(a)) {
         a->too_large = 1;
         return 0;   /* curl stops with CURLE_WRITE_ERROR */
     }
@@ -37,7 +42,7 @@ size_t plaid_on_header(char *line, size_t size, size_t n, void *data)
     static const char length[] = "content-length:";
 
     /* An answer announced over the cap is refused before its first byte:
-     * no 64 KiB of it is read into the request's pool for nothing. */
+     * none of it is read into the request's pool for nothing. */
     if (bytes > sizeof(length) - 1 && bytes < sizeof(length) - 1 + 32
         && strncasecmp(line, length, sizeof(length) - 1) == 0) {
         char digits[32];
@@ -45,7 +50,7 @@ size_t plaid_on_header(char *line, size_t size, size_t n, void *data)
 
         memcpy(digits, line + sizeof(length) - 1, len);
         digits[len] = '\0';
-        if (apr_atoi64(digits) > PLAID_ANSWER_MAX) {
+        if (apr_atoi64(digits) > (apr_int64_t)answer_max(a)) {
             a->too_large = 1;
         }
         return bytes;

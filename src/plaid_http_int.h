@@ -15,11 +15,12 @@ struct plaid_answer {
     apr_pool_t *p;
     char *data;
     apr_size_t len, cap;
-    int too_large;            /* over PLAID_ANSWER_MAX: refused */
+    int too_large;            /* over max: refused */
     const char *retry_after;
+    apr_size_t max;           /* 0: PLAID_ANSWER_MAX */
 };
 
-/* CURLOPT_WRITEFUNCTION: the body, up to PLAID_ANSWER_MAX. */
+/* CURLOPT_WRITEFUNCTION: the body, up to max bytes. */
 size_t plaid_on_body(char *chunk, size_t size, size_t n, void *data);
 
 /* CURLOPT_HEADERFUNCTION: Retry-After, and a Content-Length over the cap. */

@@ -20,7 +20,7 @@ use LWP::UserAgent ();
 use PlaidTest;
 
 my $prefork = ($ENV{TEST_MPM} || '') eq 'prefork';
-plan tests => 19 + ($prefork ? 5 : 0);
+plan tests => 23 + ($prefork ? 5 : 0);
 
 my $json = JSON::PP->new->canonical;
 
@@ -81,6 +81,23 @@ for my $case (
     my @log = log_since($mark);
     is($res->code, $status, "$name: $status") or diag($res->as_string);
     is(calls(@log), 0, "$name: no call to Plaid");
+}
+
+{
+    # A caller the location does not admit learns nothing, not even the
+    # methods it would take.
+    my $ua = LWP::UserAgent->new(timeout => 30);
+    my $res = $ua->get(vhost_url(undef, '/plaid-api-narrow/accounts/get'));
+    is($res->code, 403, 'a GET from outside PlaidApiAllowFrom: 403, not 405');
+    ok(!defined $res->header('Allow'), '... and no Allow header');
+}
+
+{
+    # A large answer (a page of /transactions/sync) is passed on whole.
+    my $res = gateway('/plaid-api-huge/accounts/get', { access_token => $token });
+    is($res->code, 200, 'an answer over 64 KiB: 200');
+    ok(length($res->content) > 200 * 1024 && json_body($res),
+       '... with all of Plaid\'s body') or diag(length $res->content);
 }
 
 {

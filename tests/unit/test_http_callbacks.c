@@ -83,6 +83,26 @@ static void body_over_cap(apr_pool_t *p)
     CHECK(a.too_large);
 }
 
+/* The gateway's larger cap (plaid-api: /transactions/sync pages). */
+static void own_cap(apr_pool_t *p)
+{
+    struct plaid_answer a = fresh(p);
+    char *chunk = apr_palloc(p, 4097);
+    int i;
+
+    a.max = PLAID_API_ANSWER_MAX;
+    CHECK(header(&a, "Content-Length: 1048576\r\n") == 25);
+    CHECK(!a.too_large);
+    memset(chunk, 'x', 4096);
+    chunk[4096] = '\0';
+    for (i = 0; i < 256; i++) {
+        CHECK(body(&a, chunk) == 4096);
+    }
+    CHECK(a.len == 1048576 && !a.too_large);
+    CHECK(header(&a, "Content-Length: 16777217\r\n") == 26);
+    CHECK(a.too_large);
+}
+
 static void retry_after(apr_pool_t *p)
 {
     struct plaid_answer a = fresh(p);
@@ -105,7 +125,7 @@ int main(void)
 {
     static const unit_test tests[] = {
         content_length_over_cap, content_length_long_line, body_over_cap,
-        retry_after, NULL
+        own_cap, retry_after, NULL
     };
     return unit_run("test_http_callbacks", tests);
 }
