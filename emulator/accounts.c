@@ -16,6 +16,11 @@
  * one the Item does not have is Plaid's 400
  * INVALID_INPUT/INVALID_ACCOUNT_ID. Nothing here is real-time: a balance
  * is the same whichever endpoint gives it.
+ *
+ * /accounts/balance/get asks the bank, /accounts/get answers Plaid's
+ * cached data: for an Item that /sandbox/item/reset_login reset, the first
+ * answers Plaid's 400 ITEM_ERROR/ITEM_LOGIN_REQUIRED, the second as before
+ * (its item.error stays null here).
  */
 #include <string.h>
 
@@ -189,6 +194,10 @@ static int get_accounts(emu_call *c, json_t *body)
 
     if (!emu_item_find(c, body, &item, &rc)) {
         return rc;
+    }
+    if (c->endpoint == &emu_accounts_balance_get
+        && emu_item_login_required(c, &item)) {
+        return emu_answer_error(c, emu_plaid_error("ITEM_LOGIN_REQUIRED"));
     }
     accounts = accounts_of(c, item.item_id, ids, &unknown);
     if (unknown) {

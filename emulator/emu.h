@@ -17,8 +17,8 @@
  *   jws.c                 the Plaid-Verification header, signed well or in
  *                         each of the ways a verifier must refuse
  *   link_token.c, exchange.c, sandbox.c, link_complete.c,
- *   webhook_key.c, fire_webhook.c, webhook_sign.c, item_remove.c
- *                         one file per endpoint: its property table (the
+ *   webhook_key.c, fire_webhook.c, webhook_sign.c, item_remove.c,
+ *   reset_login.c         one file per endpoint: its property table (the
  *                         spec's request schema) and its answer
  *   accounts.c            /accounts/get and /accounts/balance/get, which
  *                         share their answer (AccountsGetResponse)
@@ -171,6 +171,7 @@ extern const emu_endpoint emu_webhook_sign;             /* webhook_sign.c */
 extern const emu_endpoint emu_accounts_get;             /* accounts.c */
 extern const emu_endpoint emu_accounts_balance_get;     /* accounts.c */
 extern const emu_endpoint emu_item_remove;              /* item_remove.c */
+extern const emu_endpoint emu_sandbox_item_reset_login; /* reset_login.c */
 
 /* In post_config, in the parent: libcurl's global state. */
 void emu_fire_webhook_init(void);
@@ -233,6 +234,11 @@ int emu_apply_faults(emu_call *c);
 /* The PlaidError Plaid gives with an HTTP status. */
 void emu_default_error(int status, emu_error *e);
 
+/* The PlaidError Plaid documents for an error_code (ITEM_LOGIN_REQUIRED:
+ * 400 ITEM_ERROR and Plaid's message), or NULL for a code it has none
+ * for. */
+const emu_error *emu_plaid_error(const char *code);
+
 /* ------------------------------------------------------------------ */
 /* Ids and tokens (tokens.c)                                           */
 /* ------------------------------------------------------------------ */
@@ -292,9 +298,10 @@ apr_status_t emu_state_mark(request_rec *r, const char *id);
 
 /* What the emulator knows of an Item, kept in the state directory as the
  * file <id>.<kind> (kind "public": the public token named id, until it is
- * exchanged; "access": the access token named id, until /item/remove).
+ * exchanged; "access": the access token named id, until /item/remove;
+ * "login": that Item needs its user's login again, until /item/remove).
  * Written once, before the token is handed out, so no reader sees half of
- * it. */
+ * it: APR_EEXIST, unlogged, when the file is there already. */
 apr_status_t emu_state_put(request_rec *r, const char *id, const char *kind,
                            const char *text);
 /* APR_ENOENT when there is no such record. */
@@ -340,6 +347,14 @@ int emu_item_find(emu_call *c, json_t *body, emu_item *item, int *rc);
  * *rc the answer: refused as emu_item_find refuses, when another call
  * removed it first. */
 int emu_item_remove_record(emu_call *c, const emu_item *item, int *rc);
+
+/* /sandbox/item/reset_login: 1 when the Item now needs its user's login
+ * again (in every child, until /item/remove), whether or not it did
+ * before; 0 with *rc the answer when the state directory is unusable. */
+int emu_item_reset_login(emu_call *c, const emu_item *item, int *rc);
+
+/* Whether /sandbox/item/reset_login was called for the Item. */
+int emu_item_login_required(emu_call *c, const emu_item *item);
 
 /* The Item as answers show it (Plaid's Item schema): a new reference, or
  * NULL if out of memory. item NULL: a made-up Item, for body= faults. */

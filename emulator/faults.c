@@ -182,7 +182,9 @@ void emu_default_error(int status, emu_error *e)
 
 /* Error codes a test names in error_code= whose PlaidError Plaid
  * documents: its type, status and message, unless the path gives them. A
- * code not here gets the status's defaults and an "emulated" message. */
+ * code not here gets the status's defaults and an "emulated" message.
+ * An Item reset by /sandbox/item/reset_login answers the same
+ * ITEM_LOGIN_REQUIRED (accounts.c). */
 static const emu_error plaid_errors[] = {
     { 400, "ITEM_ERROR", "ITEM_LOGIN_REQUIRED",
       "the login details of this item have changed (credentials, MFA, or "
@@ -192,7 +194,7 @@ static const emu_error plaid_errors[] = {
     { 0, NULL, NULL, NULL }
 };
 
-static const emu_error *plaid_error(const char *code)
+const emu_error *emu_plaid_error(const char *code)
 {
     const emu_error *e;
 
@@ -218,7 +220,7 @@ static int status_for_type(const char *error_type)
 
 static void fault_error(apr_pool_t *p, const emu_faults *f, emu_error *e)
 {
-    const emu_error *known = plaid_error(f->error_code);
+    const emu_error *known = emu_plaid_error(f->error_code);
     int status = f->status;
 
     if (!status) {

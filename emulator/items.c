@@ -6,6 +6,9 @@
  *                          /sandbox/public_token/create, for its token
  *     <access id>.access   {"institution_id","products","webhook","item_id"}
  *                          the exchange; /item/remove unlinks it
+ *     <access id>.login    empty: /sandbox/item/reset_login, the Item
+ *                          needs its user's login again; /item/remove
+ *                          unlinks it too
  *
  * A public token from /link/complete has no record: on Plaid the user
  * picks the institution in Link, and the link_token's products and webhook
@@ -190,7 +193,31 @@ int emu_item_remove_record(emu_call *c, const emu_item *item, int *rc)
                                   "PlaidEmulatorStateDir)");
         return 0;
     }
+    /* Most Items were never reset: no marker is the usual case. Its
+     * token is refused from now on, so a marker left behind (a failure
+     * logged by state.c) changes no answer. */
+    emu_state_remove(c->r, item->id, "login");
     return 1;
+}
+
+int emu_item_reset_login(emu_call *c, const emu_item *item, int *rc)
+{
+    /* The marker's presence is the whole fact; a second reset finds it. */
+    apr_status_t rv = emu_state_put(c->r, item->id, "login", "");
+
+    if (rv != APR_SUCCESS && rv != APR_EEXIST) {
+        *rc = emu_answer_internal(c, "cannot record the Item's login "
+                                  "(see PlaidEmulatorStateDir)");
+        return 0;
+    }
+    return 1;
+}
+
+int emu_item_login_required(emu_call *c, const emu_item *item)
+{
+    char *text;
+
+    return emu_state_get(c->r, item->id, "login", &text) == APR_SUCCESS;
 }
 
 static int billed(json_t *products, const char *name)

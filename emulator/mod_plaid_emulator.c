@@ -31,6 +31,7 @@ static const emu_endpoint *const endpoints[] = {
     &emu_accounts_get,
     &emu_accounts_balance_get,
     &emu_item_remove,
+    &emu_sandbox_item_reset_login,
     NULL
 };
 

@@ -13,7 +13,8 @@
  *     <id>.public for a public token until it is exchanged (what the
  *     Item will be), <id>.access for the access token after (the Item),
  *     each written once, before its token is handed out; /item/remove
- *     unlinks the .access file, which only one child can do.
+ *     unlinks the .access file, which only one child can do, and the
+ *     empty <id>.login that /sandbox/item/reset_login leaves.
  *
  * The directory is PlaidEmulatorStateDir, or plaid_emulator.<pid> in the
  * runtime directory (removed when httpd stops). It stays small: a marker
@@ -69,7 +70,7 @@ const unsigned char *emu_state_key(apr_size_t *len)
 typedef enum {
     NOT_OURS,
     SHORT_LIVED,   /* <id> (an exchange's marker) and <id>.public */
-    ITEM           /* <id>.access */
+    ITEM           /* <id>.access and <id>.login */
 } file_kind;
 
 static file_kind kind_of(const char *name)
@@ -88,7 +89,8 @@ static file_kind kind_of(const char *name)
     if (!name[n] || strcmp(name + n, ".public") == 0) {
         return SHORT_LIVED;
     }
-    return strcmp(name + n, ".access") == 0 ? ITEM : NOT_OURS;
+    return strcmp(name + n, ".access") == 0
+           || strcmp(name + n, ".login") == 0 ? ITEM : NOT_OURS;
 }
 
 /* Remove this file's kinds of files in dir last changed before the time
@@ -290,6 +292,9 @@ apr_status_t emu_state_put(request_rec *r, const char *id, const char *kind,
     if (rv == APR_SUCCESS) {
         rv = apr_file_write_full(f, text, len, NULL);
         apr_file_close(f);
+    }
+    else if (APR_STATUS_IS_EEXIST(rv)) {
+        return APR_EEXIST;
     }
     if (rv != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, "plaid_emulator: cannot "

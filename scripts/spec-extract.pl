@@ -23,6 +23,7 @@ my @schemas = qw(
     AccountsGetRequest AccountsGetRequestOptions
     AccountsBalanceGetRequest AccountsBalanceGetRequestOptions
     ItemRemoveRequest ItemRemoveReasonCode
+    SandboxItemResetLoginRequest SandboxItemResetLoginResponse
 );
 
 my $file = shift or die "usage: $0 2020-09-14.yml\n";

@@ -2,14 +2,19 @@
 # The example page in a real browser: builds the module and the emulator,
 # starts an httpd like scripts/run.sh's in a directory of its own, but under
 # prefork with mod_php and the PHP application that stores Items in SQLite
-# (examples/app/plaid-item.php), and lets tests/browser/link.test.js drive
-# Debian's chromium (playwright-core) through examples/link.html:
+# (examples/app/plaid-item.php) and shows their balances through the
+# module's gateway (examples/app/plaid-balances.php), and lets
+# tests/browser/link.test.js drive Debian's chromium (playwright-core)
+# through examples/link.html:
 #   - a vhost whose endpoints work: the click ends in Plaid.create({token});
 #     Link's onSuccess (a stand-in that gets a public_token from the
 #     emulator) leads to the exchange, the page shows the item_id the
-#     application answered, and the database holds the Item; back from a
-#     bank's OAuth sign-in (?oauth_state_id=), the page re-opens Link with
-#     the same token;
+#     application answered, and the database holds the Item; then the
+#     page shows the Item's accounts and balances, and no access_token
+#     reaches the browser; back from a bank's OAuth sign-in
+#     (?oauth_state_id=), the page re-opens Link with the same token; an
+#     Item the emulator's /sandbox/item/reset_login put into
+#     ITEM_LOGIN_REQUIRED gets the customer's message;
 #   - a vhost whose endpoint has a wrong secret: the page shows a message
 #     for the customer and, as the reference to quote to support, the
 #     correlation id of the error log's PL0100 line.
@@ -75,7 +80,10 @@ make -s all >"$run/make.log" 2>&1 || { tail -n 30 "$run/make.log"; fail_setup "m
 
 . "$top/scripts/lib/demo-httpd.sh"
 demo_files "$run"
-demo_secret "$run/plaid-sandbox.secret" browser-sandbox-secret
+# The emulator's secret: the working site's, and the test's own for its
+# call to /sandbox/item/reset_login.
+emu_secret=browser-sandbox-secret
+demo_secret "$run/plaid-sandbox.secret" "$emu_secret"
 demo_secret "$run/wrong.secret" wrong-secret-for-browser-test
 demo_app_dir "$run/app"
 client_id=$demo_emulator_client_id
@@ -83,7 +91,7 @@ client_id=$demo_emulator_client_id
 demo_mpm=prefork demo_app=php demo_app_db=$db
 {
     demo_httpd_conf "$run" "$top"
-    demo_emulator "$run" "$top" "$emu_port" browser-sandbox-secret
+    demo_emulator "$run" "$top" "$emu_port" "$emu_secret"
     # The working site, as scripts/run.sh serves it.
     demo_site "$run" "$top" "$port" "$run/plaid-sandbox.secret" sandbox "$client_id" "$emu_port"
     # The failing site: the same page, an endpoint with the wrong secret.
@@ -107,6 +115,8 @@ PLAID_BROWSER_GOOD_URL="http://127.0.0.1:$port/" \
 PLAID_BROWSER_BAD_URL="http://127.0.0.1:$bad_port/" \
 PLAID_BROWSER_ERROR_LOG="$run/error_log" \
 PLAID_BROWSER_EMULATOR_URL="https://localhost:$emu_port" \
+PLAID_BROWSER_EMULATOR_CLIENT_ID=$client_id \
+PLAID_BROWSER_EMULATOR_SECRET=$emu_secret \
 PLAID_BROWSER_DB="$db" \
 PLAID_BROWSER_USER=demo PLAID_BROWSER_PASSWORD=demo \
     node tests/browser/link.test.js

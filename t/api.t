@@ -3,8 +3,10 @@
 # module's id in X-Plaid-Link-Id); refused without a call: a caller not on
 # loopback nor in PlaidApiAllowFrom (403), a path not in PlaidApiPaths
 # (404), a body with client_id or secret (400). ITEM_LOGIN_REQUIRED reaches
-# the caller with Plaid's own body, and one PL0100 line. A read is retried
-# after a 503; a write is not. Under prefork, PHP with the helper in
+# the caller with Plaid's own body, and one PL0100 line, whether a fault or
+# the emulator's /sandbox/item/reset_login (as Plaid's sandbox) asks for
+# it; after that reset /accounts/get, cached data, still answers. A read is
+# retried after a 503; a write is not. Under prefork, PHP with the helper in
 # examples/plaid-api.php. No access_token in any log (t/zz_secrets.t).
 use strict;
 use warnings FATAL => 'all';
@@ -20,7 +22,7 @@ use LWP::UserAgent ();
 use PlaidTest;
 
 my $prefork = ($ENV{TEST_MPM} || '') eq 'prefork';
-plan tests => 23 + ($prefork ? 5 : 0);
+plan tests => 28 + ($prefork ? 5 : 0);
 
 my $json = JSON::PP->new->canonical;
 
@@ -110,6 +112,29 @@ for my $case (
     like((grep { /PL0100/ } @log)[0] // '',
          qr/api call failed: .*error_code="ITEM_LOGIN_REQUIRED"/,
          '... and one PL0100 line') or diag(@log);
+}
+
+{
+    my $p = emulator('/sandbox/public_token/create', {
+        institution_id => 'ins_109508', initial_products => ['auth'] });
+    my $reset = emulator('/item/public_token/exchange', {
+        public_token => $p->{public_token} // '' })->{access_token} // '';
+    my $mark = log_mark();
+    my $answer = emulator('/sandbox/item/reset_login',
+                          { access_token => $reset });
+    ok($answer->{reset_login} && $answer->{request_id},
+       '/sandbox/item/reset_login: {"reset_login": true, "request_id"}')
+        or diag($json->encode($answer));
+    my $res = gateway('/plaid-api/accounts/balance/get',
+                      { access_token => $reset });
+    my $body = json_body($res) || {};
+    is($res->code, 400, "reset Item's balances: Plaid's 400");
+    is($body->{error_code}, 'ITEM_LOGIN_REQUIRED', '... ITEM_LOGIN_REQUIRED');
+    like(join('', log_since($mark)),
+         qr{reset_login reset item_id=\w+.*PL0100: api call failed: .*error_code="ITEM_LOGIN_REQUIRED"}s,
+         '... after the reset line, one PL0100 line');
+    is(gateway('/plaid-api/accounts/get', { access_token => $reset })->code,
+       200, '... and its /accounts/get (cached) still answers');
 }
 
 {

@@ -36,7 +36,7 @@ my @emu_schemas = qw(LinkTokenCreateRequest ItemPublicTokenExchangeRequest
                      SandboxItemFireWebhookRequest
                      AccountsGetRequest AccountsGetRequestOptions
                      AccountsBalanceGetRequest AccountsBalanceGetRequestOptions
-                     ItemRemoveRequest);
+                     ItemRemoveRequest SandboxItemResetLoginRequest);
 
 my @product_fields = qw(products optional_products
                         required_if_supported_products

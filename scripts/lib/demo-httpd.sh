@@ -16,20 +16,25 @@
 #   demo_site RUN TOP PORT SECRET_FILE ENV CLIENT_ID [EMU_PORT]
 #                                    the page, the link-token endpoint, the
 #                                    exchange and the application behind its
-#                                    hand-off, behind basic auth (demo /
-#                                    demo); the endpoints call the emulator
-#                                    on EMU_PORT, or without it Plaid's ENV
-#                                    host (system CAs)
+#                                    hand-off (with php also its balances
+#                                    page and the gateway that page calls
+#                                    Plaid through), behind basic auth
+#                                    (demo / demo); the endpoints call the
+#                                    emulator on EMU_PORT, or without it
+#                                    Plaid's ENV host (system CAs)
 #
 # Set before calling, when the defaults do not do:
 #   demo_mpm            event (default), worker or prefork
 #   demo_app            the application behind PlaidExchangeHandoff:
 #                       cgi (default): examples/app/plaid-item.cgi, a shell
 #                         script that answers the item_id and stores
-#                         nothing; needs no package beyond apache2;
+#                         nothing; needs no package beyond apache2; no
+#                         balances (the page shows none);
 #                       php: examples/app/plaid-item.php, which stores the
-#                         Item in SQLite; needs prefork,
-#                         libapache2-mod-php8.2 and php8.2-sqlite3
+#                         Item in SQLite, and plaid-balances.php, which
+#                         shows the user's balances through the gateway;
+#                         needs prefork, libapache2-mod-php8.2 and
+#                         php8.2-sqlite3
 #   demo_app_db         with php: the SQLite file (outside the document
 #                       root, in a directory from demo_app_dir)
 #   demo_products, demo_country_codes
@@ -42,6 +47,9 @@ demo_emulator_client_id=0123456789abcdef01234567
 # Where the exchange hands the Item over: a URL-path of its own (a browser
 # that asks for it gets 404 from the module), mapped to the application.
 demo_handoff=/plaid/item
+# What the page fetches after a link (link.html's data-balances): the
+# application's balances page, with php; a 404 with cgi.
+demo_balances=/balances
 
 demo_files() {
     local run=$1
@@ -85,6 +93,7 @@ Group nogroup
 LoadModule mpm_${mpm}_module $demo_mods/mod_mpm_${mpm}.so
 LoadModule authz_core_module $demo_mods/mod_authz_core.so
 LoadModule authz_user_module $demo_mods/mod_authz_user.so
+LoadModule authz_host_module $demo_mods/mod_authz_host.so
 LoadModule authn_core_module $demo_mods/mod_authn_core.so
 LoadModule authn_file_module $demo_mods/mod_authn_file.so
 LoadModule auth_basic_module $demo_mods/mod_auth_basic.so
@@ -137,23 +146,43 @@ Listen 127.0.0.1:$emu_port
 CONF
 }
 
-# The application's file and what runs it, as a <Directory> section.
+# The application's files and what runs them, as a <Directory> section;
+# with php, the gateway its balances page calls on this vhost (PORT).
 demo_app_section() {
-    local top=$1
+    local top=$1 port=$2
     case ${demo_app:-cgi} in
         php) cat <<APP
 
-    # The application: stores the Item in SQLite, in this file.
+    # The application: stores the Item in SQLite, in this file, and shows
+    # the signed-in user's balances (behind the site's basic auth, like
+    # the page; an Alias, as /app/ is closed to browsers).
     SetEnv PLAID_EXAMPLE_DB "$demo_app_db"
     Alias "$demo_handoff" "$top/examples/app/plaid-item.php"
+    Alias "$demo_balances" "$top/examples/app/plaid-balances.php"
     <Directory "$top/examples/app">
         SetHandler application/x-httpd-php
     </Directory>
+
+    # The gateway the balances page calls Plaid through (docs/php.md), with
+    # the connection above; only the path it uses. This vhost listens on
+    # loopback only, so the module's rule (loopback callers only) admits
+    # PHP. PHP sends no credentials: Require local replaces the site's
+    # basic auth here, and is httpd's own second lock. (A browser on this
+    # machine is on loopback too, but has no access_token to send: a site
+    # served beyond loopback keeps the gateway on a vhost of its own.)
+    SetEnv PLAID_API_URL "http://127.0.0.1:$port/plaid-api"
+    <Location "/plaid-api">
+        SetHandler plaid-api
+        PlaidApiPaths /accounts/balance/get
+        Require local
+    </Location>
 APP
         ;;
         cgi) cat <<APP
 
-    # The application: answers the item_id and stores nothing.
+    # The application: answers the item_id and stores nothing, so it has
+    # no access_token to ask for balances with: no balances page and no
+    # gateway ($demo_balances gets 404, and the page shows no balances).
     Alias "$demo_handoff" "$top/examples/app/plaid-item.cgi"
     <Directory "$top/examples/app">
         Options +ExecCGI
@@ -216,7 +245,7 @@ Listen 127.0.0.1:$port
         SetHandler plaid-public-token-exchange
         PlaidExchangeHandoff $demo_handoff
     </Location>
-$(demo_app_section "$top")
+$(demo_app_section "$top" "$port")
 </VirtualHost>
 SITE
 }

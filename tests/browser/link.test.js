@@ -1,16 +1,20 @@
 // Drives Debian's chromium through examples/link.html, served by an httpd
 // that scripts/test-browser.sh starts (prefork, mod_php) with
 // mod_plaid_link, the Plaid emulator, and examples/app/plaid-item.php
-// behind the exchange's hand-off. Plaid's CDN script is answered by a
-// stand-in (page.route) that records what the page hands to Plaid.create
-// and finishes Link as Plaid's would, with a public_token from the
-// emulator; the page and the application are the real files.
+// behind the exchange's hand-off, examples/app/plaid-balances.php behind
+// /balances and the module's gateway it calls. Plaid's CDN script is
+// answered by a stand-in (page.route) that records what the page hands to
+// Plaid.create and finishes Link as Plaid's would, with a public_token from
+// the emulator; the page and the application are the real files.
 //
 // Environment (set by scripts/test-browser.sh):
 //   PLAID_BROWSER_GOOD_URL  the page on the vhost whose endpoints work
 //   PLAID_BROWSER_BAD_URL   the page on the vhost whose endpoint has a wrong secret
 //   PLAID_BROWSER_ERROR_LOG httpd's error log
 //   PLAID_BROWSER_EMULATOR_URL  the emulator (https://localhost:PORT)
+//   PLAID_BROWSER_EMULATOR_CLIENT_ID, PLAID_BROWSER_EMULATOR_SECRET
+//                           the credentials the emulator takes, for the
+//                           test's own call to /sandbox/item/reset_login
 //   PLAID_BROWSER_DB        the application's SQLite database
 //   PLAID_BROWSER_USER, PLAID_BROWSER_PASSWORD  basic auth
 //   CHROMIUM                (default /usr/bin/chromium)
@@ -33,6 +37,18 @@ const UUID4 = '[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{1
 const LINK_TOKEN = new RegExp(`^link-sandbox-${UUID4}$`);
 const PUBLIC_TOKEN = new RegExp(`^public-sandbox-${UUID4}$`);
 const ACCESS_TOKEN = new RegExp(`^access-sandbox-${UUID4}$`);
+// Every emulated Item's accounts (emulator/accounts.c), as
+// plaid-balances.php answers them and as the page shows them.
+const EMULATOR_ACCOUNTS = [
+  { name: 'Plaid Checking', mask: '0000', type: 'depository', subtype: 'checking',
+    current: 110, available: 100, iso_currency_code: 'USD' },
+  { name: 'Plaid Saving', mask: '1111', type: 'depository', subtype: 'savings',
+    current: 210, available: 200, iso_currency_code: 'USD' },
+];
+const SHOWN_ACCOUNTS = [
+  ['Plaid Checking \u2022\u20220000', 'depository / checking', '$100.00', '$110.00'],
+  ['Plaid Saving \u2022\u20221111', 'depository / savings', '$200.00', '$210.00'],
+];
 
 // Stands in for Plaid's link-initialize.js: the API the page uses, no UI.
 // open() finishes as Link does once the user has picked a bank and signed
@@ -135,6 +151,43 @@ async function newPage(context, seen, options = {}) {
   return page;
 }
 
+// Every answer the page receives, with its body: a value that must never
+// reach the browser is looked for in all of them.
+function recordAnswers(page) {
+  const answers = [];
+  page.on('response', (res) => {
+    answers.push(res.text().then((text) => ({ url: res.url(), text }),
+                                 () => ({ url: res.url(), text: '' })));
+  });
+  return () => Promise.all(answers);
+}
+
+// The access tokens in the database that reach the page's HTML or any
+// answer it received, by URL; also anything of their form.
+async function tokensShown(page, allAnswers, tokens) {
+  const html = await page.content();
+  const where = (text) => tokens.some((t) => t && text.includes(t)) || /access-sandbox-/.test(text);
+  return (where(html) ? ['the page\'s HTML'] : [])
+    .concat((await allAnswers()).filter((a) => where(a.text)).map((a) => a.url));
+}
+
+// The balances page's answer, parsed.
+async function balancesOf(res) {
+  const text = await res.text().catch(() => '');
+  let body = {};
+  try { body = JSON.parse(text) || {}; } catch (e) { /* checked by the caller */ }
+  return { text, items: Array.isArray(body.items) ? body.items : [] };
+}
+
+// The rows of the page's accounts table, as the user reads them.
+async function shownAccounts(page) {
+  await page.waitForSelector('#balances:not([hidden]) #accounts tr', { timeout: 10000 }).catch(() => {});
+  return page.$$eval('#accounts tr', (trs) => trs.map(
+    (tr) => Array.from(tr.cells).map((td) => td.innerText.trim())));
+}
+
+const isBalances = (r) => new URL(r.url()).pathname === '/balances';
+
 const plaidState = (page) => page.evaluate(() => window.__plaid);
 const storedValues = (page) => page.evaluate(
   () => Object.keys(sessionStorage).map((k) => sessionStorage.getItem(k)));
@@ -163,10 +216,13 @@ async function signedInLinksAccount(context) {
         seen.filter((s) => s === `GET ${PLAID_SCRIPT}`).length === 1, seen.join('\n'));
   await page.screenshot({ path: path.join(artifacts, '1-page.png') });
 
+  const allAnswers = recordAnswers(page);
   const tokenAnswer = page.waitForResponse((r) => r.url().endsWith('/plaid/link-token'));
   const completeAnswer = page.waitForResponse(
     (r) => r.url().endsWith('/link/complete') && r.request().method() === 'POST');
   const exchangeAnswer = page.waitForResponse((r) => r.url().endsWith('/plaid/exchange'));
+  const balancesAnswer = page.waitForResponse(isBalances);
+  const mark = logMark();
   await page.click('#link-button');
   const res = await tokenAnswer;
   const req = res.request();
@@ -226,7 +282,6 @@ async function signedInLinksAccount(context) {
   check('and shows the item_id the application answered', !!item.item_id && itemShown === item.item_id,
         `shown "${itemShown}", answered "${item.item_id}"`);
   check('and no token of any kind', !/-sandbox-/.test(shown), shown);
-  await page.screenshot({ path: path.join(artifacts, '2-linked.png') });
 
   const rows = storedItems();
   check('the database holds exactly that Item, for user demo',
@@ -241,6 +296,28 @@ async function signedInLinksAccount(context) {
           && age >= -5000 && age < 120000, rows.length === 1 && rows[0].created_at);
   check('a finished Link leaves its token in no sessionStorage',
         !(await storedValues(page)).includes(body.link_token));
+
+  // Linked: the page asks the application for the user's balances, which
+  // asks Plaid (the emulator) through the module's gateway with the
+  // access_token it stored.
+  const bal = await balancesAnswer;
+  const { text: balText, items } = await balancesOf(bal);
+  check('then the page GETs the application\'s balances page (data-balances), 200',
+        bal.request().method() === 'GET' && bal.status() === 200,
+        `${bal.request().method()} ${bal.status()} ${balText}`);
+  check('which answers the stored Item (its item_id) with the emulator\'s accounts and balances',
+        rows.length === 1 && items.length === 1 && items[0].item_id === rows[0].item_id
+          && JSON.stringify(items[0].accounts) === JSON.stringify(EMULATOR_ACCOUNTS), balText);
+  const called = logSince(mark).filter((l) => l.includes('plaid_emulator: /accounts/balance/get headers'));
+  check('asked through the gateway: the emulator got /accounts/balance/get from the module',
+        called.length === 1 && /user-agent=mod_plaid_link\//.test(called[0]), called.join('\n'));
+  const table = await shownAccounts(page);
+  check('the page shows each account: name and mask, type, available and current balance',
+        JSON.stringify(table) === JSON.stringify(SHOWN_ACCOUNTS), JSON.stringify(table));
+  const leaks = await tokensShown(page, allAnswers, rows.map((r) => r.access_token));
+  check('the access_token is in neither the page\'s HTML nor any answer the browser received',
+        rows.length === 1 && leaks.length === 0, leaks.join('\n'));
+  await page.screenshot({ path: path.join(artifacts, '2-linked-balances.png') });
 
   // The application answers only the exchange's hand-off.
   const direct = await page.evaluate(async () => {
@@ -364,15 +441,26 @@ async function refusedExchangeShowsId(context) {
 
 // The PL0100 line with id=ID; httpd writes it before it answers, but
 // allow the file a moment.
-async function logLine(id) {
+function logLine(id) {
+  return id ? logLineWith(` id=${id} `) : Promise.resolve(undefined);
+}
+
+async function logLineWith(text) {
   const logFile = env('PLAID_BROWSER_ERROR_LOG');
-  for (let i = 0; i < 20 && id; i++) {
+  for (let i = 0; i < 20; i++) {
     const line = fs.readFileSync(logFile, 'utf8').split('\n')
-      .find((l) => l.includes('PL0100:') && l.includes(` id=${id} `));
+      .find((l) => l.includes('PL0100:') && l.includes(text));
     if (line) return line;
     await new Promise((r) => setTimeout(r, 100));
   }
   return undefined;
+}
+
+// Where the error log ends now, and its lines after such a mark.
+const logMark = () => fs.statSync(env('PLAID_BROWSER_ERROR_LOG')).size;
+function logSince(mark) {
+  const all = fs.readFileSync(env('PLAID_BROWSER_ERROR_LOG'));
+  return all.subarray(mark).toString('utf8').split('\n');
 }
 
 async function failingEndpointShowsId(context) {
@@ -417,6 +505,67 @@ async function failingEndpointShowsId(context) {
   await page.close();
 }
 
+// The bank wants the user to sign in again: Plaid's sandbox call
+// /sandbox/item/reset_login (the emulator's), made with the first stored
+// Item's access_token, puts that Item into ITEM_LOGIN_REQUIRED. Linking
+// another account then shows the others' balances and, for that Item, the
+// customer's message; the application got Plaid's own error through the
+// gateway.
+async function loginRequiredShowsMessage(context) {
+  const before = storedItems();
+  const reset = before[0] || {};
+  const emulator = env('PLAID_BROWSER_EMULATOR_URL');
+  const answer = await context.request.post(`${emulator}/sandbox/item/reset_login`, {
+    headers: { 'PLAID-CLIENT-ID': env('PLAID_BROWSER_EMULATOR_CLIENT_ID'),
+               'PLAID-SECRET': env('PLAID_BROWSER_EMULATOR_SECRET') },
+    data: { access_token: reset.access_token || '' },
+  });
+  const resetBody = await answer.json().catch(() => ({}));
+  check('the emulator resets the login of the first stored Item (/sandbox/item/reset_login)',
+        before.length >= 2 && answer.status() === 200 && resetBody.reset_login === true,
+        `${before.length} Items; ${answer.status()} ${JSON.stringify(resetBody)}`);
+
+  const seen = [];
+  const page = await newPage(context, seen);
+  const allAnswers = recordAnswers(page);
+  await page.goto(env('PLAID_BROWSER_GOOD_URL'));
+  const balancesAnswer = page.waitForResponse(isBalances);
+  await page.click('#link-button');
+  const { text, items } = await balancesOf(await balancesAnswer);
+  const rows = storedItems();
+  check('after the next link, the balances page answers every stored Item in order, the new one too',
+        rows.length === before.length + 1
+          && JSON.stringify(items.map((i) => i.item_id)) === JSON.stringify(rows.map((r) => r.item_id)),
+        text);
+  const failed = items[0] || {};
+  check('the others with their accounts',
+        items.length > 1 && items.slice(1).every(
+          (i) => JSON.stringify(i.accounts) === JSON.stringify(EMULATOR_ACCOUNTS)), text);
+  check('the reset Item with Plaid\'s ITEM_LOGIN_REQUIRED, the customer\'s message and update_mode, no accounts',
+        failed.error_code === 'ITEM_LOGIN_REQUIRED' && failed.update_mode === true
+          && failed.message === 'Your bank needs you to sign in again.' && !('accounts' in failed), text);
+  const line = failed.request_id ? await logLineWith(`request_id="${failed.request_id}"`) : undefined;
+  check('its request_id is Plaid\'s, from the gateway call\'s PL0100 line for ITEM_LOGIN_REQUIRED',
+        !!line && / location=\/plaid-api\/accounts\/balance\/get /.test(line)
+          && /error_code="ITEM_LOGIN_REQUIRED"/.test(line),
+        line || `no PL0100 line with request_id="${failed.request_id}"`);
+
+  const table = await shownAccounts(page);
+  const notice = await page.$eval('#accounts tr.item-error', (tr) => ({
+    code: tr.dataset.errorCode, text: tr.innerText })).catch(() => null);
+  check('the page shows the message, that the bank will ask again (update mode), and the other accounts',
+        !!notice && notice.code === 'ITEM_LOGIN_REQUIRED'
+          && notice.text.includes('Your bank needs you to sign in again.')
+          && notice.text.includes('update mode')
+          && table.length === 1 + 2 * (items.length - 1),
+        `${JSON.stringify(notice)}\n${JSON.stringify(table)}`);
+  const leaks = await tokensShown(page, allAnswers, rows.map((r) => r.access_token));
+  check('and no access_token in the page\'s HTML or any answer it received', leaks.length === 0,
+        leaks.join('\n'));
+  await page.screenshot({ path: path.join(artifacts, '7-item-login-required.png'), fullPage: true });
+  await page.close();
+}
+
 // mod_status's page has the module's section: outcomes per location in a
 // table, and the Plaid call's latency histogram drawn as bars (no script,
 // no external asset). The earlier steps gave it something to show.
@@ -447,7 +596,7 @@ async function statusPageShowsSection(context) {
     return { x: 0, y: a.top + window.scrollY, width: 900,
              height: b.bottom - a.top + 8 };
   });
-  await page.screenshot({ path: path.join(artifacts, '7-server-status.png'),
+  await page.screenshot({ path: path.join(artifacts, '8-server-status.png'),
                           fullPage: true, ...(box ? { clip: box } : {}) });
   await page.close();
 }
@@ -470,7 +619,7 @@ async function main() {
     });
     for (const t of [signedInLinksAccount, oauthReturnResumesLink, oauthReturnWithoutToken,
                      refusedExchangeShowsId, failingEndpointShowsId,
-                     statusPageShowsSection]) {
+                     loginRequiredShowsMessage, statusPageShowsSection]) {
       try {
         await t(context);
       } catch (e) {
