@@ -509,7 +509,7 @@ report() {
     echo "- machine: $ncpu CPUs ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo) of memory, kernel $(uname -r); load average $load_start at the start, $load_end at the end"
     echo "- httpd $("$httpd" -v | awk -F'[/ ]' '/version/ {print $4}') (module, proxy, static: event MPM, $servers children x $threads_per_child threads; php: prefork, $php_children children), nginx $(nginx -v 2>&1 | awk -F/ '{print $2}') (1 worker, keepalive_requests $up_keepalive), wrk $(wrk -v 2>&1 | awk 'NR==1 {print $2}')"
     echo "- Node $(node -v) (package $(version nodejs), its OpenSSL $(node -p process.versions.openssl)), plaid $(npm_version plaid) (axios $(npm_version axios)), express $(npm_version express); PHP $(php -r 'echo PHP_VERSION;') (libapache2-mod-php8.2 $(version libapache2-mod-php8.2), opcache as Debian ships it); libcurl $(version libcurl4), OpenSSL $(openssl version | awk '{print $2}')"
-    echo "- $dur s per run, $rounds rounds, targets interleaved in each ($targets), static once per concurrency; wrk POSTs \`{}\` as JSON with \`X-User: bench-user\` (the module's PlaidUserId; the peers use the same fixed id), GET for the static file, 1 thread at concurrency 1, else 2"
+    echo "- $dur s per run, $rounds round(s), targets interleaved in each ($targets), static once per concurrency; wrk POSTs \`{}\` as JSON with \`X-User: bench-user\` (the module's PlaidUserId; the peers use the same fixed id), GET for the static file, 1 thread at concurrency 1, else 2"
     echo "- node is Plaid's quickstart as its users run it: one process, so one core by design; node2 is the same server in $node_workers cluster workers. php opens a TCP connection and negotiates TLS for every request (a new curl handle per request, as PHP pages do). All verify nginx's certificate with the bench's CA alone."
     echo
     echo "| conc | target | req/s | p50 µs | p99 µs | vs proxy | server CPU µs/req | nginx CPU µs/req | new upstream conns | of them TLS-resumed | RSS/child kB before → after | errors | machine busy |"
@@ -569,10 +569,12 @@ report() {
         echo
         echo "### Relay pass: RTT $rtt ms, concurrency 1"
         echo
-        echo "bench/relay.py between each target and nginx, ${relay_delay} ms each way"
-        echo "($relay_lateness); a new connection's first flight is held one RTT more,"
-        echo "for the TCP handshake loopback skips. $rounds run(s) of $relay_dur s per"
-        echo "target, each right after a 2 s warm-up at concurrency 8. RT: latency ÷ RTT."
+        echo "bench/relay.py between each target and nginx, ${relay_delay} ms each way; a"
+        echo "new connection's first flight is held one RTT more, for the TCP handshake"
+        echo "loopback skips. $rounds run(s) of $relay_dur s per target, each right after a 2 s"
+        echo "warm-up at concurrency 8. RT: latency ÷ RTT. Server CPU per request"
+        echo "includes the server's idle work over the run (few requests at 1 RTT each)."
+        echo "Relay: $relay_lateness."
         echo
         echo "| target | requests | p50 ms | p99 ms | p50 RT | p99 RT | p50 − 1 RTT, ms | new connections through the relay | server CPU µs/req | errors |"
         echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
