@@ -38,6 +38,8 @@
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$top/bench/lib.sh"
 delay_ms=${GATEWAY_DELAY_MS:-10}
 calls=${GATEWAY_CALLS:-200}
 warmup=${GATEWAY_WARMUP:-50}
@@ -55,16 +57,7 @@ client_id=0123456789abcdef01234567
 secret=gateway-bench-secret-Qx81
 rtt_ms=$((2 * delay_ms))
 
-need=()
-[ -f "$mods/libphp8.2.so" ] || need+=(libapache2-mod-php8.2)
-[ -f /etc/php/8.2/mods-available/curl.ini ] || need+=(php8.2-curl)
-command -v python3 >/dev/null || need+=(python3)
-if [ ${#need[@]} -gt 0 ]; then
-    echo "gateway: installing ${need[*]}" >&2
-    apt-get update -q >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-        "${need[@]}" >/dev/null
-fi
+bench_install libapache2-mod-php8.2 php8.2-curl python3
 "$top/scripts/deps.sh" >&2
 make -C "$top" -s all >/dev/null
 
@@ -94,15 +87,9 @@ trap 'exit 130' INT TERM
 
 # A private CA and the emulator's certificate (RSA 2048, as many API hosts
 # still serve). PHP and the module verify with the system's CAs plus it.
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=gateway bench CA" \
-    -keyout ca.key -out ca.crt 2>/dev/null
-openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" \
-    -keyout emu/server.key -out emu/server.csr 2>/dev/null
-printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' > san.ext
-openssl x509 -req -in emu/server.csr -CA ca.crt -CAkey ca.key -CAcreateserial \
-    -days 2 -extfile san.ext -out emu/server.crt 2>/dev/null
+bench_certs "$work" "$work/emu" "gateway bench CA"
 cat /etc/ssl/certs/ca-certificates.crt ca.crt > ca-bundle.crt
-chmod 644 ca.crt ca-bundle.crt
+chmod 644 ca-bundle.crt
 printf '%s\n' "$secret" > front/secret
 chmod 644 front/secret
 
