@@ -65,6 +65,14 @@ char *plaid_json_dump(apr_pool_t *p, const json_t *json, apr_size_t *len);
  * bytes); returns the bytes written. */
 apr_size_t plaid_json_quote(char *out, const char *s);
 
+/* The JSON object {"name":"value",...} of the name, value pairs in
+ * fields, ended by a NULL name; a NULL value is written as null. Names and
+ * values are UTF-8, checked by the caller. Allocated from p, with its
+ * length in *len. For the browser's small answers, where building jansson
+ * objects to dump them cost more than the rest of the answer. */
+char *plaid_json_flat(apr_pool_t *p, const char *const *fields,
+                      apr_size_t *len);
+
 /* A string member of obj copied into p, or NULL when it is absent, null or
  * not a string. */
 const char *plaid_json_string(apr_pool_t *p, const json_t *obj,

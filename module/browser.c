@@ -33,22 +33,19 @@ static const char *correlation_id(request_rec *r)
     return hex;
 }
 
-int plaid_answer(request_rec *r, int status, json_t *body)
+int plaid_answer(request_rec *r, int status, const char *const *fields)
 {
     apr_size_t len = 0;
-    char *text = plaid_json_dump(r->pool, body, &len);
+    char *text = plaid_json_flat(r->pool, fields, &len);
 
-    json_decref(body);
     plaid_metrics_answer(r, status);
     r->status = status;
     ap_set_content_type(r, "application/json");
     apr_table_setn(r->headers_out, "Cache-Control", "no-store");
     apr_table_setn(r->headers_out, "X-Content-Type-Options", "nosniff");
-    if (text) {
-        ap_set_content_length(r, len);
-        if (!r->header_only) {
-            ap_rwrite(text, (int)len, r);
-        }
+    ap_set_content_length(r, len);
+    if (!r->header_only) {
+        ap_rwrite(text, (int)len, r);
     }
     return OK;
 }
@@ -56,8 +53,9 @@ int plaid_answer(request_rec *r, int status, json_t *body)
 int plaid_answer_error(request_rec *r, int status, const char *msg,
                        const char *id)
 {
-    return plaid_answer(r, status, json_pack("{s:s, s:s}", "error", msg,
-                                       "request_id", id));
+    const char *const fields[] = { "error", msg, "request_id", id, NULL };
+
+    return plaid_answer(r, status, fields);
 }
 
 int plaid_read_body(request_rec *r, apr_size_t max, char **data,

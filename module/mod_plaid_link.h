@@ -227,8 +227,9 @@ int plaid_browser_accept(request_rec *r, const plaid_handler_info *h,
 int plaid_read_body(request_rec *r, apr_size_t max, char **data,
                     apr_size_t *len, const char **why);
 
-/* The JSON answer, never cached nor sniffed; body is released. */
-int plaid_answer(request_rec *r, int status, json_t *body);
+/* The JSON answer, never cached nor sniffed: an object of the name, value
+ * pairs in fields, ended by a NULL name (plaid_json_flat). */
+int plaid_answer(request_rec *r, int status, const char *const *fields);
 
 /* {"error": msg, "request_id": id} */
 int plaid_answer_error(request_rec *r, int status, const char *msg,

@@ -1,6 +1,7 @@
 /*
  * JSON and buffers: UTF-8 checks, pool buffers, jansson's dump into pool
- * memory, and jansson's string escaping redone for the body templates.
+ * memory, and jansson's string escaping redone for the body templates and
+ * the browser's flat answers.
  */
 #include <string.h>
 
@@ -120,6 +121,38 @@ apr_size_t plaid_json_quote(char *out, const char *s)
     }
     *o++ = '"';
     return (apr_size_t)(o - out);
+}
+
+char *plaid_json_flat(apr_pool_t *p, const char *const *fields,
+                      apr_size_t *len)
+{
+    apr_size_t need = sizeof("{}"), i;
+    char *out, *o;
+
+    for (i = 0; fields[i]; i += 2) {
+        need += 6 * strlen(fields[i]) + sizeof("\"\":,")
+              + (fields[i + 1] ? 6 * strlen(fields[i + 1]) + 2 : 4);
+    }
+    o = out = apr_palloc(p, need);
+    *o++ = '{';
+    for (i = 0; fields[i]; i += 2) {
+        if (i) {
+            *o++ = ',';
+        }
+        o += plaid_json_quote(o, fields[i]);
+        *o++ = ':';
+        if (fields[i + 1]) {
+            o += plaid_json_quote(o, fields[i + 1]);
+        }
+        else {
+            memcpy(o, "null", 4);
+            o += 4;
+        }
+    }
+    *o++ = '}';
+    *o = '\0';
+    *len = (apr_size_t)(o - out);
+    return out;
 }
 
 const char *plaid_json_string(apr_pool_t *p, const json_t *obj,

@@ -125,6 +125,51 @@ static void body_template_matches(apr_pool_t *p)
     }
 }
 
+/* The browser's flat answers are what jansson's dump made of the same
+ * values (valid UTF-8: link tokens and expirations come through jansson),
+ * and a NULL value is null. */
+static void flat_answer_matches(apr_pool_t *p)
+{
+    static const char *const values[] = {
+        "link-sandbox-af1a0311-da53-4636-b754-dd15cc058176", "",
+        "a\"b", "back\\slash", "tab\there", "cr\rlf\n", "\x01\x1f\x7f",
+        "/slash/", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", NULL
+    };
+    int i;
+
+    for (i = 0; values[i]; i++) {
+        const char *const fields[] = {
+            "link_token", values[i], "expiration", "2020-03-27T12:56:34Z",
+            "request_id", "r\"1", NULL
+        };
+        json_t *want = json_pack("{s:s, s:s, s:s}", "link_token", values[i],
+                                 "expiration", "2020-03-27T12:56:34Z",
+                                 "request_id", "r\"1");
+        json_t *back;
+        apr_size_t len = 0;
+        char *got = plaid_json_flat(p, fields, &len);
+
+        CHECK(len == strlen(got));
+        back = json_loads(got, JSON_REJECT_DUPLICATES, NULL);
+        CHECK(back != NULL && json_equal(back, want));
+        json_decref(back);
+        json_decref(want);
+    }
+    {
+        const char *const fields[] = { "error", NULL, NULL };
+        apr_size_t len = 0;
+
+        CHECK_STR(plaid_json_flat(p, fields, &len), "{\"error\":null}");
+    }
+    {
+        const char *const fields[] = { NULL };
+        apr_size_t len = 0;
+
+        CHECK_STR(plaid_json_flat(p, fields, &len), "{}");
+        CHECK(len == 2);
+    }
+}
+
 /* An extra that spells the stand-in twice leaves the id's place ambiguous:
  * no template, and the body is built per request. */
 static void body_template_refuses_ambiguity(apr_pool_t *p)
@@ -371,7 +416,7 @@ int main(void)
 {
     static const unit_test tests[] = {
         body_from_fields, body_escapes_user, body_template_matches,
-        body_template_refuses_ambiguity, success_answer, unusable_answers,
+        body_template_refuses_ambiguity, flat_answer_matches, success_answer, unusable_answers,
         error_answers, hints, transport_failure, transport_unreachable, NULL
     };
     return unit_run("test_body_answer", tests);
