@@ -14,6 +14,9 @@
  */
 #include "module/mod_plaid_link.h"
 
+/* r->filename of a URL a handler answers (plaid_translate_name). */
+#define PLAID_NO_FILE "plaid:"
+
 static const plaid_handler_info handlers[] = {
     { PLAID_H_LINK_TOKEN, "plaid-link-token", "link_token request",
       "Unable to fetch link_token",
@@ -43,6 +46,38 @@ const plaid_handler_info *plaid_handler_named(const char *name)
         }
     }
     return NULL;
+}
+
+/* The module's URLs are no files. As mod_proxy does for its URLs,
+ * translate_name claims a URL whose <Location> (or <If>: both are walked
+ * before it) sets one of the handlers, naming it "plaid:" and the handler
+ * instead of a path below the DocumentRoot, and map_to_storage then skips
+ * the directory and file walks: no stat() of a path that is no file, and
+ * <Directory>, <Files> and .htaccess do not apply to these URLs; <Location>
+ * and <If> do (httpd walks them again after map_to_storage). Should a
+ * SetHandler expression name another handler by fixups, no file answers:
+ * "plaid:..." is none. */
+static int plaid_translate_name(request_rec *r)
+{
+    core_dir_config *d = ap_get_core_module_config(r->per_dir_config);
+    const char *err = NULL, *name;
+
+    if (!d->expr_handler) {
+        return DECLINED;
+    }
+    name = ap_expr_str_exec(r, d->expr_handler, &err);
+    if (err || !plaid_handler_named(name)) {
+        return DECLINED;
+    }
+    r->filename = apr_pstrcat(r->pool, PLAID_NO_FILE, name, NULL);
+    return OK;
+}
+
+static int plaid_map_to_storage(request_rec *r)
+{
+    return r->filename && strncmp(r->filename, PLAID_NO_FILE,
+                                  sizeof(PLAID_NO_FILE) - 1) == 0
+        ? OK : DECLINED;
 }
 
 static int plaid_handler(request_rec *r)
@@ -96,6 +131,8 @@ static void plaid_register_hooks(apr_pool_t *p)
     ap_hook_check_config(plaid_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(plaid_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(plaid_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_translate_name(plaid_translate_name, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_map_to_storage(plaid_map_to_storage, NULL, NULL, APR_HOOK_FIRST);
     ap_hook_fixups(plaid_handoff_fixups, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(plaid_handler, NULL, NULL, APR_HOOK_MIDDLE);
 }

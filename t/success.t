@@ -10,7 +10,7 @@ use Apache::Test qw(-withtestmore);
 use Apache::TestRequest ();
 use PlaidTest;
 
-plan tests => 38;
+plan tests => 42;
 
 # --- one success, checked field by field ----------------------------------
 my $user = unique_user('success');
@@ -113,3 +113,17 @@ is(json_body($res) && json_body($res)->{request_id}, 'test-unique-id-Zx81',
    'UNIQUE_ID is the request_id the browser sees') or diag($res->as_string);
 like(join('', grep { /PL0100/ } @log), qr/\bid=test-unique-id-Zx81\b/,
      '... and the id= of the log line') or diag(@log);
+
+# --- the module's URLs are no files ---------------------------------------
+# <Directory "htdocs/nofile"> denies all: a file there is refused, the
+# link-token location below it answers (no directory walk for it), and a
+# <Location> Require still refuses.
+is(Apache::TestRequest::GET('/nofile/index.html')->code, 403,
+   'a file below the denying <Directory> is refused');
+$res = post_token('/nofile/link-token');
+is($res->code, 200, '<Directory> does not apply to a link-token URL')
+    or diag($res->as_string);
+like(json_body($res) && json_body($res)->{link_token} || '', token_re(),
+     '... it answers a link_token');
+is(post_token('/nofile/located')->code, 403,
+   '<Location> Require applies to it');
