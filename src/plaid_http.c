@@ -10,11 +10,13 @@
  * sockets. Connections are not shared between handles: libcurl does not
  * support sharing them between threads.
  *
- * A handle keeps the request headers for the last credentials it sent, so
- * a call only builds what it differs in (URL, body, CA file, timeouts); the
- * options are reset after every call (see give_back). Locations may use
- * other URLs, credentials or CAs: libcurl reuses a connection or a TLS
- * session only for a matching host and TLS configuration.
+ * A handle keeps the request headers for the last credentials it sent and
+ * its other options, so a call sets only what every call sets anew (URL,
+ * body, timeouts); a reset (see give_back and set_options) comes only after
+ * a call that opened a connection or failed, or before a call with another
+ * CA file, proxy or scheme. Locations may use other URLs, credentials or
+ * CAs: libcurl reuses a connection or a TLS session only for a matching
+ * host and TLS configuration.
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -54,6 +56,11 @@ typedef struct {
     char *client_id, *secret;
     char errbuf[CURL_ERROR_SIZE];
     int used;                     /* has made a call */
+    /* What the options set since the last reset were set for: a call with
+     * another CA file, proxy or scheme resets them first (set_options). */
+    int set_up;                   /* 0 right after a reset */
+    char *ca_file, *proxy;        /* copies, NULL when the call had none */
+    int https;
 } plaid_handle;
 
 struct plaid_http {
@@ -76,6 +83,8 @@ static void forget_handle(plaid_handle *h)
     curl_slist_free_all(h->headers);
     free(h->client_id);
     free(h->secret);
+    free(h->ca_file);
+    free(h->proxy);
     free(h);
 }
 
@@ -328,17 +337,32 @@ static plaid_handle *take_handle(plaid_http *http)
     return h ? h : new_handle(http);
 }
 
-/* Last in, first out: the busiest handles keep their connections warm and
- * the rarely needed ones age out. The reset keeps the connection, the DNS
- * cache and the TLS sessions; it is needed because libcurl counts, per
- * handle and until a reset, the requests it re-sent after finding a reused
- * connection dead, and past five it fails the request ("Connection died,
- * tried 5 times"): without a reset, every connection Plaid closes while it
- * sits idle brings a handle nearer to failing a request (t/keepalive.t). */
-static void give_back(plaid_http *http, plaid_handle *h)
+/* The options back to set_fixed_options'. The reset keeps the
+ * connection, the DNS cache and the TLS sessions. */
+static void reset_handle(plaid_http *http, plaid_handle *h)
 {
     curl_easy_reset(h->curl);
     set_fixed_options(http, h);
+    h->set_up = 0;
+}
+
+/* Last in, first out: the busiest handles keep their connections warm and
+ * the rarely needed ones age out. A call that opened a connection or
+ * failed is followed by a reset: libcurl counts, per handle and until a
+ * reset, the requests it re-sent after finding a reused connection dead
+ * (each re-send opens a connection), and past five it fails the request
+ * ("Connection died, tried 5 times"): without the reset, every connection
+ * Plaid closes while it sits idle would bring a handle nearer to failing a
+ * request (t/keepalive.t). A call over a kept connection needs none: the
+ * next call sets anew all that differs. */
+static void give_back(plaid_http *http, plaid_handle *h, CURLcode rc)
+{
+    long connects = 1;
+
+    curl_easy_getinfo(h->curl, CURLINFO_NUM_CONNECTS, &connects);
+    if (rc != CURLE_OK || connects > 0) {
+        reset_handle(http, h);
+    }
     LOCK(http->lock);
     APR_ARRAY_PUSH(http->idle, plaid_handle *) = h;
     UNLOCK(http->lock);
@@ -422,10 +446,8 @@ static int set_headers(plaid_handle *h, apr_pool_t *p, const plaid_call *call)
  * for https: plain http goes only to a loopback host, and a proxy on the
  * way would read the secret in clear. */
 static void set_proxy(plaid_http *http, CURL *c, const plaid_call *call,
-                      const char *url)
+                      int https)
 {
-    int https = strncasecmp(url, "https://", 8) == 0;
-
     if (call->proxy && *call->proxy && https) {
         curl_easy_setopt(c, CURLOPT_PROXY, call->proxy);
         curl_easy_setopt(c, CURLOPT_NOPROXY, "");
@@ -436,23 +458,39 @@ static void set_proxy(plaid_http *http, CURL *c, const plaid_call *call,
     }
 }
 
-/* What a call may differ in from the handle's previous one. */
+/* What a call may differ in from the handle's previous one: the CA file,
+ * proxy and scheme (set after a reset, when they differ from what the
+ * handle was set up for), and what every call sets anew. */
 static int set_options(plaid_http *http, plaid_handle *h, apr_pool_t *p,
                        const plaid_call *call, const char *url,
                        struct plaid_answer *a, long remaining_ms)
 {
     CURL *c = h->curl;
+    int https = strncasecmp(url, "https://", 8) == 0;
 
+    if (h->set_up && (!same(h->ca_file, call->ca_file)
+                      || !same(h->proxy, call->proxy) || h->https != https)) {
+        reset_handle(http, h);
+    }
     if (!set_headers(h, p, call)) {
         return 0;
     }
-    /* A CA file replaces the system's CAs: libcurl would otherwise still
-     * look in its default directory, and trust every public CA there. */
-    if (call->ca_file) {
-        curl_easy_setopt(c, CURLOPT_CAINFO, call->ca_file);
-        curl_easy_setopt(c, CURLOPT_CAPATH, NULL);
+    if (!h->set_up) {
+        /* A CA file replaces the system's CAs: libcurl would otherwise
+         * still look in its default directory, and trust every public CA
+         * there. */
+        if (call->ca_file) {
+            curl_easy_setopt(c, CURLOPT_CAINFO, call->ca_file);
+            curl_easy_setopt(c, CURLOPT_CAPATH, NULL);
+        }
+        set_proxy(http, c, call, https);
+        if (!remember(&h->ca_file, call->ca_file)
+            || !remember(&h->proxy, call->proxy)) {
+            return 0;
+        }
+        h->https = https;
+        h->set_up = 1;
     }
-    set_proxy(http, c, call, url);
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, call->body);
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)call->body_len);
@@ -521,7 +559,7 @@ static void attempt(plaid_http *http, apr_pool_t *p, const plaid_call *call,
         resp->body = a.data;
         resp->body_len = a.len;
     }
-    give_back(http, h);
+    give_back(http, h, rc);
 }
 
 /* Retry only what a retry can mend: no connection, Plaid unavailable or
