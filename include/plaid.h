@@ -57,6 +57,9 @@ int plaid_utf8_len(const unsigned char *s);
 void plaid_reserve(apr_pool_t *p, char **data, apr_size_t len,
                    apr_size_t *cap, apr_size_t need);
 
+/* The n bytes at in as 2 * n lowercase hex digits and a NUL at out. */
+void plaid_hex(char *out, const unsigned char *in, apr_size_t n);
+
 /* Compact JSON text of json, allocated from p; NULL when jansson fails. */
 char *plaid_json_dump(apr_pool_t *p, const json_t *json, apr_size_t *len);
 

@@ -12,13 +12,12 @@ static apr_status_t release_json(void *data)
     return APR_SUCCESS;
 }
 
-/* mod_unique_id's id when it is loaded, else 16 random bytes. */
+/* mod_unique_id's id when it is loaded, else 12 random bytes in hex. */
 static const char *correlation_id(request_rec *r)
 {
     const char *id = apr_table_get(r->subprocess_env, "UNIQUE_ID");
     unsigned char raw[12];
     char *hex;
-    int i;
 
     if (id && *id) {
         return id;
@@ -27,9 +26,7 @@ static const char *correlation_id(request_rec *r)
         return apr_psprintf(r->pool, "%" APR_TIME_T_FMT, r->request_time);
     }
     hex = apr_palloc(r->pool, sizeof(raw) * 2 + 1);
-    for (i = 0; i < (int)sizeof(raw); i++) {
-        apr_snprintf(hex + i * 2, 3, "%02x", raw[i]);
-    }
+    plaid_hex(hex, raw, sizeof(raw));
     return hex;
 }
 

@@ -63,6 +63,18 @@ void plaid_reserve(apr_pool_t *p, char **data, apr_size_t len,
     *data = grown;
 }
 
+void plaid_hex(char *out, const unsigned char *in, apr_size_t n)
+{
+    static const char digits[] = "0123456789abcdef";
+    apr_size_t i;
+
+    for (i = 0; i < n; i++) {
+        out[2 * i] = digits[in[i] >> 4];
+        out[2 * i + 1] = digits[in[i] & 0x0F];
+    }
+    out[2 * n] = '\0';
+}
+
 static int append_to_buffer(const char *chunk, size_t size, void *data)
 {
     struct pool_buffer *b = data;

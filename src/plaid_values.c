@@ -386,17 +386,12 @@ const char *plaid_user_id_hmac(apr_pool_t *p, const char *key,
     unsigned char mac[EVP_MAX_MD_SIZE];
     unsigned int mac_len = 0;
     char *hex;
-    unsigned int i;
 
     if (!HMAC(EVP_sha256(), key, (int)key_len, (const unsigned char *)id,
               strlen(id), mac, &mac_len)) {
         return NULL;
     }
     hex = apr_palloc(p, mac_len * 2 + 1);
-    for (i = 0; i < mac_len; i++) {
-        hex[2 * i] = "0123456789abcdef"[mac[i] >> 4];
-        hex[2 * i + 1] = "0123456789abcdef"[mac[i] & 0x0F];
-    }
-    hex[2 * mac_len] = '\0';
+    plaid_hex(hex, mac, mac_len);
     return hex;
 }

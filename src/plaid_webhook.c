@@ -340,14 +340,9 @@ const char *plaid_jws_check_age(const plaid_jws *jws, long long now,
 void plaid_sha256_hex(const void *data, apr_size_t len, char hex[65])
 {
     unsigned char md[SHA256_DIGEST_LENGTH];
-    int i;
 
     SHA256(data, len, md);
-    for (i = 0; i < SHA256_DIGEST_LENGTH; i++) {
-        hex[2 * i] = "0123456789abcdef"[md[i] >> 4];
-        hex[2 * i + 1] = "0123456789abcdef"[md[i] & 0x0F];
-    }
-    hex[64] = '\0';
+    plaid_hex(hex, md, sizeof(md));
 }
 
 const char *plaid_jws_check_body(const plaid_jws *jws, const char *body,
