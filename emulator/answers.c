@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "http_protocol.h"
+#include "mod_ssl.h"
 
 #include "apr_lib.h"
 #include "apr_strings.h"
@@ -230,6 +231,18 @@ json_t *emu_parse_body(emu_call *c, const char *buf, apr_size_t len,
 
 /* An access token is a long-lived credential: the tests prove that none
  * reaches a log, and this log is one of them. */
+/* mod_ssl's SSL_SESSION_RESUMED of r's connection ("Initial" or
+ * "Resumed"), "-" without TLS. */
+static const char *tls_session(request_rec *r)
+{
+    APR_OPTIONAL_FN_TYPE(ssl_var_lookup) *lookup =
+        APR_RETRIEVE_OPTIONAL_FN(ssl_var_lookup);
+    const char *v = lookup ? lookup(r->pool, r->server, r->connection, r,
+                                    (char *)"SSL_SESSION_RESUMED") : NULL;
+
+    return v && *v ? v : "-";
+}
+
 static void withhold_access_tokens(json_t *body)
 {
     static const char withheld[] = "[withheld]";
@@ -264,16 +277,19 @@ void emu_log_accepted(emu_call *c, json_t *body)
     json_object_del(logged, "client_id");
     json_object_del(logged, "secret");
     withhold_access_tokens(logged);
-    /* The headers a client must send besides the credentials. */
+    /* The headers a client must send besides the credentials; the
+     * connection, and whether its TLS session was resumed (t/tls_first.t). */
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                   "plaid_emulator: %s headers plaid-version=%s "
-                  "user-agent=%s content-type=%s", emu_log_name(c),
+                  "user-agent=%s content-type=%s conn=%ld tls=%s",
+                  emu_log_name(c),
                   ap_escape_logitem(r->pool, apr_table_get(r->headers_in,
                                                            "Plaid-Version")),
                   ap_escape_logitem(r->pool, apr_table_get(r->headers_in,
                                                            "User-Agent")),
                   ap_escape_logitem(r->pool, apr_table_get(r->headers_in,
-                                                           "Content-Type")));
+                                                           "Content-Type")),
+                  r->connection->id, tls_session(r));
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                   "plaid_emulator: %s body=%s", emu_log_name(c),
                   emu_json_text(r->pool, logged, &len));

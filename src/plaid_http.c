@@ -7,7 +7,9 @@
  * thread, or after the connection aged out) resumes a session instead of a
  * full handshake. Handles and share are made in the child that uses them
  * and closed with its pool: a forked child never touches its parent's
- * sockets. Connections are not shared between handles: libcurl does not
+ * sockets. A process's first connection to a Plaid host goes alone (see
+ * await_first): the calls that come with it wait for its TLS session
+ * instead of each negotiating one of their own. Connections are not shared between handles: libcurl does not
  * support sharing them between threads.
  *
  * A handle keeps the request headers for the last credentials it sent and
@@ -26,6 +28,7 @@
 
 #include <apr_hash.h>
 #include <apr_strings.h>
+#include <apr_thread_cond.h>
 #include <apr_thread_mutex.h>
 #include <apr_time.h>
 #include <curl/curl.h>
@@ -63,11 +66,17 @@ typedef struct {
     int https;
 } plaid_handle;
 
+/* Where a process's first connection to an origin stands (await_first). */
+enum { FIRST_NONE, FIRST_OPENING, FIRST_DONE };
+
 struct plaid_http {
 #if APR_HAS_THREADS
     apr_thread_mutex_t *lock;                      /* guards idle */
     apr_thread_mutex_t *share_lock[CURL_LOCK_DATA_LAST];
+    apr_thread_cond_t *first_done;    /* an opener finished (with lock) */
 #endif
+    /* base URL, CA file and proxy to its FIRST_ state */
+    apr_hash_t *firsts;         /* guarded by lock */
     apr_array_header_t *idle;   /* plaid_handle * */
     /* URL and client id to the time Plaid's 429 asked us to wait until */
     apr_hash_t *holds;          /* guarded by lock */
@@ -214,7 +223,8 @@ apr_status_t plaid_http_create(apr_pool_t *p, plaid_http **out)
 
 #if APR_HAS_THREADS
     rv = apr_thread_mutex_create(&http->lock, APR_THREAD_MUTEX_DEFAULT, p);
-    if (rv != APR_SUCCESS) {
+    if (rv != APR_SUCCESS
+        || (rv = apr_thread_cond_create(&http->first_done, p)) != APR_SUCCESS) {
         return rv;
     }
 #endif
@@ -225,6 +235,7 @@ apr_status_t plaid_http_create(apr_pool_t *p, plaid_http **out)
     http->lazy_system_cas = has_default_ca_path();
     http->idle = apr_array_make(p, 16, sizeof(plaid_handle *));
     http->holds = apr_hash_make(p);
+    http->firsts = apr_hash_make(p);
     http->pool = p;
     apr_pool_cleanup_register(p, http, close_handles, apr_pool_cleanup_null);
     *out = http;
@@ -504,6 +515,64 @@ static int set_options(plaid_http *http, plaid_handle *h, apr_pool_t *p,
     return 1;
 }
 
+/* A new handle has no connection. While the process has no TLS session
+ * for the call's origin (its first connection to it, typically a child's
+ * first burst of requests), one call opens a connection and the others
+ * wait, at most wait_ms, until its call has an answer: libcurl then holds
+ * its session (with TLS 1.3, Plaid's ticket arrives only after the
+ * handshake) and their connections resume it instead of each negotiating
+ * anew. Returns the state to pass to first_finished when this call is the
+ * one that opens, else NULL. */
+static int *await_first(plaid_http *http, apr_pool_t *p,
+                        const plaid_call *call, long wait_ms)
+{
+#if APR_HAS_THREADS
+    const char *key = apr_pstrcat(p, call->base_url, " ",
+                                  call->ca_file ? call->ca_file : "", " ",
+                                  call->proxy ? call->proxy : "-", NULL);
+    apr_time_t until = apr_time_now() + apr_time_from_msec(wait_ms), now;
+    int *state;
+
+    apr_thread_mutex_lock(http->lock);
+    state = apr_hash_get(http->firsts, key, APR_HASH_KEY_STRING);
+    if (!state) {
+        /* One per origin of the configuration: bounded. */
+        state = apr_palloc(http->pool, sizeof(*state));
+        *state = FIRST_NONE;
+        apr_hash_set(http->firsts, apr_pstrdup(http->pool, key),
+                     APR_HASH_KEY_STRING, state);
+    }
+    while (*state == FIRST_OPENING && (now = apr_time_now()) < until) {
+        apr_thread_cond_timedwait(http->first_done, http->lock, until - now);
+    }
+    if (*state == FIRST_NONE) {
+        *state = FIRST_OPENING;
+    }
+    else {
+        state = NULL;
+    }
+    apr_thread_mutex_unlock(http->lock);
+    return state;
+#else
+    (void)http, (void)p, (void)call, (void)wait_ms;
+    return NULL;
+#endif
+}
+
+/* The opener's call is over: answered (its session is kept), or not (the
+ * next new handle opens again). Wakes the calls waiting for it. */
+static void first_finished(plaid_http *http, int *state, int answered)
+{
+#if APR_HAS_THREADS
+    apr_thread_mutex_lock(http->lock);
+    *state = answered ? FIRST_DONE : FIRST_NONE;
+    apr_thread_cond_broadcast(http->first_done);
+    apr_thread_mutex_unlock(http->lock);
+#else
+    (void)http, (void)state, (void)answered;
+#endif
+}
+
 /* One POST; resp holds what came of it. */
 static void attempt(plaid_http *http, apr_pool_t *p, const plaid_call *call,
                     plaid_response *resp, long remaining_ms)
@@ -512,6 +581,7 @@ static void attempt(plaid_http *http, apr_pool_t *p, const plaid_call *call,
     CURLcode rc;
     long status = 0;
     plaid_handle *h;
+    int *first = NULL;
 
     resp->outcome = PLAID_OK;
     resp->status = 0;
@@ -524,12 +594,27 @@ static void attempt(plaid_http *http, apr_pool_t *p, const plaid_call *call,
         resp->problem = "curl_easy_init failed";
         return;
     }
+    if (!h->used) {
+        apr_time_t start = apr_time_now();
+
+        first = await_first(http, p, call, call->connect_timeout_ms
+                            < remaining_ms ? call->connect_timeout_ms
+                                           : remaining_ms);
+        /* The wait counts against PlaidTimeout. */
+        remaining_ms -= (long)apr_time_as_msec(apr_time_now() - start);
+        if (remaining_ms < 1) {
+            remaining_ms = 1;
+        }
+    }
     a.cap = 1024;
     a.data = apr_palloc(p, a.cap);
     a.max = call->answer_max ? call->answer_max : PLAID_ANSWER_MAX;
     if (!set_options(http, h, p, call, resp->url, &a, remaining_ms)) {
         /* Out of memory: this handle's set-up is in doubt. */
         forget_handle(h);
+        if (first) {
+            first_finished(http, first, 0);
+        }
         resp->outcome = PLAID_FAIL_UNUSABLE;
         resp->problem = "out of memory setting up the call";
         return;
@@ -540,6 +625,9 @@ static void attempt(plaid_http *http, apr_pool_t *p, const plaid_call *call,
         close_sockets_on_exec();
     }
     curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &status);
+    if (first) {
+        first_finished(http, first, status > 0);
+    }
     resp->status = status;
     resp->retry_after = a.retry_after;
     if (rc != CURLE_OK) {
