@@ -15,6 +15,10 @@
 # cost), beside their cost in the proxy, and the cost per shared object.
 # Keeps the callgrind files in the work directory it names.
 #
+# Then, unless PROFILE_SYSCALLS=0, the same two runs under strace -c: the
+# system calls per request per target (their kernel time is CPU that
+# callgrind does not see).
+#
 # Knobs (environment): PROFILE_TARGETS ("module proxy static"),
 # PROFILE_N1 (200), PROFILE_N2 (1200), PROFILE_TOP (20), PROFILE_PORT
 # (19400; uses PROFILE_PORT..PROFILE_PORT+7 and +10), PROFILE_DIR.
@@ -33,7 +37,8 @@ work=${PROFILE_DIR:-$(mktemp -d /tmp/plaid-profile.XXXXXX)}
 mkdir -p "$work/cg"
 chmod 777 "$work/cg"   # callgrind writes as www-data
 
-bench_install valgrind python3
+syscalls=${PROFILE_SYSCALLS:-1}
+bench_install valgrind python3 strace
 
 # The servers: run.sh's, with no peers to start but the ones it always does.
 BENCH_DIR="$work" BENCH_PORT=$port BENCH_NODE_WORKERS=0 \
@@ -66,12 +71,15 @@ declare -A path=(
     [static]=/static/token.json
 )
 
-# callgrind_run NAME PATH N: N POSTs on one connection under callgrind.
-callgrind_run() {
+# under TOOL... NAME PATH N: N POSTs on one connection to apache2 -X run
+# under the tool (its output NAME.*), then the server stopped.
+under() {
+    local tool=() vg
+    while [ "$1" != -- ]; do tool+=("$1"); shift; done
+    shift
     rm -f "$work/x.pid"
-    valgrind --tool=callgrind --callgrind-out-file="$work/cg/$1.out" \
-        /usr/sbin/apache2 -f "$work/x.conf" -X > "$work/cg/$1.log" 2>&1 &
-    local vg=$!
+    "${tool[@]}" /usr/sbin/apache2 -f "$work/x.conf" -X > "$work/cg/$1.log" 2>&1 &
+    vg=$!
     for _ in $(seq 120); do
         # valgrind made the file as root; its dump at exit runs as www-data.
         chmod 666 "$work/cg/$1.out" 2>/dev/null || true
@@ -94,8 +102,20 @@ if ok != n:
 PY
     kill -TERM "$(cat "$work/x.pid")"
     wait "$vg" || true
+}
+
+callgrind_run() {
+    under valgrind --tool=callgrind --callgrind-out-file="$work/cg/$1.out" -- "$@"
     grep -q 'Collected' "$work/cg/$1.log" ||
         { cat "$work/cg/$1.log" >&2; exit 1; }
+}
+
+# strace_run NAME PATH N: the system calls, counted per name (NAME.sys).
+strace_run() {
+    under strace -f -c -o "$work/cg/$1.strace" -- "$@"
+    # strace -c's rows: % time, seconds, usecs/call, calls, [errors,] name.
+    awk 'NF >= 5 && $4 ~ /^[0-9]+$/ && $NF != "total" { print $NF "\t" $4 }' \
+        "$work/cg/$1.strace" | sort > "$work/cg/$1.sys"
 }
 
 # functions OUT: "cost<TAB>function<TAB>object" per function (self cost).
@@ -120,6 +140,17 @@ for t in $targets; do
         awk -F'\t' -v d=$((n2 - n1)) '{ printf "%s\t%.0f\n", $1, ($3 - $2) / d }' \
         > "$work/$t.per-request"
 done
+
+if [ "$syscalls" != 0 ]; then
+    for t in $targets; do
+        echo "profile: $t, $n1 and $n2 requests under strace" >&2
+        strace_run "$t-$n1-s" "${path[$t]}" "$n1"
+        strace_run "$t-$n2-s" "${path[$t]}" "$n2"
+        join -t $'\t' -a 2 -e 0 -o 0,1.2,2.2 "$work/cg/$t-$n1-s.sys" "$work/cg/$t-$n2-s.sys" |
+            awk -F'\t' -v d=$((n2 - n1)) '{ printf "%s\t%.2f\n", $1, ($3 - $2) / d }' |
+            awk -F'\t' '$2 > 0.005' | sort -t $'\t' -k2,2nr > "$work/$t.syscalls"
+    done
+fi
 
 total() { awk -F'\t' '{ s += $2 } END { printf "%.0f", s }' "$work/$1.per-request"; }
 echo "## Instructions per request (callgrind, apache2 -X, $((n2 - n1)) requests)"
@@ -148,6 +179,17 @@ if [ -f "$work/module.per-request" ]; then
     join -t $'\t' -a 1 -e 0 -o 0,1.2,2.2 <(sort "$work/module.per-request") \
         <(sort "$work/proxy.per-request") | sort -t $'\t' -k2,2nr |
         awk -F'\t' -v n="$top_n" 'NR <= n { split($1, p, "|"); printf "| `%s` | %s | %d | %d |\n", p[1], p[2], $2, $3 }'
+fi
+if [ "$syscalls" != 0 ]; then
+    echo
+    echo "### System calls per request (strace -c, the same difference)"
+    echo
+    echo "| target | calls per request | the most frequent |"
+    echo "| --- | ---: | --- |"
+    for t in $targets; do
+        echo "| $t | $(awk -F'\t' '{ s += $2 } END { printf "%.1f", s }' "$work/$t.syscalls") |" \
+            "$(head -8 "$work/$t.syscalls" | awk -F'\t' '{ printf "%s%s %s", (NR > 1 ? ", " : ""), $1, $2 }') |"
+    done
 fi
 echo
 echo "profile: callgrind files in $work/cg" >&2
