@@ -217,30 +217,24 @@ DocumentRoot "$work/htdocs"
 # limit of calls in flight (default: half the threads, so 503s past 32
 # requests at once in a child) raised to the threads: the bench measures
 # the calls, not the limit.
+# Both locations inherit the server's Plaid directives and differ in
+# their Plaid host only.
 PlaidMaxInFlight $threads_per_child
+PlaidCACertificate "$work/ca.crt"
+PlaidClientId      $client_id
+PlaidSecret        file:$work/plaid.secret
+PlaidClientName    "bench"
+PlaidLanguage      en
+PlaidCountryCodes  US
+PlaidProducts      auth
+PlaidUserId        "%{HTTP:X-User}"
 <Location "/plaid/link-token">
     SetHandler plaid-link-token
     PlaidBaseURL       https://localhost:$up_port
-    PlaidCACertificate "$work/ca.crt"
-    PlaidClientId      $client_id
-    PlaidSecret        file:$work/plaid.secret
-    PlaidClientName    "bench"
-    PlaidLanguage      en
-    PlaidCountryCodes  US
-    PlaidProducts      auth
-    PlaidUserId        "%{HTTP:X-User}"
 </Location>
 <Location "/relay/plaid/link-token">
     SetHandler plaid-link-token
     PlaidBaseURL       https://localhost:$relay_port
-    PlaidCACertificate "$work/ca.crt"
-    PlaidClientId      $client_id
-    PlaidSecret        file:$work/plaid.secret
-    PlaidClientName    "bench"
-    PlaidLanguage      en
-    PlaidCountryCodes  US
-    PlaidProducts      auth
-    PlaidUserId        "%{HTTP:X-User}"
 </Location>
 
 # The bar: mod_proxy_http with kept-alive, verified TLS connections,
