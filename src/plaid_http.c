@@ -265,7 +265,6 @@ static void set_fixed_options(plaid_http *http, plaid_handle *h)
 
     curl_easy_setopt(c, CURLOPT_SHARE, http->share);
     curl_easy_setopt(c, CURLOPT_POST, 1L);
-    curl_easy_setopt(c, CURLOPT_USERAGENT, PLAID_USER_AGENT);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, plaid_on_body);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, plaid_on_header);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, h->errbuf);
@@ -422,7 +421,7 @@ static plaid_outcome outcome_for_curl(CURLcode rc)
  * The list holds the secret, as the configuration does. */
 static int set_headers(plaid_handle *h, apr_pool_t *p, const plaid_call *call)
 {
-    const char *lines[5];
+    const char *lines[6];
     struct curl_slist *l = NULL, *more;
     apr_size_t i;
 
@@ -434,6 +433,9 @@ static int set_headers(plaid_handle *h, apr_pool_t *p, const plaid_call *call)
         lines[3] = apr_pstrcat(p, "PLAID-SECRET: ", call->secret, NULL);
         /* No 100-continue round trip for a body we send whole anyway. */
         lines[4] = "Expect:";
+        /* Here rather than CURLOPT_USERAGENT: libcurl formats that one
+         * into a header of its own on every call, then copies it again. */
+        lines[5] = "User-Agent: " PLAID_USER_AGENT;
         for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
             if (!(more = curl_slist_append(l, lines[i]))) {
                 curl_slist_free_all(l);
