@@ -9,8 +9,9 @@
  * and closed with its pool: a forked child never touches its parent's
  * sockets. A process's first connection to a Plaid host goes alone (see
  * await_first): the calls that come with it wait for its TLS session
- * instead of each negotiating one of their own. Connections are not shared between handles: libcurl does not
- * support sharing them between threads.
+ * instead of each negotiating one of their own. Connections are not
+ * shared between handles: libcurl does not support sharing them between
+ * threads.
  *
  * A handle keeps the request headers for the last credentials it sent and
  * its other options, so a call sets only what every call sets anew (URL,
