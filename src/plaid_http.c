@@ -224,8 +224,10 @@ apr_status_t plaid_http_create(apr_pool_t *p, plaid_http **out)
 
 #if APR_HAS_THREADS
     rv = apr_thread_mutex_create(&http->lock, APR_THREAD_MUTEX_DEFAULT, p);
-    if (rv != APR_SUCCESS
-        || (rv = apr_thread_cond_create(&http->first_done, p)) != APR_SUCCESS) {
+    if (rv == APR_SUCCESS) {
+        rv = apr_thread_cond_create(&http->first_done, p);
+    }
+    if (rv != APR_SUCCESS) {
         return rv;
     }
 #endif
