@@ -7,7 +7,7 @@
 # Starts, all on 127.0.0.1:
 #   - the Plaid emulator (its own httpd, event MPM, TLS; port GATEWAY_PORT+1),
 #     holding an Item whose access_token both pages use;
-#   - bench/relay.py (port GATEWAY_PORT+2): every byte to and from the
+#   - bench/relay.c (port GATEWAY_PORT+2): every byte to and from the
 #     emulator, each way GATEWAY_DELAY_MS late, TLS untouched; the only way
 #     to the emulator for both pages;
 #   - the site's httpd (prefork, mod_php, this module; port GATEWAY_PORT)
@@ -57,7 +57,7 @@ client_id=0123456789abcdef01234567
 secret=gateway-bench-secret-Qx81
 rtt_ms=$((2 * delay_ms))
 
-bench_install libapache2-mod-php8.2 php8.2-curl python3
+bench_install libapache2-mod-php8.2 php8.2-curl
 "$top/scripts/deps.sh" >&2
 make -C "$top" -s all >/dev/null
 
@@ -66,6 +66,9 @@ rm -rf "$work/emu" "$work/front"
 mkdir -p "$work/emu/state" "$work/front"
 chmod 755 "$work"
 cd "$work"
+# The relay: C, so that the instrument adds microseconds, not the
+# millisecond per round trip its Python version did.
+cc -O2 -Wall -Wextra -Werror -pthread -o "$work/relay" "$top/bench/relay.c"
 
 stop_all() {
     local d
@@ -143,7 +146,7 @@ SSLCertificateKeyFile "$work/emu/server.key"
 CONF
 } > emu/httpd.conf
 
-python3 "$top/bench/relay.py" "$relay_port" "$emu_port" "$delay_ms" \
+"$work/relay" "$relay_port" "$emu_port" "$delay_ms" \
     "$work/relay.log" "$max_seconds" 2>"$work/relay.err" &
 relay_pid=$!
 # The watchdog: stops it all once this script is gone (even by SIGKILL) or

@@ -19,7 +19,7 @@
 #     per call).
 # wrk drives each at every concurrency, the targets interleaved in each
 # round (module, proxy, node, node2, php), the static file once per
-# concurrency. Then the relay pass: bench/relay.py between a second
+# concurrency. Then the relay pass: bench/relay.c between a second
 # location (or Node process) of each target and nginx, delaying each
 # direction BENCH_RELAY_DELAY_MS (10: a 20 ms RTT), at concurrency 1, to
 # give each link token's latency in round trips. Then a soak of the module.
@@ -84,7 +84,7 @@ load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---------------------------------------------------------------- set-up
 
-need=(libapache2-mod-php8.2 php8.2-curl python3)
+need=(libapache2-mod-php8.2 php8.2-curl)
 command -v wrk >/dev/null || need+=(wrk)
 command -v nginx >/dev/null || need+=(nginx-light)
 command -v node >/dev/null || need+=(nodejs)
@@ -101,6 +101,9 @@ cd "$work"
 : > runs.tsv
 : > relay.tsv
 : > relay.log
+# The relay: C, so that the instrument adds microseconds, not the
+# millisecond per round trip its Python version did.
+cc -O2 -Wall -Wextra -Werror -pthread -o "$work/relay" "$top/bench/relay.c"
 
 stop_all() {
     local f p
@@ -320,7 +323,7 @@ start_node() {
 }
 
 nginx -e "$work/nginx-error.log" -c "$work/nginx.conf" -p "$work"
-python3 "$top/bench/relay.py" "$relay_port" "$up_port" "$relay_delay" \
+"$work/relay" "$relay_port" "$up_port" "$relay_delay" \
     "$work/relay.log" "$max_seconds" 2>"$work/relay.err" &
 echo $! > relay.pid
 "$httpd" -f "$work/httpd.conf" -k start
@@ -563,7 +566,7 @@ report() {
         echo
         echo "### Relay pass: RTT $rtt ms, concurrency 1"
         echo
-        echo "bench/relay.py between each target and nginx, ${relay_delay} ms each way; a"
+        echo "bench/relay.c between each target and nginx, ${relay_delay} ms each way; a"
         echo "new connection's first flight is held one RTT more, for the TCP handshake"
         echo "loopback skips. $rounds run(s) of $relay_dur s per target, each right after a 2 s"
         echo "warm-up at concurrency 8. RT: latency ÷ RTT. Server CPU per request"
