@@ -10,6 +10,9 @@
 use strict;
 use warnings FATAL => 'all';
 
+use HTTP::Request ();
+use LWP::UserAgent ();
+
 use FindBin ();
 use lib "$FindBin::Bin/lib";
 
@@ -21,7 +24,7 @@ my $ca  = Apache::Test::vars('sslca') . '/' . Apache::Test::vars('sslcaorg')
         . '/certs/ca.crt';
 
 plan skip_all => "needs root to write $dir" unless -w $dir;
-plan tests => 3;
+plan tests => 6;
 
 chomp(my $hash = qx{openssl x509 -hash -noout -in '$ca'});
 die "cannot hash $ca\n" unless $hash =~ /^[0-9a-f]{8}$/;
@@ -41,3 +44,24 @@ my ($line) = grep { /PL0100/ } log_since($mark);
 is($res->code, 502, 'a CA file without it does not, whatever the system has');
 like($line || '', qr/\bcurl_error="[^"]*certificate/i,
      '... failing certificate verification') or diag($line);
+
+# One kept-alive connection to httpd: one child, whose last-used curl
+# handle serves the next call. A handle set up for the system's CAs, with
+# a connection to the emulator verified by them, must not carry them into
+# a call of a location whose CA file lacks the test CA: the transport sets
+# the handle up anew when the CA file differs (src/plaid_http.c).
+{
+    my $ua = LWP::UserAgent->new(keep_alive => 1, timeout => 30);
+    my $call = sub {
+        my $req = HTTP::Request->new(POST => vhost_url(undef, shift));
+        $req->header('Content-Type' => 'application/json');
+        $req->header('X-Test-User' => unique_user('ca'));
+        $req->content('{}');
+        return $ua->request($req);
+    };
+    is($call->('/plaid/ca/system')->code, 200,
+       'one connection: "system" first');
+    is($call->('/plaid/ca/bundle')->code, 502,
+       '... then the CA file on the same connection still fails');
+    is($call->('/plaid/ca/system')->code, 200, '... and "system" again works');
+}
