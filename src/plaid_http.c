@@ -613,7 +613,7 @@ static void attempt(plaid_http *http, apr_pool_t *p, const plaid_call *call,
     }
     a.cap = 1024;
     a.data = apr_palloc(p, a.cap);
-    a.max = call->answer_max ? call->answer_max : PLAID_ANSWER_MAX;
+    a.max = call->answer_max;
     if (!set_options(http, h, p, call, resp->url, &a, remaining_ms)) {
         /* Out of memory: this handle's set-up is in doubt. */
         forget_handle(h);
@@ -643,7 +643,7 @@ static void attempt(plaid_http *http, apr_pool_t *p, const plaid_call *call,
             resp->outcome = PLAID_FAIL_UNUSABLE;
             resp->problem = apr_psprintf(p, "the answer is larger than "
                                          "%" APR_SIZE_T_FMT " KiB",
-                                         a.max / 1024);
+                                         plaid_answer_max(&a) / 1024);
         }
     }
     else {

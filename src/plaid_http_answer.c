@@ -13,7 +13,7 @@
 #include "plaid_http_int.h"
 #include "plaid_values.h"
 
-static apr_size_t answer_max(const struct plaid_answer *a)
+apr_size_t plaid_answer_max(const struct plaid_answer *a)
 {
     return a->max ? a->max : PLAID_ANSWER_MAX;
 }
@@ -23,7 +23,7 @@ size_t plaid_on_body(char *chunk, size_t size, size_t n, void *data)
     struct plaid_answer *a = data;
     size_t bytes = size * n;
 
-    if (a->too_large || a->len + bytes > answer_max(a)) {
+    if (a->too_large || a->len + bytes > plaid_answer_max(a)) {
         a->too_large = 1;
         return 0;   /* curl stops with CURLE_WRITE_ERROR */
     }
@@ -50,7 +50,7 @@ size_t plaid_on_header(char *line, size_t size, size_t n, void *data)
 
         memcpy(digits, line + sizeof(length) - 1, len);
         digits[len] = '\0';
-        if (apr_atoi64(digits) > (apr_int64_t)answer_max(a)) {
+        if (apr_atoi64(digits) > (apr_int64_t)plaid_answer_max(a)) {
             a->too_large = 1;
         }
         return bytes;

@@ -20,6 +20,9 @@ struct plaid_answer {
     apr_size_t max;           /* 0: PLAID_ANSWER_MAX */
 };
 
+/* The bytes of answer a accepts: its max, or PLAID_ANSWER_MAX. */
+apr_size_t plaid_answer_max(const struct plaid_answer *a);
+
 /* CURLOPT_WRITEFUNCTION: the body, up to max bytes. */
 size_t plaid_on_body(char *chunk, size_t size, size_t n, void *data);
 
