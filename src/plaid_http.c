@@ -68,7 +68,7 @@ typedef struct {
 } plaid_handle;
 
 /* Where a process's first connection to an origin stands (await_first). */
-enum { FIRST_NONE, FIRST_OPENING, FIRST_DONE };
+enum { FIRST_NONE = 0 /* a new slot's */, FIRST_OPENING, FIRST_DONE };
 
 struct plaid_http {
 #if APR_HAS_THREADS
@@ -520,6 +520,22 @@ static int set_options(plaid_http *http, plaid_handle *h, apr_pool_t *p,
     return 1;
 }
 
+/* The slot of key in table, made (size bytes, zeroed, from the process's
+ * pool) when the key is new. Keys come from the configuration (a URL, an
+ * origin), so the table is bounded. The caller holds lock. */
+static void *slot_of(plaid_http *http, apr_hash_t *table, const char *key,
+                     apr_size_t size)
+{
+    void *slot = apr_hash_get(table, key, APR_HASH_KEY_STRING);
+
+    if (!slot) {
+        slot = apr_pcalloc(http->pool, size);
+        apr_hash_set(table, apr_pstrdup(http->pool, key), APR_HASH_KEY_STRING,
+                     slot);
+    }
+    return slot;
+}
+
 /* A new handle has no connection. While the process has no TLS session
  * for the call's origin (its first connection to it, typically a child's
  * first burst of requests), one call opens a connection and the others
@@ -539,14 +555,7 @@ static int *await_first(plaid_http *http, apr_pool_t *p,
     int *state;
 
     apr_thread_mutex_lock(http->lock);
-    state = apr_hash_get(http->firsts, key, APR_HASH_KEY_STRING);
-    if (!state) {
-        /* One per origin of the configuration: bounded. */
-        state = apr_palloc(http->pool, sizeof(*state));
-        *state = FIRST_NONE;
-        apr_hash_set(http->firsts, apr_pstrdup(http->pool, key),
-                     APR_HASH_KEY_STRING, state);
-    }
+    state = slot_of(http, http->firsts, key, sizeof(*state)); /* FIRST_NONE */
     while (*state == FIRST_OPENING && (now = apr_time_now()) < until) {
         apr_thread_cond_timedwait(http->first_done, http->lock, until - now);
     }
@@ -700,13 +709,7 @@ static void hold(plaid_http *http, apr_pool_t *p, const plaid_call *call,
     apr_time_t *slot;
 
     LOCK(http->lock);
-    slot = apr_hash_get(http->holds, key, APR_HASH_KEY_STRING);
-    if (!slot) {
-        /* One per URL and client id of the configuration: bounded. */
-        slot = apr_palloc(http->pool, sizeof(*slot));
-        apr_hash_set(http->holds, apr_pstrdup(http->pool, key),
-                     APR_HASH_KEY_STRING, slot);
-    }
+    slot = slot_of(http, http->holds, key, sizeof(*slot));
     *slot = until;
     UNLOCK(http->lock);
 }
