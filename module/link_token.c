@@ -16,7 +16,6 @@ int plaid_link_token_handler(request_rec *r, plaid_browser_request *req)
     const plaid_link_conf *c = &req->conf->link;
     plaid_link_token token;
     plaid_result res;
-    const char *fields[7];
     apr_size_t len = 0;
     const char *body;
     int status;
@@ -37,12 +36,12 @@ int plaid_link_token_handler(request_rec *r, plaid_browser_request *req)
                   req->id, plaid_log_quote(r->pool, res.request_id,
                                            PLAID_LOG_FIELD_MAX),
                   res.elapsed_ms);
-    fields[0] = "link_token";
-    fields[1] = token.link_token;
-    fields[2] = "expiration";
-    fields[3] = token.expiration;
-    fields[4] = "request_id";
-    fields[5] = req->id;
-    fields[6] = NULL;
-    return plaid_answer(r, 200, fields);
+    {
+        const char *const fields[] = {
+            "link_token", token.link_token, "expiration", token.expiration,
+            "request_id", req->id, NULL
+        };
+
+        return plaid_answer(r, 200, fields);
+    }
 }
