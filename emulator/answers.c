@@ -31,6 +31,14 @@ int emu_answer(request_rec *r, int status, const char *content_type,
     return OK;
 }
 
+const char *emu_sample_end(emu_call *c, const char *padding)
+{
+    return apr_pstrcat(c->r->pool, "\"request_id\":\"", c->request_id, "\"",
+                       padding ? ",\"padding\":\"" : "",
+                       padding ? padding : "", padding ? "\"" : "", "}",
+                       NULL);
+}
+
 int emu_answer_json(emu_call *c, const char *text)
 {
     return emu_answer(c->r, HTTP_OK, "application/json", text, strlen(text));

@@ -193,6 +193,10 @@ const char *emu_public_token_body(emu_call *c, int with_token,
 int emu_answer(request_rec *r, int status, const char *content_type,
                const char *body, apr_size_t len);
 int emu_answer_json(emu_call *c, const char *text);   /* 200 */
+
+/* How every sample body (emu_endpoint.sample) ends: its request_id, the
+ * "padding" member when padding, and the closing brace. */
+const char *emu_sample_end(emu_call *c, const char *padding);
 int emu_answer_error(emu_call *c, const emu_error *e);
 void emu_request_error(emu_error *e, const char *code, const char *message);
 

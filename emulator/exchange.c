@@ -48,11 +48,8 @@ static const char *exchange_body(emu_call *c, int with_token,
     return apr_pstrcat(c->r->pool, "{",
                        token ? "\"access_token\":\"" : "", token ? token : "",
                        token ? "\"," : "",
-                       "\"item_id\":\"", emu_item_id(c->r), "\","
-                       "\"request_id\":\"", c->request_id, "\"",
-                       padding ? ",\"padding\":\"" : "",
-                       padding ? padding : "", padding ? "\"" : "", "}",
-                       NULL);
+                       "\"item_id\":\"", emu_item_id(c->r), "\",",
+                       emu_sample_end(c, padding), NULL);
 }
 
 static int refuse(emu_call *c, emu_token_state state, const char *why)

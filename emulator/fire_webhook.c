@@ -224,10 +224,7 @@ static const char *fired_body(emu_call *c, int with_flag, const char *padding)
 {
     return apr_pstrcat(c->r->pool, "{",
                        with_flag ? "\"webhook_fired\":true," : "",
-                       "\"request_id\":\"", c->request_id, "\"",
-                       padding ? ",\"padding\":\"" : "",
-                       padding ? padding : "", padding ? "\"" : "", "}",
-                       NULL);
+                       emu_sample_end(c, padding), NULL);
 }
 
 static int fire(emu_call *c, json_t *body)

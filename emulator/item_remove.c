@@ -67,10 +67,7 @@ static const char *removed_body(emu_call *c, int with_token,
                                 const char *padding)
 {
     (void)with_token;   /* nothing to leave out */
-    return apr_pstrcat(c->r->pool, "{\"request_id\":\"", c->request_id, "\"",
-                       padding ? ",\"padding\":\"" : "",
-                       padding ? padding : "", padding ? "\"" : "", "}",
-                       NULL);
+    return apr_pstrcat(c->r->pool, "{", emu_sample_end(c, padding), NULL);
 }
 
 static int remove_item(emu_call *c, json_t *body)

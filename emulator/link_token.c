@@ -84,11 +84,8 @@ static const char *link_token_body(emu_call *c, int with_token,
                        token ? "\"link_token\":\"" : "", token ? token : "",
                        token ? "\"," : "",
                        "\"expiration\":\"",
-                       emu_iso8601(p, issued + EMU_LINK_TOKEN_TTL), "\","
-                       "\"request_id\":\"", c->request_id, "\"",
-                       padding ? ",\"padding\":\"" : "",
-                       padding ? padding : "", padding ? "\"" : "", "}",
-                       NULL);
+                       emu_iso8601(p, issued + EMU_LINK_TOKEN_TTL), "\",",
+                       emu_sample_end(c, padding), NULL);
 }
 
 static int create_link_token(emu_call *c, json_t *body)

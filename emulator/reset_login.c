@@ -32,10 +32,7 @@ static const char *reset_body(emu_call *c, int with_flag, const char *padding)
 {
     return apr_pstrcat(c->r->pool, "{",
                        with_flag ? "\"reset_login\":true," : "",
-                       "\"request_id\":\"", c->request_id, "\"",
-                       padding ? ",\"padding\":\"" : "",
-                       padding ? padding : "", padding ? "\"" : "", "}",
-                       NULL);
+                       emu_sample_end(c, padding), NULL);
 }
 
 static int reset_login(emu_call *c, json_t *body)

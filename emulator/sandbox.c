@@ -37,10 +37,7 @@ const char *emu_public_token_body(emu_call *c, int with_token,
     return apr_pstrcat(c->r->pool, "{",
                        token ? "\"public_token\":\"" : "", token ? token : "",
                        token ? "\"," : "",
-                       "\"request_id\":\"", c->request_id, "\"",
-                       padding ? ",\"padding\":\"" : "",
-                       padding ? padding : "", padding ? "\"" : "", "}",
-                       NULL);
+                       emu_sample_end(c, padding), NULL);
 }
 
 static int create_public_token(emu_call *c, json_t *body)
