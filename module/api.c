@@ -216,32 +216,20 @@ int plaid_api_handler(request_rec *r, plaid_browser_request *req)
     json_decref(answer);
     if (status == OK) {
         /* Plaid answered: its status and body, as they are. */
+        long wait_s = plaid_retry_after_s(resp.retry_after);
+
         if (res.outcome != PLAID_OK) {
             plaid_log_failure(r, req, (int)resp.status, &res);
         }
-        r->status = (int)resp.status;
-        ap_set_content_type(r, "application/json");
-        apr_table_setn(r->headers_out, "Cache-Control", "no-store");
-        apr_table_setn(r->headers_out, "X-Content-Type-Options", "nosniff");
-        if (plaid_retry_after_s(resp.retry_after) > 0) {
-            apr_table_setn(r->headers_out, "Retry-After", apr_ltoa(
-                               r->pool, plaid_retry_after_s(resp.retry_after)));
+        if (wait_s > 0) {
+            apr_table_setn(r->headers_out, "Retry-After",
+                           apr_ltoa(r->pool, wait_s));
         }
-        ap_set_content_length(r, resp.body_len);
-        if (!r->header_only) {
-            ap_rwrite(resp.body, (int)resp.body_len, r);
-        }
-        return OK;
+        return plaid_answer_body(r, (int)resp.status, resp.body,
+                                 resp.body_len);
     }
     if (status == DONE) {
-        status = plaid_browser_status(res.outcome);
-        plaid_log_failure(r, req, status, &res);
-        if (status == HTTP_SERVICE_UNAVAILABLE
-            && plaid_retry_after_s(res.retry_after) > 0) {
-            apr_table_setn(r->headers_out, "Retry-After",
-                           apr_ltoa(r->pool,
-                                    plaid_retry_after_s(res.retry_after)));
-        }
+        status = plaid_call_failed(r, req, &res);
     }
     return plaid_answer_error(r, status, req->handler->generic_error,
                               req->id);

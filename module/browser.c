@@ -30,11 +30,9 @@ static const char *correlation_id(request_rec *r)
     return hex;
 }
 
-int plaid_answer(request_rec *r, int status, const char *const *fields)
+int plaid_answer_body(request_rec *r, int status, const char *body,
+                      apr_size_t len)
 {
-    apr_size_t len = 0;
-    char *text = plaid_json_flat(r->pool, fields, &len);
-
     plaid_metrics_answer(r, status);
     r->status = status;
     ap_set_content_type(r, "application/json");
@@ -42,9 +40,17 @@ int plaid_answer(request_rec *r, int status, const char *const *fields)
     apr_table_setn(r->headers_out, "X-Content-Type-Options", "nosniff");
     ap_set_content_length(r, len);
     if (!r->header_only) {
-        ap_rwrite(text, (int)len, r);
+        ap_rwrite(body, (int)len, r);
     }
     return OK;
+}
+
+int plaid_answer(request_rec *r, int status, const char *const *fields)
+{
+    apr_size_t len = 0;
+    char *text = plaid_json_flat(r->pool, fields, &len);
+
+    return plaid_answer_body(r, status, text, len);
 }
 
 int plaid_answer_error(request_rec *r, int status, const char *msg,

@@ -187,6 +187,20 @@ int plaid_call_quietly(request_rec *r, const plaid_browser_request *req,
     return res->outcome == PLAID_OK ? OK : DONE;
 }
 
+int plaid_call_failed(request_rec *r, const plaid_browser_request *req,
+                      const plaid_result *res)
+{
+    int status = plaid_browser_status(res->outcome);
+    long wait_s = plaid_retry_after_s(res->retry_after);
+
+    plaid_log_failure(r, req, status, res);
+    if (status == HTTP_SERVICE_UNAVAILABLE && wait_s > 0) {
+        apr_table_setn(r->headers_out, "Retry-After",
+                       apr_ltoa(r->pool, wait_s));
+    }
+    return status;
+}
+
 int plaid_call_endpoint(request_rec *r, const plaid_browser_request *req,
                         const char *path, const char *body,
                         apr_size_t body_len,
@@ -194,17 +208,6 @@ int plaid_call_endpoint(request_rec *r, const plaid_browser_request *req,
 {
     int status = plaid_call_quietly(r, req, path, body, body_len, read, out,
                                     res);
-    long wait_s;
 
-    if (status != DONE) {
-        return status;
-    }
-    status = plaid_browser_status(res->outcome);
-    plaid_log_failure(r, req, status, res);
-    wait_s = plaid_retry_after_s(res->retry_after);
-    if (status == HTTP_SERVICE_UNAVAILABLE && wait_s > 0) {
-        apr_table_setn(r->headers_out, "Retry-After",
-                       apr_ltoa(r->pool, wait_s));
-    }
-    return status;
+    return status == DONE ? plaid_call_failed(r, req, res) : status;
 }

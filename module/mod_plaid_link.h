@@ -227,8 +227,14 @@ int plaid_browser_accept(request_rec *r, const plaid_handler_info *h,
 int plaid_read_body(request_rec *r, apr_size_t max, char **data,
                     apr_size_t *len, const char **why);
 
-/* The JSON answer, never cached nor sniffed: an object of the name, value
- * pairs in fields, ended by a NULL name (plaid_json_flat). */
+/* The one way a handler answers with a body (a hand-off aside:
+ * plaid_handoff_to): JSON, never cached nor sniffed, counted in the
+ * metrics. body is JSON already (Plaid's answer, passed through). */
+int plaid_answer_body(request_rec *r, int status, const char *body,
+                      apr_size_t len);
+
+/* The same for an object of the name, value pairs in fields, ended by a
+ * NULL name (plaid_json_flat). */
 int plaid_answer(request_rec *r, int status, const char *const *fields);
 
 /* {"error": msg, "request_id": id} */
@@ -262,6 +268,12 @@ int plaid_call_quietly(request_rec *r, const plaid_browser_request *req,
                        const char *path, const char *body,
                        apr_size_t body_len, plaid_read_fn *read, void *out,
                        plaid_result *res);
+
+/* A call that got no usable answer (DONE from plaid_call_raw or
+ * plaid_call_quietly): its one PL0100 line, Retry-After where Plaid asked
+ * to wait, and the browser's status. */
+int plaid_call_failed(request_rec *r, const plaid_browser_request *req,
+                      const plaid_result *res);
 
 /* POST body to path with the request's connection settings, within
  * PlaidMaxInFlight, and read the success into out. OK, or the browser's

@@ -64,7 +64,7 @@ my @metrics = (
     [plaid_link_plaid_call_duration_seconds => 'histogram'],
 );
 
-plan tests => 3 + 5 + @metrics + @mix + 4 + 12 + 11 + 9 + 4 + 3 + 6;
+plan tests => 3 + 5 + @metrics + @mix + 5 + 12 + 11 + 9 + 4 + 3 + 6;
 
 sub slurp {
     my $file = Apache::Test::vars('top_dir') . "/$_[0]";
@@ -233,6 +233,34 @@ for my $m (@mix) {
     my $r = request_token('/plaid/webhook', content => '{}');
     is($r->code, 400, 'a webhook without Plaid-Verification: 400');
     $want{ series('/plaid/webhook', 'plaid-webhook', 400) }++;
+}
+
+# The gateway: Plaid's answers passed through count as every other
+# answer, and so do its refusals.
+{
+    my $ua = LWP::UserAgent->new(timeout => 30);
+    my $x = $ua->request(HTTP::Request->new(POST =>
+        vhost_url('plaid_emulator_http', '/sandbox/item/public_token/exchange'),
+        ['Content-Type' => 'application/json',
+         'PLAID-CLIENT-ID' => 'sandbox0client0id000001',
+         'PLAID-SECRET' => 'sandbox-secret-Zq7Xv9'],
+        JSON::PP->new->encode({ public_token => public_token() // '' })));
+    my $access = (json_body($x) || {})->{access_token} // '';
+    my @codes = map {
+        $ua->request(HTTP::Request->new(POST => vhost_url(undef, $_),
+            ['Content-Type' => 'application/json'],
+            JSON::PP->new->encode({ access_token => $access })))->code
+    } qw(/plaid-api/accounts/get /plaid-api/accounts/get
+         /plaid-api-login/accounts/get /plaid-api/identity/get
+         /plaid-api-narrow/accounts/get);
+    is("@codes", '200 200 400 404 403', "the gateway: two 200s, Plaid's "
+       . '400 passed through, a path not allowed, a caller not admitted');
+    $want{ series('/plaid-api', 'plaid-api', 200) } += 2;
+    $want{ series('/plaid-api-login', 'plaid-api', 400) }++;
+    $want{ series('/plaid-api', 'plaid-api', 404) }++;
+    $want{ series('/plaid-api-narrow', 'plaid-api', 403) }++;
+    $want_errors{'plaid_link_plaid_errors_total{error_type="ITEM_ERROR",error_code="ITEM_LOGIN_REQUIRED"}'}++;
+    $calls += 3;
 }
 
 my @log = log_since($mark);
