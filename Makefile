@@ -32,7 +32,8 @@ GLUE_SRC  = mod_plaid_link.c $(wildcard module/*.c)
 	$(APXS) -c -Iinclude $(APXS_WARN) -o mod_plaid_link.la \
 	    $(GLUE_SRC) build/core/libplaidcore.a $(CORE_LIBS)
 
-# Built after the module: both compile src/plaid_known.c in place.
+# The emulator compiles src/plaid_known.c (the values Plaid accepts) into
+# itself; it shares nothing else with the module, which links the core.
 emulator/.libs/mod_plaid_emulator.so: $(wildcard emulator/*.c) emulator/emu.h src/plaid_known.c include/plaid_known.h .libs/mod_plaid_link.so
 	cd emulator && $(APXS) -c -I../include $(APXS_WARN) \
 	    -o mod_plaid_emulator.la $(notdir $(wildcard emulator/*.c)) \

@@ -261,9 +261,11 @@ int plaid_call_raw(request_rec *r, const plaid_browser_request *req,
                    int no_resend, plaid_response *resp, plaid_result *res,
                    json_t **answer);
 
-/* The call alone: OK when Plaid answered a success read into out, else
- * res says why, nothing logged; 0 with nothing done when PlaidMaxInFlight
- * is spent (logged). */
+/* The call alone: OK when Plaid answered a success read into out, DONE
+ * when it did not (res says why, nothing logged); or, with nothing sent,
+ * the status of a refusal before the call (logged): 503 when
+ * PlaidMaxInFlight is spent or the breaker is open, 500 without a
+ * transport. */
 int plaid_call_quietly(request_rec *r, const plaid_browser_request *req,
                        const char *path, const char *body,
                        apr_size_t body_len, plaid_read_fn *read, void *out,
