@@ -8,45 +8,14 @@
  *     </Location>
  *
  * This file is the module record and its hooks, in the order httpd runs
- * them, and the dispatch to each handler. The glue lives in module/ (its
- * header says which file does what); the core it calls (include/, src/)
- * knows no httpd header.
+ * them. The glue lives in module/ (its header says which file does what;
+ * module/handlers.c has a row for each handler); the core it calls
+ * (include/, src/) knows no httpd header.
  */
 #include "module/mod_plaid_link.h"
 
 /* r->filename of a URL a handler answers (plaid_translate_name). */
 #define PLAID_NO_FILE "plaid:"
-
-static const plaid_handler_info handlers[] = {
-    { PLAID_H_LINK_TOKEN, "plaid-link-token", "link_token request",
-      "Unable to fetch link_token",
-      "Plaid's /link/token/create requires them" },
-    { PLAID_H_EXCHANGE, "plaid-public-token-exchange", "public_token exchange",
-      "Unable to link the account",
-      "the exchange needs credentials, a Plaid host and the application "
-      "to hand the Item to" },
-    { PLAID_H_WEBHOOK, "plaid-webhook", "webhook",
-      "Webhook not accepted",
-      "verifying a webhook needs credentials, a Plaid host and the "
-      "application to hand it to" },
-    { PLAID_H_API, "plaid-api", "api call", "Unable to call Plaid",
-      "the gateway needs credentials, a Plaid host and the paths it may "
-      "call" },
-    { PLAID_H_METRICS, "plaid-metrics", "metrics request",
-      "Metrics unavailable", "it needs none" },
-};
-
-const plaid_handler_info *plaid_handler_named(const char *name)
-{
-    apr_size_t i;
-
-    for (i = 0; name && i < sizeof(handlers) / sizeof(handlers[0]); i++) {
-        if (strcmp(name, handlers[i].name) == 0) {
-            return &handlers[i];
-        }
-    }
-    return NULL;
-}
 
 /* The module's URLs are no files. As mod_proxy does for its URLs,
  * translate_name claims a URL whose <Location> (or <If>: both are walked
@@ -80,38 +49,21 @@ static int plaid_map_to_storage(request_rec *r)
         ? OK : DECLINED;
 }
 
-static int plaid_handler(request_rec *r)
+/* The row of the table (module/handlers.c) that r's handler names takes
+ * the request through its intake, then runs. */
+static int plaid_run_handler(request_rec *r)
 {
-    const plaid_handler_info *h = plaid_handler_named(r->handler);
-    plaid_browser_request req;
+    const plaid_handler *h = plaid_handler_named(r->handler);
+    plaid_request req;
     int rc;
 
     if (!h) {
         return DECLINED;
     }
-    if (h->kind == PLAID_H_METRICS) {
-        return plaid_metrics_handler(r);
-    }
-    if ((rc = plaid_endpoint_accept(r, h, &req)) != OK
-        || (h->kind != PLAID_H_WEBHOOK && h->kind != PLAID_H_API
-            && ((rc = plaid_browser_accept(r, h, &req)) != OK
-                || (rc = plaid_limits_check(r, &req)) != OK))) {
+    if ((rc = plaid_request_accept(r, h, &req)) != OK) {
         return rc == DONE ? OK : rc;
     }
-    switch (h->kind) {
-    case PLAID_H_LINK_TOKEN:
-        return plaid_link_token_handler(r, &req);
-    case PLAID_H_EXCHANGE:
-        return plaid_exchange_handler(r, &req);
-    case PLAID_H_WEBHOOK:
-        return plaid_webhook_handler(r, &req);
-    case PLAID_H_API:
-        return plaid_api_handler(r, &req);
-    case PLAID_H_METRICS:
-    case PLAID_H_NONE:
-        break;
-    }
-    return DECLINED;
+    return h->run(r, &req);
 }
 
 static int plaid_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
@@ -134,7 +86,7 @@ static void plaid_register_hooks(apr_pool_t *p)
     ap_hook_translate_name(plaid_translate_name, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_map_to_storage(plaid_map_to_storage, NULL, NULL, APR_HOOK_FIRST);
     ap_hook_fixups(plaid_handoff_fixups, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_handler(plaid_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(plaid_run_handler, NULL, NULL, APR_HOOK_MIDDLE);
 }
 
 module AP_MODULE_DECLARE_DATA plaid_link_module = {

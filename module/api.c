@@ -153,7 +153,7 @@ static const char *plaid_path_of(request_rec *r, const plaid_api_conf *c)
     return NULL;
 }
 
-static int refuse(request_rec *r, const plaid_browser_request *req,
+static int refuse(request_rec *r, const plaid_request *req,
                   int status, const char *error, const char *why)
 {
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, PLLOGNO(0140)
@@ -164,7 +164,7 @@ static int refuse(request_rec *r, const plaid_browser_request *req,
     return plaid_answer_error(r, status, error, req->id);
 }
 
-int plaid_api_refuse_caller(request_rec *r, const plaid_browser_request *req)
+int plaid_api_refuse_caller(request_rec *r, const plaid_request *req)
 {
     apr_table_setn(r->headers_out, "X-Plaid-Link-Id", req->id);
     if (caller_allowed(r, &req->conf->api)) {
@@ -176,7 +176,7 @@ int plaid_api_refuse_caller(request_rec *r, const plaid_browser_request *req)
     return 1;
 }
 
-int plaid_api_handler(request_rec *r, plaid_browser_request *req)
+int plaid_api_handler(request_rec *r, plaid_request *req)
 {
     const plaid_api_conf *c = &req->conf->api;
     const char *path, *why = NULL;

@@ -190,20 +190,16 @@ static int refuse(request_rec *r, int status, const char *msg, const char *id)
 #define WHERE(r, id) plaid_vhost_name((r)->pool, (r)->server), \
                      plaid_location_of(r), (id)
 
-int plaid_endpoint_accept(request_rec *r, const plaid_handler_info *h,
-                          plaid_browser_request *req)
+/* The checks every handler that calls Plaid shares: a caller the handler
+ * admits (told nothing, not even which methods it would take), POST, an
+ * endpoint the server's configuration made, nothing missing. */
+static int accept_endpoint(request_rec *r, const plaid_handler *h,
+                           plaid_request *req)
 {
-    const plaid_conf *c = ap_get_module_config(r->per_dir_config,
-                                               &plaid_link_module);
-    const char *id = correlation_id(r), *lack;
+    const plaid_conf *c = req->conf;
+    const char *id = req->id, *lack;
 
-    memset(req, 0, sizeof(*req));
-    req->handler = h;
-    req->conf = c;
-    req->id = id;
-    /* The gateway tells a caller it does not admit nothing, not even
-     * which methods it would take. */
-    if (h->kind == PLAID_H_API && plaid_api_refuse_caller(r, req)) {
+    if (h->refuse_caller && h->refuse_caller(r, req)) {
         return DONE;
     }
     if (r->method_number != M_POST) {
@@ -234,8 +230,9 @@ int plaid_endpoint_accept(request_rec *r, const plaid_handler_info *h,
     return OK;
 }
 
-int plaid_browser_accept(request_rec *r, const plaid_handler_info *h,
-                         plaid_browser_request *req)
+/* Then the browser's: CSRF, Origin, a JSON body, the signed-in user. */
+static int accept_browser(request_rec *r, const plaid_handler *h,
+                          plaid_request *req)
 {
     const plaid_conf *c = req->conf;
     const char *id = req->id, *user, *why = NULL;
@@ -289,4 +286,26 @@ int plaid_browser_accept(request_rec *r, const plaid_handler_info *h,
     }
     req->user = user;
     return OK;
+}
+
+int plaid_request_accept(request_rec *r, const plaid_handler *h,
+                         plaid_request *req)
+{
+    int rc;
+
+    memset(req, 0, sizeof(*req));
+    req->handler = h;
+    req->conf = ap_get_module_config(r->per_dir_config, &plaid_link_module);
+    if (h->intake == PLAID_INTAKE_OWN) {
+        return OK;
+    }
+    req->id = correlation_id(r);
+    if ((rc = accept_endpoint(r, h, req)) != OK
+        || h->intake != PLAID_INTAKE_BROWSER) {
+        return rc;
+    }
+    if ((rc = accept_browser(r, h, req)) != OK) {
+        return rc;
+    }
+    return plaid_limits_check(r, req);
 }

@@ -89,7 +89,7 @@ static void call_for(const plaid_conn_conf *c, const char *path,
 /* POST within the budget; 0 when the budget is spent (no call made). The
  * gateway's bodies carry access_tokens: their trace line says only the
  * length. */
-static int post(request_rec *r, const plaid_browser_request *req,
+static int post(request_rec *r, const plaid_request *req,
                 const plaid_call *call, plaid_response *resp,
                 plaid_result *res, json_t **answer)
 {
@@ -97,7 +97,7 @@ static int post(request_rec *r, const plaid_browser_request *req,
         apr_atomic_dec32(&in_flight);
         return 0;
     }
-    if (req->handler->kind == PLAID_H_API) {
+    if (!req->handler->log_body) {
         ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r, PLLOGNO(0102)
                       "POST %s%s body=(%" APR_SIZE_T_FMT " bytes, not "
                       "logged)", call->base_url, call->path, call->body_len);
@@ -115,12 +115,12 @@ static int post(request_rec *r, const plaid_browser_request *req,
     return 1;
 }
 
-int plaid_call_raw(request_rec *r, const plaid_browser_request *req,
+int plaid_call_raw(request_rec *r, const plaid_request *req,
                    const char *path, const char *body, apr_size_t body_len,
                    int no_resend, plaid_response *resp, plaid_result *res,
                    json_t **answer)
 {
-    const plaid_handler_info *h = req->handler;
+    const plaid_handler *h = req->handler;
     plaid_call call;
     long wait_s;
 
@@ -139,9 +139,7 @@ int plaid_call_raw(request_rec *r, const plaid_browser_request *req,
     call.body = body;
     call.body_len = body_len;
     call.no_resend = no_resend;
-    /* The gateway passes on whatever the caller asked for: a page of
-     * /transactions/sync is far larger than a link token. */
-    call.answer_max = h->kind == PLAID_H_API ? PLAID_API_ANSWER_MAX : 0;
+    call.answer_max = h->answer_max;
     if (!body) {
         res->outcome = PLAID_FAIL_UNUSABLE;
         res->problem = "the request body could not be built";
@@ -167,7 +165,7 @@ int plaid_call_raw(request_rec *r, const plaid_browser_request *req,
     return resp->outcome == PLAID_OK ? OK : DONE;
 }
 
-int plaid_call_quietly(request_rec *r, const plaid_browser_request *req,
+int plaid_call_quietly(request_rec *r, const plaid_request *req,
                        const char *path, const char *body,
                        apr_size_t body_len, plaid_read_fn *read, void *out,
                        plaid_result *res)
@@ -187,7 +185,7 @@ int plaid_call_quietly(request_rec *r, const plaid_browser_request *req,
     return res->outcome == PLAID_OK ? OK : DONE;
 }
 
-int plaid_call_failed(request_rec *r, const plaid_browser_request *req,
+int plaid_call_failed(request_rec *r, const plaid_request *req,
                       const plaid_result *res)
 {
     int status = plaid_browser_status(res->outcome);
@@ -201,7 +199,7 @@ int plaid_call_failed(request_rec *r, const plaid_browser_request *req,
     return status;
 }
 
-int plaid_call_endpoint(request_rec *r, const plaid_browser_request *req,
+int plaid_call_endpoint(request_rec *r, const plaid_request *req,
                         const char *path, const char *body,
                         apr_size_t body_len,
                         plaid_read_fn *read, void *out, plaid_result *res)

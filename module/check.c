@@ -40,39 +40,6 @@ static void say_warnings(apr_pool_t *pconf, server_rec *s)
     }
 }
 
-/* What a complete configuration for h lacks, as a list of directives. */
-const char *plaid_missing(apr_pool_t *p, const plaid_conf *c,
-                          const plaid_handler_info *h)
-{
-    const char *lack = NULL;
-
-    if (h->kind == PLAID_H_METRICS) {
-        return NULL;           /* it calls nobody */
-    }
-#define LACKS(cond, name) \
-    if (cond) lack = lack ? apr_pstrcat(p, lack, ", ", name, NULL) : name
-    LACKS(!c->conn.client_id, "PlaidClientId");
-    LACKS(!c->conn.secret, "PlaidSecret");
-    LACKS(!c->conn.env && !c->conn.base_url, "PlaidEnv (or PlaidBaseURL)");
-    if (h->kind == PLAID_H_LINK_TOKEN) {
-        LACKS(!c->link.fields.client_name, "PlaidClientName");
-        LACKS(!c->link.fields.language, "PlaidLanguage");
-        LACKS(!c->link.fields.country_codes, "PlaidCountryCodes");
-        LACKS(!c->link.fields.products, "PlaidProducts");
-    }
-    if (h->kind == PLAID_H_EXCHANGE) {
-        LACKS(!c->exchange.handoff, "PlaidExchangeHandoff");
-    }
-    if (h->kind == PLAID_H_WEBHOOK) {
-        LACKS(!c->webhook.handoff, "PlaidWebhookHandoff");
-    }
-    if (h->kind == PLAID_H_API) {
-        LACKS(!c->api.paths, "PlaidApiPaths (in the <Location> itself)");
-    }
-#undef LACKS
-    return lack;
-}
-
 /* The server a <VirtualHost> node of the config tree made. */
 static server_rec *server_for(server_rec *main_s, const ap_directive_t *vh)
 {
@@ -142,7 +109,7 @@ struct validation {
 
 static void check_endpoint(struct validation *v, server_rec *s,
                            const ap_directive_t *sethandler,
-                           const plaid_handler_info *h)
+                           const plaid_handler *h)
 {
     const ap_directive_t *sec = sethandler->parent;
     const char *path = NULL, *lack;
@@ -171,13 +138,13 @@ static void check_endpoint(struct validation *v, server_rec *s,
                      sethandler->line_num, h->needs_why);
         v->errors++;
     }
-    else if (h->kind == PLAID_H_API) {
-        plaid_api_check(v->p, s, path, c);
+    else if (h->check) {
+        h->check(v->p, s, path, c);
     }
 }
 
 /* The handler a SetHandler line names, when it is one of ours. */
-static const plaid_handler_info *our_handler(apr_pool_t *p,
+static const plaid_handler *our_handler(apr_pool_t *p,
                                              const ap_directive_t *d)
 {
     const char *args = d->args;
@@ -188,7 +155,7 @@ static const plaid_handler_info *our_handler(apr_pool_t *p,
 
 static void walk(struct validation *v, const ap_directive_t *d, server_rec *s)
 {
-    const plaid_handler_info *h;
+    const plaid_handler *h;
 
     for (; d; d = d->next) {
         server_rec *inner = s;
@@ -201,7 +168,7 @@ static void walk(struct validation *v, const ap_directive_t *d, server_rec *s)
         }
         if ((h = our_handler(v->p, d))) {
             check_endpoint(v, s, d, h);
-            if (h->kind == PLAID_H_WEBHOOK) {
+            if (h->needs_store) {
                 plaid_cache_need();
             }
         }
@@ -237,12 +204,7 @@ static void make_template(apr_pool_t *pconf, server_rec *s,
 
     plaid_metrics_note(pconf, s, c);
 
-    if (c && c->exchange.handoff) {
-        plaid_note_handoff(pconf, c->exchange.handoff);
-    }
-    if (c && c->webhook.handoff) {
-        plaid_note_handoff(pconf, c->webhook.handoff);
-    }
+    plaid_note_handoffs(pconf, c);
     if (c && !c->link.body_template) {
         c->link.body_template = plaid_body_template_make(pconf,
                                                          &c->link.fields);

@@ -113,7 +113,7 @@ static const char *note_handler(cmd_parms *cmd, void *cv, const char *args)
 {
     plaid_conf *c = cv;
     const char *name = ap_getword_conf(cmd->temp_pool, &args);
-    const plaid_handler_info *h = plaid_handler_named(name);
+    const plaid_handler *h = plaid_handler_named(name);
 
     if (h) {
         if (ap_check_cmd_context(cmd, NOT_IN_HTACCESS)) {

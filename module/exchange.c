@@ -24,7 +24,7 @@ static void read_exchange(apr_pool_t *p, const json_t *answer,
 }
 
 /* The browser's {"public_token": "public-..."}, or NULL and why not. */
-static const char *public_token_of(const plaid_browser_request *req,
+static const char *public_token_of(const plaid_request *req,
                                    const char **why)
 {
     json_t *v = req->body ? json_object_get(req->body, "public_token") : NULL;
@@ -45,7 +45,7 @@ static const char *public_token_of(const plaid_browser_request *req,
     return token;
 }
 
-int plaid_exchange_handler(request_rec *r, plaid_browser_request *req)
+int plaid_exchange_handler(request_rec *r, plaid_request *req)
 {
     const char *token, *why = NULL, *body;
     plaid_handoff *h;

@@ -74,7 +74,7 @@ static long count_in_window(request_rec *r, const char *key, int limit,
     return rv == APR_SUCCESS ? wait : -1;
 }
 
-int plaid_limits_check(request_rec *r, const plaid_browser_request *req)
+int plaid_limits_check(request_rec *r, const plaid_request *req)
 {
     const plaid_limits_conf *c = &req->conf->limits;
     const char *scope = c->scope ? c->scope : "/";
@@ -153,7 +153,7 @@ static void write_state(request_rec *r, const char *key,
                     sizeof(*st));
 }
 
-long plaid_breaker_admit(request_rec *r, const plaid_browser_request *req)
+long plaid_breaker_admit(request_rec *r, const plaid_request *req)
 {
     const plaid_limits_conf *c = &req->conf->limits;
     const char *key;
@@ -198,7 +198,7 @@ long plaid_breaker_admit(request_rec *r, const plaid_browser_request *req)
     return wait;
 }
 
-void plaid_breaker_record(request_rec *r, const plaid_browser_request *req,
+void plaid_breaker_record(request_rec *r, const plaid_request *req,
                           const plaid_result *res)
 {
     const plaid_limits_conf *c = &req->conf->limits;

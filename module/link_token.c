@@ -11,7 +11,7 @@ static void read_link_token(apr_pool_t *p, const json_t *answer,
     plaid_link_token_read(p, answer, res, out);
 }
 
-int plaid_link_token_handler(request_rec *r, plaid_browser_request *req)
+int plaid_link_token_handler(request_rec *r, plaid_request *req)
 {
     const plaid_link_conf *c = &req->conf->link;
     plaid_link_token token;

@@ -20,7 +20,7 @@ const char *plaid_location_of(request_rec *r)
     return ap_escape_logitem(r->pool, r->uri);
 }
 
-void plaid_log_failure(request_rec *r, const plaid_browser_request *req,
+void plaid_log_failure(request_rec *r, const plaid_request *req,
                        int status, const plaid_result *res)
 {
     apr_pool_t *p = r->pool;

@@ -62,7 +62,7 @@ struct endpoint_key {
 };
 
 const plaid_endpoint *plaid_metrics_endpoint(cmd_parms *cmd,
-                                             const plaid_handler_info *h)
+                                             const plaid_handler *h)
 {
     plaid_endpoint *e = apr_palloc(cmd->pool, sizeof(*e));
 
@@ -167,7 +167,7 @@ void plaid_metrics_note(apr_pool_t *pconf, server_rec *s,
     struct endpoint_key k, *kp;
 
     if (!store || !numbered || !c || !c->endpoint
-        || c->endpoint->handler->kind == PLAID_H_METRICS) {
+        || c->endpoint->handler->uncounted) {
         return;
     }
     memset(&k, 0, sizeof(k));
@@ -182,7 +182,7 @@ void plaid_metrics_note(apr_pool_t *pconf, server_rec *s,
 }
 
 /* The endpoint r is an answer of, or 0. */
-static int number_of(request_rec *r, const plaid_handler_info *h)
+static int number_of(request_rec *r, const plaid_handler *h)
 {
     const plaid_conf *c = ap_get_module_config(r->per_dir_config,
                                                &plaid_link_module);
@@ -201,9 +201,9 @@ static int number_of(request_rec *r, const plaid_handler_info *h)
 
 void plaid_metrics_answer(request_rec *r, int status)
 {
-    const plaid_handler_info *h = plaid_handler_named(r->handler);
+    const plaid_handler *h = plaid_handler_named(r->handler);
 
-    if (store && h && h->kind != PLAID_H_METRICS) {
+    if (store && h && !h->uncounted) {
         plaid_metrics_count_answer(store->block, number_of(r, h), status);
     }
 }
@@ -348,10 +348,9 @@ const plaid_metrics_labels *plaid_metrics_endpoints(int *n)
 /* GET only; no Plaid call, no browser checks, no credentials needed. The
  * counts are the whole server's, every vhost's: only a SetHandler in
  * httpd's own files makes the URL, never an .htaccess file. */
-int plaid_metrics_handler(request_rec *r)
+int plaid_metrics_handler(request_rec *r, plaid_request *req)
 {
-    const plaid_conf *c = ap_get_module_config(r->per_dir_config,
-                                               &plaid_link_module);
+    const plaid_conf *c = req->conf;
     apr_size_t len = 0;
     const char *text;
 
@@ -359,7 +358,7 @@ int plaid_metrics_handler(request_rec *r)
         ap_allow_methods(r, REPLACE_ALLOW, "GET", NULL);
         return HTTP_METHOD_NOT_ALLOWED;
     }
-    if (!c || !c->endpoint || c->endpoint->handler->kind != PLAID_H_METRICS) {
+    if (!c || !c->endpoint || c->endpoint->handler != req->handler) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PLLOGNO(0151)
                       "metrics request refused: vhost=%s location=%s "
                       "status=500: the handler was set by %s, not by a "

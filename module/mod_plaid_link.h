@@ -51,31 +51,6 @@ APLOG_USE_MODULE(plaid_link);
 #define PLLOGNO(n) "PL" #n ": "
 
 /* ------------------------------------------------------------------ */
-/* The handlers. */
-
-typedef enum {
-    PLAID_H_NONE = 0,
-    PLAID_H_LINK_TOKEN,
-    PLAID_H_EXCHANGE,
-    PLAID_H_WEBHOOK,
-    PLAID_H_API,
-    PLAID_H_METRICS            /* no Plaid call, no browser: metrics.c */
-} plaid_handler_kind;
-
-/* Each handler: its SetHandler name, what its log lines call a request,
- * the generic error the browser gets, and its own required directives. */
-typedef struct {
-    plaid_handler_kind kind;
-    const char *name;
-    const char *what;
-    const char *generic_error;
-    const char *needs_why;     /* why its required directives are */
-} plaid_handler_info;
-
-/* The handler called name, or NULL. */
-const plaid_handler_info *plaid_handler_named(const char *name);
-
-/* ------------------------------------------------------------------ */
 /* Configuration (config.c). NULL (or -1) means unset, so that a
  * <Location> inherits from its vhost and the vhost from the main server. */
 
@@ -161,6 +136,69 @@ typedef struct {
     const char *cache_text;    /* as written, for messages */
 } plaid_server_conf;
 
+/* A pointer field of a configuration, by its offset in plaid_conf. */
+static APR_INLINE const void *plaid_conf_field(const plaid_conf *c,
+                                               apr_size_t at)
+{
+    return *(const void *const *)((const char *)c + at);
+}
+
+/* ------------------------------------------------------------------ */
+/* The handlers (handlers.c): one row each. */
+
+/* What a request passes before its handler runs (browser.c). */
+typedef enum {
+    PLAID_INTAKE_OWN,          /* none: the handler checks its own */
+    PLAID_INTAKE_SERVER,       /* POST, an endpoint of httpd's own files,
+                                * nothing missing; for Plaid's webhooks and
+                                * the site's code */
+    PLAID_INTAKE_BROWSER       /* and CSRF, Origin, a JSON body, the
+                                * signed-in user, PlaidRateLimit */
+} plaid_intake;
+
+/* A directive a handler requires: set when the pointer field at `at` (or,
+ * when or_at is not 0, the one at or_at) is set. */
+typedef struct {
+    const char *directive;
+    apr_size_t at, or_at;
+} plaid_requirement;
+
+typedef struct plaid_handler plaid_handler;
+typedef struct plaid_request plaid_request;
+
+struct plaid_handler {
+    const char *name;          /* SetHandler's */
+    const char *what;          /* its log lines' word for a request */
+    const char *generic_error; /* what the browser gets on a failure */
+    plaid_intake intake;
+    const plaid_requirement *needs;  /* ended by a NULL directive */
+    const char *needs_why;     /* why its required directives are */
+    apr_size_t handoff_at;     /* its hand-off path in plaid_conf, 0 none */
+    int needs_store;           /* PlaidCache's store (cache.c) */
+    int log_body;              /* PL0102 may show what is sent to Plaid */
+    int uncounted;             /* its answers are no metric */
+    apr_size_t answer_max;     /* Plaid's answer at most, 0 the default */
+    /* Before the method is checked: 1 when the caller is refused (and
+     * answered), so that it learns nothing of the endpoint. */
+    int (*refuse_caller)(request_rec *r, const plaid_request *req);
+    /* At start-up, for each section that sets it, complete. */
+    void (*check)(apr_pool_t *p, server_rec *s, const char *path,
+                  const plaid_conf *c);
+    int (*run)(request_rec *r, plaid_request *req);
+};
+
+/* The handler called name, or NULL. */
+const plaid_handler *plaid_handler_named(const char *name);
+
+/* Which directives a complete configuration for handler h lacks, or NULL. */
+const char *plaid_missing(apr_pool_t *p, const plaid_conf *c,
+                          const plaid_handler *h);
+
+/* The hand-off path c gives handler h, or NULL; and every hand-off path
+ * of c noted (plaid_note_handoff). */
+const char *plaid_handoff_of(const plaid_conf *c, const plaid_handler *h);
+void plaid_note_handoffs(apr_pool_t *pconf, const plaid_conf *c);
+
 /* PlaidCACertificate system: set, and meaning the system's CAs. */
 extern const char plaid_system_cas[];
 
@@ -190,37 +228,30 @@ const char *plaid_set_hash_key(cmd_parms *cmd, void *cv, const char *arg);
  * (at `apache2 -t`, or at start-up in the error log). */
 void plaid_defer_warning(cmd_parms *cmd, const char *text);
 
-/* Which directives a complete configuration for handler h lacks, or NULL. */
-const char *plaid_missing(apr_pool_t *p, const plaid_conf *c,
-                          const plaid_handler_info *h);
-
 int plaid_check_config(apr_pool_t *pconf, apr_pool_t *plog,
                        apr_pool_t *ptemp, server_rec *s);
 int plaid_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                       apr_pool_t *ptemp, server_rec *s);
 
 /* ------------------------------------------------------------------ */
-/* The browser side (browser.c). */
+/* The intake of every request and the answers (browser.c). */
 
-/* A request to one of the handlers, past the checks every handler shares. */
-typedef struct {
-    const plaid_handler_info *handler;
+/* A request to one of the handlers (a browser's, Plaid's webhook, the
+ * site's own code through the gateway), past its handler's intake. */
+struct plaid_request {
+    const plaid_handler *handler;
     const plaid_conf *conf;
     const char *id;            /* correlation id: the answer's request_id */
-    const char *user;          /* client_user_id (hashed when so set) */
+    const char *user;          /* client_user_id (hashed when so set);
+                                * PLAID_INTAKE_BROWSER only */
     json_t *body;              /* the browser's JSON object, or NULL */
-} plaid_browser_request;
+};
 
-/* The checks every handler shares (POST, an endpoint the server's
- * configuration made, nothing missing): OK with req's handler, conf and
- * id set, or DONE when the request was refused (answered, and logged
- * where the admin needs to know). */
-int plaid_endpoint_accept(request_rec *r, const plaid_handler_info *h,
-                          plaid_browser_request *req);
-
-/* Then the browser's (CSRF, Origin, a JSON body, the signed-in user). */
-int plaid_browser_accept(request_rec *r, const plaid_handler_info *h,
-                         plaid_browser_request *req);
+/* The intake h->intake names: OK with req set, or DONE when the request
+ * was refused (answered, and logged where the admin needs to know), or a
+ * status for httpd to answer. */
+int plaid_request_accept(request_rec *r, const plaid_handler *h,
+                         plaid_request *req);
 
 /* The request body, at most max bytes, NUL-terminated, in r's pool: OK,
  * or 413 (over max: the connection is closed) or 400 and why. */
@@ -256,7 +287,7 @@ typedef void plaid_read_fn(apr_pool_t *p, const json_t *answer,
  * caller to release), DONE when there is no answer (res says why), both
  * unlogged; or a status when the call was refused before it went
  * (logged). no_resend: a write, sent again only when none of it was. */
-int plaid_call_raw(request_rec *r, const plaid_browser_request *req,
+int plaid_call_raw(request_rec *r, const plaid_request *req,
                    const char *path, const char *body, apr_size_t body_len,
                    int no_resend, plaid_response *resp, plaid_result *res,
                    json_t **answer);
@@ -266,7 +297,7 @@ int plaid_call_raw(request_rec *r, const plaid_browser_request *req,
  * the status of a refusal before the call (logged): 503 when
  * PlaidMaxInFlight is spent or the breaker is open, 500 without a
  * transport. */
-int plaid_call_quietly(request_rec *r, const plaid_browser_request *req,
+int plaid_call_quietly(request_rec *r, const plaid_request *req,
                        const char *path, const char *body,
                        apr_size_t body_len, plaid_read_fn *read, void *out,
                        plaid_result *res);
@@ -274,13 +305,13 @@ int plaid_call_quietly(request_rec *r, const plaid_browser_request *req,
 /* A call that got no usable answer (DONE from plaid_call_raw or
  * plaid_call_quietly): its one PL0100 line, Retry-After where Plaid asked
  * to wait, and the browser's status. */
-int plaid_call_failed(request_rec *r, const plaid_browser_request *req,
+int plaid_call_failed(request_rec *r, const plaid_request *req,
                       const plaid_result *res);
 
 /* POST body to path with the request's connection settings, within
  * PlaidMaxInFlight, and read the success into out. OK, or the browser's
  * status with the failure logged (one PL0100 line) and Retry-After set. */
-int plaid_call_endpoint(request_rec *r, const plaid_browser_request *req,
+int plaid_call_endpoint(request_rec *r, const plaid_request *req,
                         const char *path, const char *body,
                         apr_size_t body_len,
                         plaid_read_fn *read, void *out, plaid_result *res);
@@ -292,19 +323,19 @@ const char *plaid_vhost_name(apr_pool_t *p, const server_rec *s);
 const char *plaid_location_of(request_rec *r);
 
 /* The one line that says everything about a failed call. */
-void plaid_log_failure(request_rec *r, const plaid_browser_request *req,
+void plaid_log_failure(request_rec *r, const plaid_request *req,
                        int status, const plaid_result *res);
 
 /* ------------------------------------------------------------------ */
 /* The handlers' own work. */
 
-int plaid_link_token_handler(request_rec *r, plaid_browser_request *req);
-int plaid_exchange_handler(request_rec *r, plaid_browser_request *req);
-int plaid_webhook_handler(request_rec *r, plaid_browser_request *req);
-int plaid_api_handler(request_rec *r, plaid_browser_request *req);
+int plaid_link_token_handler(request_rec *r, plaid_request *req);
+int plaid_exchange_handler(request_rec *r, plaid_request *req);
+int plaid_webhook_handler(request_rec *r, plaid_request *req);
+int plaid_api_handler(request_rec *r, plaid_request *req);
 /* 1 when the caller is neither loopback nor in PlaidApiAllowFrom: it has
  * had its 403 (checked before the method, so it learns nothing). */
-int plaid_api_refuse_caller(request_rec *r, const plaid_browser_request *req);
+int plaid_api_refuse_caller(request_rec *r, const plaid_request *req);
 
 /* The gateway's directives (api.c). */
 const char *plaid_set_api_paths(cmd_parms *cmd, void *cv, const char *arg);
@@ -343,12 +374,12 @@ void plaid_handoff_register(apr_pool_t *p);
 
 /* PlaidRateLimit and PlaidRateLimitTotal for a browser request: OK, or
  * DONE when refused (429 answered, logged). */
-int plaid_limits_check(request_rec *r, const plaid_browser_request *req);
+int plaid_limits_check(request_rec *r, const plaid_request *req);
 
 /* The circuit breaker: 0 when the call may go, else the seconds to wait
  * (logged); and what the call came to. */
-long plaid_breaker_admit(request_rec *r, const plaid_browser_request *req);
-void plaid_breaker_record(request_rec *r, const plaid_browser_request *req,
+long plaid_breaker_admit(request_rec *r, const plaid_request *req);
+void plaid_breaker_record(request_rec *r, const plaid_request *req,
                           const plaid_result *res);
 
 /* ------------------------------------------------------------------ */
@@ -358,13 +389,13 @@ void plaid_breaker_record(request_rec *r, const plaid_browser_request *req,
 /* Where a SetHandler of httpd's own files named one of our handlers: the
  * handler, and the path of its section ("(server)" outside any). */
 typedef struct plaid_endpoint {
-    const plaid_handler_info *handler;
+    const plaid_handler *handler;
     const char *location;
 } plaid_endpoint;
 
 /* For note_handler (cmds.c), as the SetHandler is read. */
 const plaid_endpoint *plaid_metrics_endpoint(cmd_parms *cmd,
-                                             const plaid_handler_info *h);
+                                             const plaid_handler *h);
 
 /* Start-up, in the parent (check.c): the shared memory, made once; then
  * each section of each server, so that every endpoint has its number. */
@@ -386,7 +417,7 @@ void plaid_metrics_rate_limited(request_rec *r);
 void plaid_metrics_circuit_refused(request_rec *r);
 
 /* SetHandler plaid-metrics: the Prometheus text. */
-int plaid_metrics_handler(request_rec *r);
+int plaid_metrics_handler(request_rec *r, plaid_request *req);
 
 /* What status.c shows: the block, the endpoints' labels, the gauge. */
 const plaid_metrics *plaid_metrics_block(void);

@@ -25,7 +25,7 @@ static const char *const webhook_vars[] = {
 };
 
 /* One line per refusal, naming the step; the answer. DONE: answered. */
-static int refuse(request_rec *r, const plaid_browser_request *req,
+static int refuse(request_rec *r, const plaid_request *req,
                   int status, plaid_webhook_step step, const char *why)
 {
     ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, PLLOGNO(0120)
@@ -40,7 +40,7 @@ static int refuse(request_rec *r, const plaid_browser_request *req,
 }
 
 /* The store is needed and not there: Plaid should try again later. */
-static int unavailable(request_rec *r, const plaid_browser_request *req,
+static int unavailable(request_rec *r, const plaid_request *req,
                        const char *why)
 {
     ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PLLOGNO(0122)
@@ -100,7 +100,7 @@ static int unknown_kid(const plaid_result *res)
 
 /* Plaid's key for kid: OK, or DONE with the step's refusal or a 503
  * answered. */
-static int find_key(request_rec *r, const plaid_browser_request *req,
+static int find_key(request_rec *r, const plaid_request *req,
                     const char *kid, plaid_webhook_key *key)
 {
     const plaid_conn_conf *conn = &req->conf->conn;
@@ -203,7 +203,7 @@ static int first_time(request_rec *r, const char *jwt, int max_age_s,
     return *seen || rv == APR_SUCCESS;
 }
 
-int plaid_webhook_handler(request_rec *r, plaid_browser_request *req)
+int plaid_webhook_handler(request_rec *r, plaid_request *req)
 {
     const plaid_webhook_conf *c = &req->conf->webhook;
     int max_age = c->max_age_s > 0 ? c->max_age_s
