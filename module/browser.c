@@ -185,10 +185,6 @@ static int refuse(request_rec *r, int status, const char *msg, const char *id)
     return DONE;
 }
 
-/* What the log lines of a refused request name. */
-#define WHERE_FMT "vhost=%s location=%s id=%s"
-#define WHERE(r, id) plaid_vhost_name((r)->pool, (r)->server), \
-                     plaid_location_of(r), (id)
 
 /* The checks every handler that calls Plaid shares: a caller the handler
  * admits (told nothing, not even which methods it would take), POST, an
@@ -210,10 +206,10 @@ static int accept_endpoint(request_rec *r, const plaid_handler *h,
     }
     if (c->handler_enabled != 1) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PLLOGNO(0111)
-                      "%s refused: " WHERE_FMT ": the handler was set by %s, "
+                      "%s refused: %s: the handler was set by %s, "
                       "not by a SetHandler in httpd's own configuration "
                       "files, so this URL is no endpoint; Plaid was not "
-                      "called", h->what, WHERE(r, id),
+                      "called", h->what, plaid_where(r, req),
                       c->handler_htaccess
                       ? ap_escape_logitem(r->pool, c->handler_htaccess)
                       : "AddHandler, a RewriteRule or another module");
@@ -222,8 +218,8 @@ static int accept_endpoint(request_rec *r, const plaid_handler *h,
     }
     if ((lack = plaid_missing(r->pool, c, h))) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PLLOGNO(0103)
-                      "%s refused: " WHERE_FMT ": %s is not set for this URL",
-                      h->what, WHERE(r, id), lack);
+                      "%s refused: %s: %s is not set for this URL",
+                      h->what, plaid_where(r, req), lack);
         return refuse(r, HTTP_INTERNAL_SERVER_ERROR,
                                   h->generic_error, id);
     }
@@ -271,21 +267,37 @@ static int accept_browser(request_rec *r, const plaid_handler *h,
     }
     if ((why = plaid_check_user_id(user))) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PLLOGNO(0106)
-                      "%s refused: " WHERE_FMT ": the PlaidUserId value %s",
-                      h->what, WHERE(r, id), why);
+                      "%s refused: %s: the PlaidUserId value %s",
+                      h->what, plaid_where(r, req), why);
         return refuse(r, HTTP_BAD_REQUEST, "Unusable user id", id);
     }
     if (c->browser.hash_key
         && !(user = plaid_user_id_hmac(r->pool, c->browser.hash_key,
                                        c->browser.hash_key_len, user))) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PLLOGNO(0112)
-                      "%s failed: " WHERE_FMT ": OpenSSL could not compute "
-                      "the PlaidUserIdHashKey HMAC", h->what, WHERE(r, id));
+                      "%s failed: %s: OpenSSL could not compute "
+                      "the PlaidUserIdHashKey HMAC", h->what, plaid_where(r, req));
         return refuse(r, HTTP_INTERNAL_SERVER_ERROR,
                                   h->generic_error, id);
     }
     req->user = user;
     return OK;
+}
+
+static void resolve_conn(const plaid_conn_conf *c, const plaid_handler *h,
+                         plaid_call *call)
+{
+    call->base_url = c->base_url ? c->base_url : c->env_url;
+    call->client_id = c->client_id;
+    call->secret = c->secret;
+    call->ca_file = c->ca_file == plaid_system_cas ? NULL : c->ca_file;
+    call->proxy = c->proxy;
+    call->connect_timeout_ms = c->connect_ms > 0
+        ? c->connect_ms : PLAID_CONNECT_TIMEOUT_MS_DEFAULT;
+    call->total_timeout_ms = c->total_ms > 0
+        ? c->total_ms : PLAID_TOTAL_TIMEOUT_MS_DEFAULT;
+    call->retries = c->retries >= 0 ? c->retries : PLAID_RETRIES_DEFAULT;
+    call->answer_max = h->answer_max;
 }
 
 int plaid_request_accept(request_rec *r, const plaid_handler *h,
@@ -300,6 +312,7 @@ int plaid_request_accept(request_rec *r, const plaid_handler *h,
         return OK;
     }
     req->id = correlation_id(r);
+    resolve_conn(&req->conf->conn, h, &req->conn);
     if ((rc = accept_endpoint(r, h, req)) != OK
         || h->intake != PLAID_INTAKE_BROWSER) {
         return rc;

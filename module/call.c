@@ -70,22 +70,6 @@ void plaid_child_init(apr_pool_t *pchild, server_rec *s)
     }
 }
 
-static void call_for(const plaid_conn_conf *c, const char *path,
-                     plaid_call *call)
-{
-    call->base_url = c->base_url ? c->base_url : c->env_url;
-    call->path = path;
-    call->client_id = c->client_id;
-    call->secret = c->secret;
-    call->ca_file = c->ca_file == plaid_system_cas ? NULL : c->ca_file;
-    call->proxy = c->proxy;
-    call->connect_timeout_ms = c->connect_ms > 0
-        ? c->connect_ms : PLAID_CONNECT_TIMEOUT_MS_DEFAULT;
-    call->total_timeout_ms = c->total_ms > 0
-        ? c->total_ms : PLAID_TOTAL_TIMEOUT_MS_DEFAULT;
-    call->retries = c->retries >= 0 ? c->retries : PLAID_RETRIES_DEFAULT;
-}
-
 /* POST within the budget; 0 when the budget is spent (no call made). The
  * gateway's bodies carry access_tokens: their trace line says only the
  * length. */
@@ -129,17 +113,16 @@ int plaid_call_raw(request_rec *r, const plaid_request *req,
     *answer = NULL;
     if (!child_http) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PLLOGNO(0103)
-                      "%s refused: vhost=%s location=%s id=%s: the curl "
+                      "%s refused: %s: the curl "
                       "handle pool is not set for this URL", h->what,
-                      plaid_vhost_name(r->pool, r->server),
-                      plaid_location_of(r), req->id);
+                      plaid_where(r, req));
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    call_for(&req->conf->conn, path, &call);
+    call = req->conn;
+    call.path = path;
     call.body = body;
     call.body_len = body_len;
     call.no_resend = no_resend;
-    call.answer_max = h->answer_max;
     if (!body) {
         res->outcome = PLAID_FAIL_UNUSABLE;
         res->problem = "the request body could not be built";
@@ -152,11 +135,10 @@ int plaid_call_raw(request_rec *r, const plaid_request *req,
     }
     if (!post(r, req, &call, resp, res, answer)) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, PLLOGNO(0110)
-                      "%s refused: vhost=%s location=%s id=%s status=503: "
+                      "%s refused: %s status=503: "
                       "PlaidMaxInFlight: %u calls to Plaid are already in "
                       "flight in this child; Plaid was not called", h->what,
-                      plaid_vhost_name(r->pool, r->server),
-                      plaid_location_of(r), req->id, max_in_flight);
+                      plaid_where(r, req), max_in_flight);
         warn_refusals(r);
         apr_table_setn(r->headers_out, "Retry-After", "1");
         return HTTP_SERVICE_UNAVAILABLE;

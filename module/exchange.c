@@ -70,10 +70,9 @@ int plaid_exchange_handler(request_rec *r, plaid_request *req)
                                   req->id);
     }
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, PLLOGNO(0115)
-                  "public_token exchanged: vhost=%s location=%s id=%s "
+                  "public_token exchanged: %s "
                   "item_id=%s request_id=%s elapsed_ms=%ld handoff=%s",
-                  plaid_vhost_name(r->pool, r->server), plaid_location_of(r),
-                  req->id, plaid_log_quote(r->pool, item.item_id,
+                  plaid_where(r, req), plaid_log_quote(r->pool, item.item_id,
                                            PLAID_LOG_FIELD_MAX),
                   plaid_log_quote(r->pool, res.request_id,
                                   PLAID_LOG_FIELD_MAX),

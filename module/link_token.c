@@ -30,10 +30,9 @@ int plaid_link_token_handler(request_rec *r, plaid_request *req)
                                   req->id);
     }
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, PLLOGNO(0101)
-                  "link_token created: vhost=%s location=%s id=%s "
+                  "link_token created: %s "
                   "request_id=%s elapsed_ms=%ld",
-                  plaid_vhost_name(r->pool, r->server), plaid_location_of(r),
-                  req->id, plaid_log_quote(r->pool, res.request_id,
+                  plaid_where(r, req), plaid_log_quote(r->pool, res.request_id,
                                            PLAID_LOG_FIELD_MAX),
                   res.elapsed_ms);
     {

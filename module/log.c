@@ -20,6 +20,13 @@ const char *plaid_location_of(request_rec *r)
     return ap_escape_logitem(r->pool, r->uri);
 }
 
+const char *plaid_where(request_rec *r, const plaid_request *req)
+{
+    return apr_pstrcat(r->pool, "vhost=", plaid_vhost_name(r->pool, r->server),
+                       " location=", plaid_location_of(r), " id=", req->id,
+                       NULL);
+}
+
 void plaid_log_failure(request_rec *r, const plaid_request *req,
                        int status, const plaid_result *res)
 {
@@ -28,13 +35,12 @@ void plaid_log_failure(request_rec *r, const plaid_request *req,
     const char *hint = plaid_hint(res);
 
     ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PLLOGNO(0100)
-        "%s failed: vhost=%s location=%s id=%s status=%d "
+        "%s failed: %s status=%d "
         "plaid_http_status=%ld error_type=%s error_code=%s error_message=%s "
         "display_message=%s request_id=%s documentation_url=%s "
         "suggested_action=%s retry_after=%s curl_error=%s problem=%s "
         "elapsed_ms=%ld attempts=%d env=%s url=%s client_id=%s hint=%s",
-        req->handler->what, plaid_vhost_name(p, r->server),
-        plaid_location_of(r), req->id, status, res->http_status,
+        req->handler->what, plaid_where(r, req), status, res->http_status,
         plaid_log_quote(p, res->error_type, PLAID_LOG_FIELD_MAX),
         plaid_log_quote(p, res->error_code, PLAID_LOG_FIELD_MAX),
         plaid_log_quote(p, res->error_message, PLAID_LOG_FIELD_MAX),

@@ -245,7 +245,14 @@ struct plaid_request {
     const char *user;          /* client_user_id (hashed when so set);
                                 * PLAID_INTAKE_BROWSER only */
     json_t *body;              /* the browser's JSON object, or NULL */
+    /* The connection, resolved once: the Plaid host (PlaidBaseURL, else
+     * PlaidEnv's), the credentials, CA, proxy, timeouts and retries with
+     * their defaults; each call adds its path and body. */
+    plaid_call conn;
 };
+
+/* What a request's log lines name: "vhost=... location=... id=...". */
+const char *plaid_where(request_rec *r, const plaid_request *req);
 
 /* The intake h->intake names: OK with req set, or DONE when the request
  * was refused (answered, and logged where the admin needs to know), or a
