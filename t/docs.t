@@ -7,6 +7,9 @@
 #  - README.md's table of log lines lists exactly the PLLOGNO numbers.
 #  - Every log line number (PLLOGNO) has a section in docs/troubleshooting.md,
 #    and so does every error_code of the hints table in src/plaid_error.c.
+#  - docs/design.md, the map, names every file of module/, src/ and
+#    include/ and every handler of the table in module/handlers.c, and
+#    names no file that is not there.
 use strict;
 use warnings FATAL => 'all';
 
@@ -101,6 +104,30 @@ ok($hint_table, 'src/plaid_error.c has the error_hints table');
 my %codes = map { $_ => 1 } ($hint_table || '') =~ /^\s*\{\s*"([A-Z_]+)"/mg;
 for my $code (sort keys %codes) {
     ok($trouble =~ /`\Q$code\E`/, "docs/troubleshooting.md explains $code");
+}
+
+# --- docs/design.md: the map -----------------------------------------------
+my $design = slurp('docs/design.md');
+my @files;
+for my $d (qw(module src include)) {
+    opendir my $dh, "$top/$d" or die "$top/$d: $!\n";
+    push @files, map { "$d/$_" } sort grep { /\.[ch]\z/ } readdir $dh;
+}
+for my $file ('mod_plaid_link.c', @files) {
+    ok($design =~ /`\Q$file\E`/, "docs/design.md names $file");
+}
+my ($layout) = $design =~ /^## Layout\n(.*?)(?=^## |\z)/ms;
+for my $named (($layout // '') =~ /`((?:module|src|include)\/[\w.]+\.[ch])`/g) {
+    ok(-e "$top/$named", "docs/design.md's layout names $named, which exists");
+}
+my ($rows) = slurp('module/handlers.c')
+    =~ /\bplaid_handler\s+handlers\[\]\s*=\s*\{(.*?)\n\};/s;
+my @handlers = ($rows // '') =~ /\.name\s*=\s*"([^"]+)"/g;
+cmp_ok(scalar @handlers, '>=', 5, 'module/handlers.c has the handler table')
+    or diag($rows // 'no table');
+for my $h (@handlers) {
+    ok($design =~ /`\Q$h\E`/, "docs/design.md names the handler $h");
+    ok($doc =~ /`\Q$h\E`/, "docs/directives.md names the handler $h");
 }
 
 done_testing();
