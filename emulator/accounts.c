@@ -143,7 +143,15 @@ static json_t *accounts_of(emu_call *c, const char *item_id, json_t *ids,
     return list;
 }
 
+json_t *emu_item_accounts(emu_call *c, const char *item_id)
+{
+    int unknown;
+
+    return accounts_of(c, item_id, NULL, &unknown);
+}
+
 /* AccountsGetResponse, without "accounts" when accounts is NULL. */
+
 static const char *accounts_body_of(emu_call *c, json_t *accounts,
                                     json_t *item, const char *padding)
 {

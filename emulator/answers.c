@@ -109,8 +109,8 @@ char *emu_json_text(apr_pool_t *p, const json_t *doc, apr_size_t *len)
     return text;
 }
 
-static json_t *plaid_error_doc(request_rec *r, const emu_error *e,
-                               const char *request_id)
+json_t *emu_error_json(request_rec *r, const emu_error *e,
+                       const char *request_id)
 {
     return json_pack("{s:s, s:s, s:n, s:s, s:n, s:s, s:[], s:n, s:s, s:n}",
                      "error_type", e->error_type,
@@ -128,7 +128,7 @@ static json_t *plaid_error_doc(request_rec *r, const emu_error *e,
 int emu_answer_error(emu_call *c, const emu_error *e)
 {
     request_rec *r = c->r;
-    json_t *doc = plaid_error_doc(r, e, c->request_id);
+    json_t *doc = emu_error_json(r, e, c->request_id);
     apr_size_t len;
     char *text;
 
@@ -141,7 +141,8 @@ int emu_answer_error(emu_call *c, const emu_error *e)
         };
 
         e = &not_utf8;
-        doc = plaid_error_doc(r, e, c->request_id);
+        doc = emu_error_json(r, e, c->request_id);
+
     }
     text = emu_json_text(r->pool, doc, &len);
     json_decref(doc);

@@ -18,10 +18,13 @@
  *                         each of the ways a verifier must refuse
  *   link_token.c, exchange.c, sandbox.c, link_complete.c,
  *   webhook_key.c, fire_webhook.c, webhook_sign.c, item_remove.c,
- *   reset_login.c         one file per endpoint: its property table (the
+ *   reset_login.c, item_get.c, transactions_sync.c
+ *                         one file per endpoint: its property table (the
  *                         spec's request schema) and its answer
  *   accounts.c            /accounts/get and /accounts/balance/get, which
  *                         share their answer (AccountsGetResponse)
+ *   institutions.c        /institutions/get_by_id and the sandbox's
+ *                         institutions, whose names /item/get shows
  *
  * The emulator is the test oracle for what mod_plaid_link sends, so its
  * checks come from Plaid's OpenAPI description (t/spec_tables.t ties the
@@ -114,7 +117,8 @@ typedef enum {
     K_BOOLEAN,
     K_WEBHOOK_CODE,      /* SandboxItemFireWebhookRequest.webhook_code */
     K_REMOVE_REASON,     /* ItemRemoveReasonCode */
-    K_STRINGS            /* a string or an array of strings (emulator only) */
+    K_STRINGS,           /* a string or an array of strings (emulator only) */
+    K_INTEGER            /* a JSON integer; its range is the endpoint's check */
 } emu_kind;
 
 #define EMU_REQUIRED   0x01u   /* in the schema's required: list */
@@ -172,6 +176,13 @@ extern const emu_endpoint emu_accounts_get;             /* accounts.c */
 extern const emu_endpoint emu_accounts_balance_get;     /* accounts.c */
 extern const emu_endpoint emu_item_remove;              /* item_remove.c */
 extern const emu_endpoint emu_sandbox_item_reset_login; /* reset_login.c */
+extern const emu_endpoint emu_item_get;                 /* item_get.c */
+extern const emu_endpoint emu_transactions_sync;   /* transactions_sync.c */
+extern const emu_endpoint emu_institutions_get_by_id;   /* institutions.c */
+
+/* The name of a sandbox institution (First Platypus Bank for ins_109508),
+ * or NULL for an id the emulator does not know. */
+const char *emu_institution_name(const char *institution_id);
 
 /* In post_config, in the parent: libcurl's global state. */
 void emu_fire_webhook_init(void);
@@ -182,7 +193,12 @@ int emu_webhook_code_known(const char *code);
 /* Whether code is in ItemRemoveReasonCode's enum. */
 int emu_remove_reason_known(const char *code);
 
+/* The Item's accounts as /accounts/get lists them (AccountBase): a new
+ * reference, NULL if out of memory. */
+json_t *emu_item_accounts(emu_call *c, const char *item_id);
+
 /* {"public_token","request_id"}: what sandbox.c and link_complete.c give. */
+
 const char *emu_public_token_body(emu_call *c, int with_token,
                                   const char *padding);
 
@@ -198,6 +214,11 @@ int emu_answer_json(emu_call *c, const char *text);   /* 200 */
  * "padding" member when padding, and the closing brace. */
 const char *emu_sample_end(emu_call *c, const char *padding);
 int emu_answer_error(emu_call *c, const emu_error *e);
+/* The PlaidError as a JSON object with every field of the spec's shape
+ * (a new reference; NULL when a string is not UTF-8). */
+json_t *emu_error_json(request_rec *r, const emu_error *e,
+                       const char *request_id);
+
 void emu_request_error(emu_error *e, const char *code, const char *message);
 
 /* 500 API_ERROR/INTERNAL_SERVER_ERROR, "emulator: <why>": the emulator
@@ -243,6 +264,10 @@ void emu_default_error(int status, emu_error *e);
  * for. */
 const emu_error *emu_plaid_error(const char *code);
 
+/* Whether the request's path has the segment name (e.g. "mutation"): a
+ * fault an endpoint applies itself, at the point of its work it concerns. */
+int emu_fault_segment(request_rec *r, const char *name);
+
 /* ------------------------------------------------------------------ */
 /* Ids and tokens (tokens.c)                                           */
 /* ------------------------------------------------------------------ */
@@ -257,6 +282,9 @@ const char *emu_item_id(request_rec *r);
  * for the same item_id and mask whichever child asks. */
 const char *emu_account_id(apr_pool_t *p, const char *item_id,
                            const char *mask);
+
+/* The transaction_id of an Item's n-th transaction, likewise. */
+const char *emu_transaction_id(apr_pool_t *p, const char *item_id, int n);
 
 /* <kind>-<env>-<uuid>, e.g. public-sandbox-...; *issued (may be NULL) is
  * the time written into it. NULL when the emulator has no key. */
@@ -303,7 +331,9 @@ apr_status_t emu_state_mark(request_rec *r, const char *id);
 /* What the emulator knows of an Item, kept in the state directory as the
  * file <id>.<kind> (kind "public": the public token named id, until it is
  * exchanged; "access": the access token named id, until /item/remove;
- * "login": that Item needs its user's login again, until /item/remove).
+ * "login": that Item needs its user's login again, until /item/remove;
+ * "sync": /transactions/sync's mutation fault fired for that Item, until
+ * /item/remove).
  * Written once, before the token is handed out, so no reader sees half of
  * it: APR_EEXIST, unlogged, when the file is there already. */
 apr_status_t emu_state_put(request_rec *r, const char *id, const char *kind,
@@ -329,6 +359,7 @@ typedef struct {
     const char *institution_id;
     const char *webhook;             /* NULL: created without one */
     json_t *products;                /* billed_products (the request's) */
+    const char *created_at;          /* ISO 8601: the exchange's time */
 } emu_item;
 
 /* /sandbox/public_token/create: what the exchange will make the Item of
@@ -359,6 +390,12 @@ int emu_item_reset_login(emu_call *c, const emu_item *item, int *rc);
 
 /* Whether /sandbox/item/reset_login was called for the Item. */
 int emu_item_login_required(emu_call *c, const emu_item *item);
+
+/* 1 the first time it is asked for the Item, whichever child asks; 0
+ * after (and when the state directory is unusable, so that the fault
+ * then never fires rather than always). */
+int emu_item_first_mutation(emu_call *c, const emu_item *item);
+
 
 /* The Item as answers show it (Plaid's Item schema): a new reference, or
  * NULL if out of memory. item NULL: a made-up Item, for body= faults. */

@@ -191,6 +191,10 @@ static const emu_error plaid_errors[] = {
       "required user action) and a user login is required to update this "
       "information. use Link's update mode to restore the item to a good "
       "state" },
+    /* /transactions/sync answers it by itself too (the mutation fault). */
+    { 400, "TRANSACTIONS_ERROR", "TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION",
+      "Underlying transaction data changed since last page was fetched. "
+      "Please restart pagination from last update." },
     { 0, NULL, NULL, NULL }
 };
 
@@ -206,7 +210,22 @@ const emu_error *emu_plaid_error(const char *code)
     return NULL;
 }
 
+int emu_fault_segment(request_rec *r, const char *name)
+{
+    const char *path = r->parsed_uri.path ? r->parsed_uri.path : r->uri;
+    apr_size_t n = strlen(name);
+
+    for (path = strchr(path, '/'); path; path = strchr(path + 1, '/')) {
+        if (strncmp(path + 1, name, n) == 0
+            && (path[1 + n] == '/' || path[1 + n] == '\0')) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* Without status=, the error_type says which status Plaid would use. */
+
 static int status_for_type(const char *error_type)
 {
     if (!error_type) {

@@ -4,11 +4,14 @@
  *
  *     <public id>.public   {"institution_id","products","webhook"}
  *                          /sandbox/public_token/create, for its token
- *     <access id>.access   {"institution_id","products","webhook","item_id"}
+ *     <access id>.access   {"institution_id","products","webhook","item_id",
+ *                           "created_at"}
  *                          the exchange; /item/remove unlinks it
  *     <access id>.login    empty: /sandbox/item/reset_login, the Item
  *                          needs its user's login again; /item/remove
  *                          unlinks it too
+ *     <access id>.sync     empty: /transactions/sync's mutation fault
+ *                          fired for the Item (once); /item/remove too
  *
  * A public token from /link/complete has no record: on Plaid the user
  * picks the institution in Link, and the link_token's products and webhook
@@ -113,7 +116,9 @@ apr_status_t emu_item_create(emu_call *c, const char *public_id,
     *item_id = emu_item_id(c->r);
     if (!json_is_object(record)
         || json_object_set_new(record, "item_id",
-                               json_string(*item_id)) != 0) {
+                               json_string(*item_id)) != 0
+        || json_object_set_new(record, "created_at", json_string(
+               emu_iso8601(c->r->pool, apr_time_now()))) != 0) {
         json_decref(record);
         return APR_EGENERAL;
     }
@@ -171,6 +176,8 @@ int emu_item_find(emu_call *c, json_t *body, emu_item *item, int *rc)
                                              "institution_id"));
     item->webhook = json_string_value(json_object_get(record, "webhook"));
     item->products = json_object_get(record, "products");
+    item->created_at = json_string_value(json_object_get(record,
+                                                         "created_at"));
     if (!item->item_id || !json_is_array(item->products)) {
         *rc = emu_answer_internal(c, "cannot read the Item's record (see "
                                   "PlaidEmulatorStateDir)");
@@ -197,6 +204,7 @@ int emu_item_remove_record(emu_call *c, const emu_item *item, int *rc)
      * token is refused from now on, so a marker left behind (a failure
      * logged by state.c) changes no answer. */
     emu_state_remove(c->r, item->id, "login");
+    emu_state_remove(c->r, item->id, "sync");
     return 1;
 }
 
@@ -219,6 +227,13 @@ int emu_item_login_required(emu_call *c, const emu_item *item)
 
     return emu_state_get(c->r, item->id, "login", &text) == APR_SUCCESS;
 }
+
+int emu_item_first_mutation(emu_call *c, const emu_item *item)
+{
+    /* O_EXCL: of all the children, one call finds no marker. */
+    return emu_state_put(c->r, item->id, "sync", "") == APR_SUCCESS;
+}
+
 
 static int billed(json_t *products, const char *name)
 {

@@ -2,7 +2,8 @@
  * POST /link/token/create: LinkTokenCreateRequest in, LinkTokenCreateResponse
  * ({"link_token","expiration","request_id"}) out. The link_token carries the
  * emulator's HMAC (tokens.c), so /link/complete can tell it from a made-up
- * one.
+ * one. With an access_token (Link's update mode) the Item must be one this
+ * emulator made (items.c).
  */
 #include <string.h>
 
@@ -90,10 +91,19 @@ static const char *link_token_body(emu_call *c, int with_token,
 
 static int create_link_token(emu_call *c, json_t *body)
 {
-    const char *text = link_token_body(c, 1, NULL);
+    const char *text;
+    emu_item item;
+    int rc;
 
-    (void)body;
+    /* Update mode: the Item must be one of this emulator's, as on Plaid
+     * (the same refusals as every Item endpoint's). */
+    if (json_is_string(json_object_get(body, "access_token"))
+        && !emu_item_find(c, body, &item, &rc)) {
+        return rc;
+    }
+    text = link_token_body(c, 1, NULL);
     if (!strstr(text, "\"link_token\"")) {
+
         return emu_answer_internal(c, "no link_token could be issued");
     }
     return emu_answer_json(c, text);

@@ -18,6 +18,8 @@
 #include "http_protocol.h"
 #include "http_request.h"
 
+#include "apr_strings.h"
+
 #include "emu.h"
 
 static const emu_endpoint *const endpoints[] = {
@@ -32,6 +34,9 @@ static const emu_endpoint *const endpoints[] = {
     &emu_accounts_balance_get,
     &emu_item_remove,
     &emu_sandbox_item_reset_login,
+    &emu_item_get,
+    &emu_transactions_sync,
+    &emu_institutions_get_by_id,
     NULL
 };
 
@@ -47,6 +52,22 @@ static const emu_endpoint *find_endpoint(const char *uri)
         }
     }
     return NULL;
+}
+
+/* A Plaid path the emulator has no endpoint for: said as such, so that a
+ * test against it fails with a reason rather than a bare 404. */
+static int answer_not_emulated(emu_call *c)
+{
+    emu_error e;
+
+    emu_default_error(HTTP_NOT_FOUND, &e);
+    /* Escaped: the path is the client's, and json_pack wants UTF-8. */
+    e.error_message = apr_pstrcat(c->r->pool, "not emulated: ",
+                                  ap_escape_logitem(c->r->pool, c->r->uri),
+                                  " is no endpoint of mod_plaid_emulator "
+                                  "(see its README.md for those it has)",
+                                  NULL);
+    return emu_answer_error(c, &e);
 }
 
 /* A page's fetch() with Content-Type: application/json asks first. */
@@ -95,7 +116,6 @@ static int serve(emu_call *c, const char *buf, apr_size_t len)
 static int emulator_handler(request_rec *r)
 {
     emu_call call;
-    emu_error e;
     char *buf;
     apr_size_t len;
     int rc;
@@ -110,9 +130,9 @@ static int emulator_handler(request_rec *r)
     call.request_id = emu_request_id(r);
     call.endpoint = find_endpoint(r->uri);
     if (!call.endpoint) {
-        emu_default_error(HTTP_NOT_FOUND, &e);
-        return emu_answer_error(&call, &e);
+        return answer_not_emulated(&call);
     }
+
     if (call.endpoint->browser) {
         apr_table_setn(r->headers_out, "Access-Control-Allow-Origin", "*");
     }

@@ -14,7 +14,9 @@
  *     Item will be), <id>.access for the access token after (the Item),
  *     each written once, before its token is handed out; /item/remove
  *     unlinks the .access file, which only one child can do, and the
- *     empty <id>.login that /sandbox/item/reset_login leaves.
+ *     empty <id>.login that /sandbox/item/reset_login leaves and the
+ *     empty <id>.sync of /transactions/sync's mutation fault.
+
  *
  * The directory is PlaidEmulatorStateDir, or plaid_emulator.<pid> in the
  * runtime directory (removed when httpd stops). It stays small: a marker
@@ -70,7 +72,7 @@ const unsigned char *emu_state_key(apr_size_t *len)
 typedef enum {
     NOT_OURS,
     SHORT_LIVED,   /* <id> (an exchange's marker) and <id>.public */
-    ITEM           /* <id>.access and <id>.login */
+    ITEM           /* <id>.access, <id>.login and <id>.sync */
 } file_kind;
 
 static file_kind kind_of(const char *name)
@@ -90,7 +92,8 @@ static file_kind kind_of(const char *name)
         return SHORT_LIVED;
     }
     return strcmp(name + n, ".access") == 0
-           || strcmp(name + n, ".login") == 0 ? ITEM : NOT_OURS;
+           || strcmp(name + n, ".login") == 0
+           || strcmp(name + n, ".sync") == 0 ? ITEM : NOT_OURS;
 }
 
 /* Remove this file's kinds of files in dir last changed before the time

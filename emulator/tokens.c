@@ -75,21 +75,34 @@ const char *emu_item_id(request_rec *r)
 
 /* Derived, not drawn: an Item's accounts are in no record, yet every
  * child must give them the same ids. */
-const char *emu_account_id(apr_pool_t *p, const char *item_id,
-                           const char *mask)
+/* 37 letters and digits, e.g. BxBXxLj1m4HMXBm9WZZmCWVbPjX16EHwv99vp, the
+ * same for the same kind, item_id and name. */
+static const char *derived_id(apr_pool_t *p, const char *kind,
+                              const char *item_id, const char *name)
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
-    const char *text = apr_pstrcat(p, "account\n", item_id, "\n", mask,
+    const char *text = apr_pstrcat(p, kind, "\n", item_id, "\n", name,
                                    NULL);
 
     if (!EVP_Digest(text, strlen(text), md, &len, EVP_sha512(), NULL)
         || len < 37) {
         memset(md, 0, sizeof(md));
     }
-    /* 37 letters and digits, e.g. BxBXxLj1m4HMXBm9WZZmCWVbPjX16EHwv99vp */
     return alnum_of(p, md, 37);
 }
+
+const char *emu_account_id(apr_pool_t *p, const char *item_id,
+                           const char *mask)
+{
+    return derived_id(p, "account", item_id, mask);
+}
+
+const char *emu_transaction_id(apr_pool_t *p, const char *item_id, int n)
+{
+    return derived_id(p, "transaction", item_id, apr_itoa(p, n));
+}
+
 
 const char *emu_iso8601(apr_pool_t *p, apr_time_t when)
 {

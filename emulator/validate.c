@@ -171,6 +171,10 @@ static const char *check_scalar(apr_pool_t *p, const emu_property *prop,
     case K_BOOLEAN:
         return json_is_boolean(v) ? NULL
             : apr_psprintf(p, "%s must be a boolean", prop->name);
+    case K_INTEGER:
+        return json_is_integer(v) ? NULL
+            : apr_psprintf(p, "%s must be an integer", prop->name);
+
     case K_WEBHOOK_CODE:
         return emu_webhook_code_known(s) ? NULL
             : apr_psprintf(p, "%s is not a webhook code this endpoint can "

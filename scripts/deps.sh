@@ -25,7 +25,8 @@ run_packages=(
 # scripts/test-valgrind.sh, mod_php for t/php.t and, with SQLite's PDO
 # driver, for the example application that scripts/test-browser.sh runs
 # (examples/app/plaid-item.php); redis-server for t/redis.t, which starts
-# its own on a free port. Installing these changes the
+# its own on a free port; node and npm for t/official_client.t (Plaid's
+# Node client) and scripts/test-browser.sh. Installing these changes the
 # system's Apache: libapache2-mod-perl2 enables mod_perl, and
 # libapache2-mod-php8.2 switches it to the prefork MPM and enables PHP.
 test_packages=(
@@ -33,7 +34,13 @@ test_packages=(
     valgrind
     libapache2-mod-php8.2 php8.2-sqlite3
     redis-server
+    nodejs npm
 )
+
+# A package whose command is there already counts as installed: a node
+# from elsewhere (NodeSource's nodejs, which bundles npm and conflicts
+# with Debian's npm package) serves as well, and apt must not replace it.
+declare -A command_of=([nodejs]=node [npm]=npm)
 
 packages=("${run_packages[@]}")
 case "${1:-}" in
@@ -45,8 +52,12 @@ esac
 
 missing=()
 for p in "${packages[@]}"; do
+    if [ -n "${command_of[$p]:-}" ] && command -v "${command_of[$p]}" >/dev/null; then
+        continue
+    fi
     status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
     [ "$status" = "installed" ] || missing+=("$p")
+
 done
 
 if [ ${#missing[@]} -eq 0 ]; then

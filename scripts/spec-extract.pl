@@ -24,6 +24,12 @@ my @schemas = qw(
     AccountsBalanceGetRequest AccountsBalanceGetRequestOptions
     ItemRemoveRequest ItemRemoveReasonCode
     SandboxItemResetLoginRequest SandboxItemResetLoginResponse
+    ItemGetRequest ItemGetResponse Item ItemWithConsentFields
+    TransactionsSyncRequest TransactionsSyncRequestOptions
+    TransactionsSyncResponse TransactionsUpdateStatus
+    TransactionBase Transaction RemovedTransaction Location PaymentMeta
+    InstitutionsGetByIdRequest InstitutionsGetByIdRequestOptions
+    InstitutionsGetByIdResponse Institution
 );
 
 my $file = shift or die "usage: $0 2020-09-14.yml\n";

@@ -14,7 +14,12 @@
 # its webhook_code, the reason codes /item/remove takes
 # (item_remove_reason_codes[] in emulator/item_remove.c) ItemRemoveReasonCode,
 # and the products an emulated Item offers (offered_products[] in
-# emulator/items.c) values of Products.
+# emulator/items.c) and its sandbox institutions offer
+# (institution_products[] in emulator/institutions.c) values of Products.
+# Every endpoint the emulator serves (emu_endpoint's path in emulator/*.c)
+# is a POST path of the spec, but for its own /link/complete and
+# /webhook/sign, and is in the tables of emulator/README.md and
+# docs/design.md.
 # The files are read textually; no YAML module is needed.
 use strict;
 use warnings FATAL => 'all';
@@ -36,7 +41,11 @@ my @emu_schemas = qw(LinkTokenCreateRequest ItemPublicTokenExchangeRequest
                      SandboxItemFireWebhookRequest
                      AccountsGetRequest AccountsGetRequestOptions
                      AccountsBalanceGetRequest AccountsBalanceGetRequestOptions
-                     ItemRemoveRequest SandboxItemResetLoginRequest);
+                     ItemRemoveRequest SandboxItemResetLoginRequest
+                     ItemGetRequest
+                     TransactionsSyncRequest TransactionsSyncRequestOptions
+                     InstitutionsGetByIdRequest
+                     InstitutionsGetByIdRequestOptions);
 
 my @product_fields = qw(products optional_products
                         required_if_supported_products
@@ -46,7 +55,7 @@ my %flag_field = (P => 'products', O => 'optional_products',
                   A => 'additional_consented_products');
 
 plan tests => 5 + 2 * (@product_fields + 4) + 1 + 9 * @emu_schemas + 2 + 2
-              + 2 + 2;
+              + 2 + 2 + 2 + 4;
 
 ok(-r $spec, "OpenAPI spec present at $spec")
     or BAIL_OUT("cannot read $spec");
@@ -239,6 +248,7 @@ sub allowed_kinds {
         if $f->{ref};
     my $t = $f->{type} // '';
     return 'K_BOOLEAN' if $t eq 'boolean';
+    return 'K_INTEGER' if $t eq 'integer';
     return 'K_WEBHOOK_CODE' if $t eq 'string' && $f->{enum};
     return qw(K_STRING K_LANGUAGE) if $t eq 'string';
     if ($t eq 'array') {
@@ -361,7 +371,42 @@ sub c_strings {
     cmp_ok(scalar @offered, '>=', 3, 'offered_products[] read from items.c');
     is_deeply([minus(\@offered, $spec_lists{Products})], [],
               'the products an emulated Item offers are values of Products');
+
+    my @products = c_strings('institutions.c', 'institution_products');
+    cmp_ok(scalar @products, '>=', 3,
+           'institution_products[] read from institutions.c');
+    is_deeply([minus(\@products, $spec_lists{Products})], [],
+              'the products a sandbox institution offers are values of Products');
 }
+
+# --- the emulator's endpoints --------------------------------------------------
+
+{
+    my (@post, $path);
+    my ($start) = grep { $spec[$_] eq 'paths:' } 0 .. $#spec;
+    for my $line (@spec[$start + 1 .. $#spec]) {
+        last if $line =~ /^\S/;
+        $path = $1 if $line =~ m{^  (/\S*):$};
+        push @post, $path if $line eq '    post:' && defined $path;
+    }
+    my @served;
+    for my $file (@emu) {
+        my $src = join '', map { "$_\n" } read_lines($file);
+        push @served, $src =~ /\bconst emu_endpoint \w+ = \{\s*"(\/[^"]+)"/g;
+    }
+    my %own = map { $_ => 1 } qw(/link/complete /webhook/sign);
+    cmp_ok(scalar @served, '>=', 14, 'the emulator\'s endpoints read from '
+           . 'emulator/*.c');
+    is_deeply([grep { !$own{$_} } minus(\@served, \@post)], [],
+              'every endpoint the emulator serves is a POST path of the spec');
+    for my $doc ('emulator/README.md', 'docs/design.md') {
+        my $text = join "\n", read_lines("$top/$doc");
+        my @rows = $text =~ /^\| `(\/[^`]+)`/mg;
+        is_deeply([sort(minus(\@served, \@rows))], [],
+                  "$doc: its table of endpoints has every one the emulator serves");
+    }
+}
+
 
 sub minus {
     my ($a, $b) = @_;
