@@ -1,6 +1,6 @@
 /*
  * plaid.h: what every part of mod_plaid_link's core shares: versions, the
- * API hosts, the limits the README documents, the outcome of a call, and
+ * API hosts, the limits docs/reference.md documents, the outcome of a call, and
  * the JSON and buffer helpers. The core (include/, src/) knows APR,
  * jansson and (src/plaid_http.c alone) libcurl, and no httpd header, so
  * every function is unit-tested in tests/unit/ without a server.
@@ -18,7 +18,7 @@
 #define PLAID_SANDBOX_URL    "https://sandbox.plaid.com"
 #define PLAID_PRODUCTION_URL "https://production.plaid.com"
 
-/* Limits, documented in the README. */
+/* Limits, documented in docs/reference.md. */
 #define PLAID_USER_ID_MAX      256          /* bytes of user.client_user_id */
 #define PLAID_BROWSER_BODY_MAX 4096         /* bytes of the browser's body */
 #define PLAID_ANSWER_MAX       (64 * 1024)  /* bytes of Plaid's answer */

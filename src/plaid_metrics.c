@@ -16,8 +16,9 @@
 _Static_assert(__atomic_always_lock_free(sizeof(apr_uint64_t), 0),
                "64-bit atomics must be lock-free for shared memory");
 
-/* What the module answers (README, "What the browser gets"), and 429 for
- * PlaidRateLimit and 404 for a hand-off path; the rest is "other". */
+/* What the module answers (docs/reference.md, "What the browser gets"),
+ * and 429 for PlaidRateLimit and 404 for a hand-off path; the rest is
+ * "other". */
 static const struct {
     int status;
     const char *name;

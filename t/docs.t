@@ -2,9 +2,11 @@
 #  - Every directive of the command table (plaid_cmds in module/cmds.c)
 #    has a section in docs/directives.md with the httpd manual's fields, and
 #    every section there is a directive of the table.
-#  - Every directive appears in README.md's directive table, and the table
-#    names no other.
-#  - README.md's table of log lines lists exactly the PLLOGNO numbers.
+#  - Every directive appears in docs/reference.md's directive table, and the
+#    table names no other.
+#  - docs/reference.md's table of log lines lists exactly the PLLOGNO numbers.
+#  - docs/testing.md's table names every file of t/.
+#  - Every relative link of README.md and docs/*.md names a file that exists.
 #  - Every log line number (PLLOGNO) has a section in docs/troubleshooting.md,
 #    and so does every error_code of the hints table in src/plaid_error.c.
 #  - docs/design.md, the map, names every file of module/, src/ and
@@ -74,13 +76,14 @@ for my $name (@directives) {
        "$name: in the index at the top");
 }
 
-# --- README.md's directive table ------------------------------------------
+# --- docs/reference.md's directive table ----------------------------------
 my $readme = slurp('README.md');
-my @readme = $readme =~ /^\| `(Plaid\w+)[ `]/mg;
-same_set(\@readme, \@directives,
-         "README.md's directive table lists exactly the directives of plaid_cmds");
+my $reference = slurp('docs/reference.md');
+my @reference = $reference =~ /^\| `(Plaid\w+)[ `]/mg;
+same_set(\@reference, \@directives,
+         "docs/reference.md's directive table lists exactly the directives of plaid_cmds");
 
-# --- README.md's log table ------------------------------------------------
+# --- docs/reference.md's log table ----------------------------------------
 # The glue's files: mod_plaid_link.c and module/*.c.
 opendir my $dir, "$top/module" or die "$top/module: $!\n";
 my $source = join '', map { slurp($_) } 'mod_plaid_link.c',
@@ -88,9 +91,9 @@ my $source = join '', map { slurp($_) } 'mod_plaid_link.c',
 my %lognos = map { $_ => 1 } $source =~ /\bPLLOGNO\((\d{4})\)/g;
 cmp_ok(scalar keys %lognos, '>=', 10, 'the glue numbers its log lines');
 # Its rows start with the number: "| PL0100 | error | ... |".
-my @readme_lognos = $readme =~ /^\| (PL\d{4}) \|/mg;
-same_set(\@readme_lognos, [map { "PL$_" } keys %lognos],
-         "README.md's log table lists exactly the PLLOGNO numbers");
+my @reference_lognos = $reference =~ /^\| (PL\d{4}) \|/mg;
+same_set(\@reference_lognos, [map { "PL$_" } keys %lognos],
+         "docs/reference.md's log table lists exactly the PLLOGNO numbers");
 
 # --- docs/troubleshooting.md ----------------------------------------------
 my $trouble = slurp('docs/troubleshooting.md');
@@ -127,7 +130,26 @@ cmp_ok(scalar @handlers, '>=', 5, 'module/handlers.c has the handler table')
     or diag($rows // 'no table');
 for my $h (@handlers) {
     ok($design =~ /`\Q$h\E`/, "docs/design.md names the handler $h");
+    ok($readme =~ /^\| `\Q$h\E` \|/m, "README.md's table of handlers has $h");
     ok($doc =~ /`\Q$h\E`/, "docs/directives.md names the handler $h");
+}
+
+# --- docs/testing.md names every test file --------------------------------
+my $testing = slurp('docs/testing.md');
+opendir my $tdir, "$top/t" or die "$top/t: $!\n";
+for my $t (sort grep { /\.t\z/ } readdir $tdir) {
+    ok($testing =~ /^\| `\Q$t\E` \|/m, "docs/testing.md's table has t/$t");
+}
+
+# --- links ---------------------------------------------------------------------
+opendir my $ddir, "$top/docs" or die "$top/docs: $!\n";
+for my $page ('README.md', map { "docs/$_" } sort grep { /\.md\z/ } readdir $ddir) {
+    my $text = slurp($page);
+    (my $base = $page) =~ s{[^/]*\z}{};
+    my @broken = grep { !-e "$top/$base$_" }
+        map { s/#.*//r } grep { !m{^(?:[a-z]+:|#)} }
+        $text =~ /\]\(([^)\s]+)\)/g;
+    ok(!@broken, "$page: every relative link names a file") or diag("@broken");
 }
 
 done_testing();
