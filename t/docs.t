@@ -141,6 +141,17 @@ for my $t (sort grep { /\.t\z/ } readdir $tdir) {
     ok($testing =~ /^\| `\Q$t\E` \|/m, "docs/testing.md's table has t/$t");
 }
 
+# --- docs/php.md's helper is examples/plaid-api.php's ----------------------
+{
+    my ($shown) = slurp('docs/php.md')
+        =~ /^## The helper\n.*?```php\n(function plaid_api\(.*?^\})\n```/ms;
+    my ($real) = slurp('examples/plaid-api.php')
+        =~ /^(function plaid_api\(.*?^\})/ms;
+    ok(defined $shown && defined $real && $shown eq $real,
+       "docs/php.md shows examples/plaid-api.php's plaid_api as it is")
+        or diag("docs:\n", $shown // '(none)', "\nexample:\n", $real // '(none)');
+}
+
 # --- links ---------------------------------------------------------------------
 opendir my $ddir, "$top/docs" or die "$top/docs: $!\n";
 for my $page ('README.md', map { "docs/$_" } sort grep { /\.md\z/ } readdir $ddir) {
