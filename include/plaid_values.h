@@ -37,6 +37,11 @@ const char *plaid_resolve_secret(apr_pool_t *p, const char *what,
                                  const char *spec, const char *env_value,
                                  plaid_secret *out);
 
+/* Removes the variable name from this process's environment after
+ * overwriting its value, in place, with as many zero bytes: what a child
+ * forked later (or /proc/<pid>/environ) shows holds no trace of it. */
+void plaid_env_erase(const char *name);
+
 /* NULL when value can travel in an HTTP header: visible ASCII only, no
  * space, CR, LF or other control. The message never quotes the value. */
 const char *plaid_check_credential(apr_pool_t *p, const char *what,

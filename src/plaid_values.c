@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <arpa/inet.h>
 
@@ -19,6 +20,8 @@
 #include <apr_uri.h>
 
 #include "plaid_values.h"
+
+extern char **environ;
 
 const char *plaid_env_url(const char *env, const char **url)
 {
@@ -189,6 +192,28 @@ const char *plaid_resolve_secret(apr_pool_t *p, const char *what,
     out->is_inline = 1;
     out->value = spec;
     return NULL;
+}
+
+/* unsetenv() only takes the pointer out of environ: the string stays
+ * where it was, and for a variable httpd inherited that is the block the
+ * kernel set up at exec, which /proc/<pid>/environ keeps showing. Once
+ * httpd's children are dumpable (CoreDumpDirectory), their own user (PHP
+ * inside one, a CGI reading its parent's) can read it there. */
+void plaid_env_erase(const char *name)
+{
+    apr_size_t n = strlen(name);
+    char **e;
+
+    if (!n || strchr(name, '=')) {
+        return;
+    }
+    /* every entry of that name: a block may hold it twice */
+    for (e = environ; e && *e; e++) {
+        if (strncmp(*e, name, n) == 0 && (*e)[n] == '=') {
+            memset(*e + n + 1, 0, strlen(*e + n + 1));
+        }
+    }
+    unsetenv(name);
 }
 
 const char *plaid_check_credential(apr_pool_t *p, const char *what,

@@ -1,6 +1,7 @@
 # What an admin of a shared server (PHP and CGI beside the module, other
 # people's .htaccess files) must be able to count on:
-# - an env: secret is gone from the environment of every CGI and PHP page;
+# - an env: secret is gone from the environment of every CGI and PHP page,
+#   and from the block /proc/<pid>/environ shows of every httpd child;
 # - a CGI started by the child that called Plaid inherits no connection;
 # - mod_info shows "(hidden)" for an inline secret and a masked client id;
 # - an inline secret in a <VirtualHost> is warned about at start-up;
@@ -24,7 +25,7 @@ use PlaidTest;
 my $prefork = ($ENV{TEST_MPM} || '') eq 'prefork';
 my $env_secret = 'production-secret-Hr8Tn3Lw';   # env:PLAID_TEST_PRODUCTION_SECRET
 
-plan tests => 31 + ($prefork ? 2 : 0);
+plan tests => 33 + ($prefork ? 3 : 0);
 
 # --- env: secrets ------------------------------------------------------------
 
@@ -36,13 +37,23 @@ plan tests => 31 + ($prefork ? 2 : 0);
            '... which holds no env: secret, even with PassEnv');
     unlike($res->content, qr/^ENV PLAID_TEST_PRODUCTION_SECRET=/m,
            '... nor the variable');
+    # CoreDumpDirectory makes the child dumpable: its /proc/<pid>/environ,
+    # the block the kernel set up at exec, is readable by the CGI.
+    like($res->content, qr/^PARENT_ENVIRON PATH=/m,
+         "the CGI reads its parent child's /proc/<ppid>/environ")
+        or diag($res->content);
+    my @entries = $res->content =~ /^PARENT_ENVIRON (.*)$/mg;
+    is_deeply([grep { /\Q$env_secret\E/ } @entries], [],
+              '... where the env: secret was overwritten');
 }
 if ($prefork) {
     my $res = Apache::TestRequest::GET('/php/env.php');
     like($res->content, qr/^ENV PATH=/m, 'PHP prints its environment')
         or diag($res->as_string);
+    like($res->content, qr/^PROC_ENVIRON PATH=/m,
+         '... and reads /proc/self/environ') or diag($res->content);
     unlike($res->content, qr/\Q$env_secret\E/,
-           '... which holds no env: secret (getenv, $_SERVER, $_ENV)');
+           '... which hold no env: secret (getenv, $_SERVER, $_ENV, /proc)');
 }
 {
     # The production vhost reads that secret with env:, and still has it.
