@@ -72,6 +72,10 @@ const char *plaid_user_id_hmac(apr_pool_t *p, const char *key,
 /* "...4567": enough to tell client ids apart in a log. */
 const char *plaid_mask(apr_pool_t *p, const char *id);
 
+/* url with its userinfo (user:password@) shown as "(hidden)@", for
+ * PlaidProxy in mod_info and in messages; url itself when it has none. */
+const char *plaid_hide_userinfo(apr_pool_t *p, const char *url);
+
 /* A log-safe, double-quoted rendering of untrusted text, cut at max bytes. */
 const char *plaid_log_quote(apr_pool_t *p, const char *text, apr_size_t max);
 

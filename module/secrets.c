@@ -13,14 +13,6 @@
  * and a short key is a guessable one. */
 #define HASH_KEY_MIN 16
 
-/* mod_info (/server-info?config) and `apache2 -D DUMP_CONFIG` print each
- * directive's arguments from the configuration tree: show them this
- * instead of a secret or a whole client id. */
-static void hide_arguments(cmd_parms *cmd, const char *shown)
-{
-    ((ap_directive_t *)cmd->directive)->args = shown;
-}
-
 /* env: values by variable name, kept in the process pool. The variable
  * is erased from httpd's environment as it is read, before any child,
  * CGI or piped logger inherits it; the next read of the configuration
@@ -85,7 +77,7 @@ const char *plaid_set_secret(cmd_parms *cmd, void *cv, const char *arg)
     }
     c->conn.secret = sec.value;
     if (sec.is_inline) {
-        hide_arguments(cmd, "(hidden)");
+        plaid_cmd_show(cmd, "(hidden)");
         plaid_defer_warning(cmd, apr_psprintf(cmd->temp_pool, PLLOGNO(0001)
                       "PlaidSecret is written inline in %s line %d%s: use "
                       "file:/path or env:NAME to keep it out of httpd.conf "
@@ -104,7 +96,7 @@ const char *plaid_set_client_id(cmd_parms *cmd, void *cv, const char *arg)
         return fail(cmd, err);
     }
     c->conn.client_id = arg;
-    hide_arguments(cmd, plaid_mask(cmd->pool, arg));
+    plaid_cmd_show(cmd, plaid_mask(cmd->pool, arg));
     return NULL;
 }
 

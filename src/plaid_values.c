@@ -372,6 +372,26 @@ const char *plaid_mask(apr_pool_t *p, const char *id)
     return apr_pstrcat(p, "...", id + len - 4, NULL);
 }
 
+const char *plaid_hide_userinfo(apr_pool_t *p, const char *url)
+{
+    const char *start = strstr(url, "://"), *end, *at = NULL, *s;
+
+    start = start ? start + 3 : url;
+    end = start + strcspn(start, "/?#");
+    /* the last '@' of the authority ends the userinfo, as for curl and
+     * apr_uri_parse: a password may hold an '@' of its own */
+    for (s = start; s < end; s++) {
+        if (*s == '@') {
+            at = s;
+        }
+    }
+    if (!at) {
+        return url;
+    }
+    return apr_pstrcat(p, apr_pstrmemdup(p, url, start - url), "(hidden)",
+                       at, NULL);
+}
+
 const char *plaid_log_quote(apr_pool_t *p, const char *text, apr_size_t max)
 {
     const unsigned char *s = (const unsigned char *)text;

@@ -248,6 +248,17 @@ static void masking_and_quoting(apr_pool_t *p)
     CHECK_STR(plaid_mask(p, "0123456789abcdef01234567"), "...4567");
     CHECK_STR(plaid_mask(p, "abc"), "...");
     CHECK_STR(plaid_mask(p, NULL), "...");
+    CHECK_STR(plaid_hide_userinfo(p, "http://proxy.example.com:3128"),
+              "http://proxy.example.com:3128");
+    CHECK_STR(plaid_hide_userinfo(p, "http://u:pw@proxy.example.com:3128/"),
+              "http://(hidden)@proxy.example.com:3128/");
+    CHECK_STR(plaid_hide_userinfo(p, "socks5h://u:p@w@[::1]:1080"),
+              "socks5h://(hidden)@[::1]:1080");
+    CHECK_STR(plaid_hide_userinfo(p, "http://u@host/a@b"),
+              "http://(hidden)@host/a@b");
+    CHECK_STR(plaid_hide_userinfo(p, "http://host/a@b"), "http://host/a@b");
+    CHECK_STR(plaid_hide_userinfo(p, "u:pw@host:3128"), "(hidden)@host:3128");
+    CHECK_STR(plaid_hide_userinfo(p, ""), "");
     CHECK_STR(plaid_log_quote(p, NULL, 10), "null");
     CHECK_STR(plaid_log_quote(p, "a \"b\"\n", 20), "\"a \\\"b\\\"\\x0a\"");
     CHECK_STR(plaid_log_quote(p, "abcdef", 3), "\"abc...\"");
