@@ -37,6 +37,11 @@ const char *plaid_resolve_secret(apr_pool_t *p, const char *what,
                                  const char *spec, const char *env_value,
                                  plaid_secret *out);
 
+/* Removes the variable name from this process's environment after
+ * overwriting its value, in place, with as many zero bytes: what a child
+ * forked later (or /proc/<pid>/environ) shows holds no trace of it. */
+void plaid_env_erase(const char *name);
+
 /* NULL when value can travel in an HTTP header: visible ASCII only, no
  * space, CR, LF or other control. The message never quotes the value. */
 const char *plaid_check_credential(apr_pool_t *p, const char *what,
@@ -66,6 +71,10 @@ const char *plaid_user_id_hmac(apr_pool_t *p, const char *key,
 
 /* "...4567": enough to tell client ids apart in a log. */
 const char *plaid_mask(apr_pool_t *p, const char *id);
+
+/* url with its userinfo (user:password@) shown as "(hidden)@", for
+ * PlaidProxy in mod_info and in messages; url itself when it has none. */
+const char *plaid_hide_userinfo(apr_pool_t *p, const char *url);
 
 /* A log-safe, double-quoted rendering of untrusted text, cut at max bytes. */
 const char *plaid_log_quote(apr_pool_t *p, const char *text, apr_size_t max);

@@ -6,9 +6,11 @@
  * connections, and gives back Plaid's status and body unchanged, success
  * and PlaidError alike (the caller needs Plaid's error codes). Never to
  * browsers: loopback callers only, unless PlaidApiAllowFrom says more.
- * Plaid paths outside PlaidApiPaths: 404, no call. A read is retried as
- * any call is; a write only when none of it was sent. The bodies carry
- * access_tokens: they are never logged.
+ * Plaid paths outside PlaidApiPaths: 404, no call; credentials in the
+ * body or in PLAID-CLIENT-ID / PLAID-SECRET headers: 400, no call (their
+ * values are never logged). A read is retried as any call is; a write
+ * only when none of it was sent. The bodies carry access_tokens: they are
+ * never logged.
  */
 #include <apr_network_io.h>
 
@@ -176,10 +178,28 @@ int plaid_api_refuse_caller(request_rec *r, const plaid_request *req)
     return 1;
 }
 
+/* The credential header the caller sent, if any. Plaid's own client
+ * libraries send PLAID-CLIENT-ID and PLAID-SECRET when configured with
+ * credentials: refused, as credentials in the body are, so that a secret
+ * left in the caller's code is found rather than silently dropped. */
+static const char *credential_header(request_rec *r)
+{
+    static const char *const names[] = { "PLAID-CLIENT-ID", "PLAID-SECRET",
+                                         NULL };
+    int i;
+
+    for (i = 0; names[i]; i++) {
+        if (apr_table_get(r->headers_in, names[i])) {
+            return names[i];
+        }
+    }
+    return NULL;
+}
+
 int plaid_api_handler(request_rec *r, plaid_request *req)
 {
     const plaid_api_conf *c = &req->conf->api;
-    const char *path, *why = NULL;
+    const char *path, *header, *why = NULL;
     plaid_response resp;
     plaid_result res;
     json_t *doc, *answer;
@@ -190,6 +210,13 @@ int plaid_api_handler(request_rec *r, plaid_request *req)
     if (!(path = plaid_path_of(r, c))) {
         return refuse(r, req, HTTP_NOT_FOUND, "Not a Plaid path of this "
                       "location", "the path is not in PlaidApiPaths");
+    }
+    if ((header = credential_header(r))) {
+        return refuse(r, req, HTTP_BAD_REQUEST, "Remove the PLAID-CLIENT-ID "
+                      "and PLAID-SECRET headers: the gateway adds the "
+                      "credentials", apr_pstrcat(r->pool, "the request "
+                                                 "carries a ", header,
+                                                 " header", NULL));
     }
     if ((status = plaid_read_body(r, API_BODY_MAX, &body, &len, &why))
         != OK) {

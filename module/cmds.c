@@ -50,6 +50,11 @@ const char *plaid_cmd_fail(cmd_parms *cmd, const char *msg)
     return apr_pstrcat(cmd->pool, msg, where(cmd), NULL);
 }
 
+void plaid_cmd_show(cmd_parms *cmd, const char *shown)
+{
+    ((ap_directive_t *)cmd->directive)->args = shown;
+}
+
 static const char *set_env(cmd_parms *cmd, void *cv, const char *arg)
 {
     plaid_conf *c = cv;
@@ -94,6 +99,7 @@ static const char *set_proxy(cmd_parms *cmd, void *cv, const char *arg)
         for (i = 0; schemes[i]; i++) {
             if (strcasecmp(uri.scheme, schemes[i]) == 0) {
                 c->conn.proxy = arg;
+                plaid_cmd_show(cmd, plaid_hide_userinfo(cmd->pool, arg));
                 return NULL;
             }
         }
@@ -101,7 +107,7 @@ static const char *set_proxy(cmd_parms *cmd, void *cv, const char *arg)
     return fail(cmd, apr_psprintf(cmd->pool, "PlaidProxy takes none or a "
                                   "proxy's URL (http://proxy.example.com:3128, "
                                   "https://..., socks5h://...), not '%s'",
-                                  arg));
+                                  plaid_hide_userinfo(cmd->pool, arg)));
 }
 
 /* Read before core's SetHandler, which then reads the same line (this

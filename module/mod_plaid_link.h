@@ -212,6 +212,12 @@ extern const command_rec plaid_cmds[];
 const char *plaid_cmd_fail(cmd_parms *cmd, const char *msg);
 const char *plaid_cmd_where(cmd_parms *cmd);
 
+/* mod_info (/server-info?config) and `apache2 -D DUMP_CONFIG` print each
+ * directive's arguments from the configuration tree: a directive that
+ * holds a secret (PlaidSecret, PlaidProxy's password) or a whole client
+ * id has them show this instead (cmds.c). */
+void plaid_cmd_show(cmd_parms *cmd, const char *shown);
+
 /* Their short names, in the files that read directives. */
 #define fail(cmd, msg) plaid_cmd_fail(cmd, msg)
 #define where(cmd) plaid_cmd_where(cmd)

@@ -2,27 +2,19 @@
  * The credentials' directives: PlaidSecret and PlaidUserIdHashKey (file:,
  * env: or inline), PlaidClientId. A secret never appears where httpd shows
  * configuration (mod_info, DUMP_CONFIG), an env: variable leaves httpd's
- * environment before any child, CGI or piped logger can read it, and a
- * value that cannot travel in a header is refused where it is written.
+ * environment (its value overwritten where the kernel shows it, in
+ * /proc/<pid>/environ) before any child, CGI or piped logger can read
+ * it, and a value that cannot travel in a header is refused where it is
+ * written.
  */
-#include <apr_env.h>
-
 #include "mod_plaid_link.h"
 
 /* The least PlaidUserIdHashKey's key may be: HMAC-SHA256 wants 32 bytes,
  * and a short key is a guessable one. */
 #define HASH_KEY_MIN 16
 
-/* mod_info (/server-info?config) and `apache2 -D DUMP_CONFIG` print each
- * directive's arguments from the configuration tree: show them this
- * instead of a secret or a whole client id. */
-static void hide_arguments(cmd_parms *cmd, const char *shown)
-{
-    ((ap_directive_t *)cmd->directive)->args = shown;
-}
-
 /* env: values by variable name, kept in the process pool. The variable
- * is removed from httpd's environment as it is read, before any child,
+ * is erased from httpd's environment as it is read, before any child,
  * CGI or piped logger inherits it; the next read of the configuration
  * (the second pass at start-up, each graceful restart) finds the value
  * here. */
@@ -59,7 +51,7 @@ static const char *read_secret(cmd_parms *cmd, const char *what,
     }
     if (sec->env_name) {
         apr_table_set(kept, sec->env_name, sec->value);
-        apr_env_delete(sec->env_name, cmd->temp_pool);
+        plaid_env_erase(sec->env_name);
     }
     if (sec->others_can_read) {
         plaid_defer_warning(cmd, apr_psprintf(cmd->temp_pool, PLLOGNO(0004)
@@ -85,7 +77,7 @@ const char *plaid_set_secret(cmd_parms *cmd, void *cv, const char *arg)
     }
     c->conn.secret = sec.value;
     if (sec.is_inline) {
-        hide_arguments(cmd, "(hidden)");
+        plaid_cmd_show(cmd, "(hidden)");
         plaid_defer_warning(cmd, apr_psprintf(cmd->temp_pool, PLLOGNO(0001)
                       "PlaidSecret is written inline in %s line %d%s: use "
                       "file:/path or env:NAME to keep it out of httpd.conf "
@@ -104,7 +96,7 @@ const char *plaid_set_client_id(cmd_parms *cmd, void *cv, const char *arg)
         return fail(cmd, err);
     }
     c->conn.client_id = arg;
-    hide_arguments(cmd, plaid_mask(cmd->pool, arg));
+    plaid_cmd_show(cmd, plaid_mask(cmd->pool, arg));
     return NULL;
 }
 

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <arpa/inet.h>
 
@@ -19,6 +20,8 @@
 #include <apr_uri.h>
 
 #include "plaid_values.h"
+
+extern char **environ;
 
 const char *plaid_env_url(const char *env, const char **url)
 {
@@ -191,6 +194,28 @@ const char *plaid_resolve_secret(apr_pool_t *p, const char *what,
     return NULL;
 }
 
+/* unsetenv() only takes the pointer out of environ: the string stays
+ * where it was, and for a variable httpd inherited that is the block the
+ * kernel set up at exec, which /proc/<pid>/environ keeps showing. Once
+ * httpd's children are dumpable (CoreDumpDirectory), their own user (PHP
+ * inside one, a CGI reading its parent's) can read it there. */
+void plaid_env_erase(const char *name)
+{
+    apr_size_t n = strlen(name);
+    char **e;
+
+    if (!n || strchr(name, '=')) {
+        return;
+    }
+    /* every entry of that name: a block may hold it twice */
+    for (e = environ; e && *e; e++) {
+        if (strncmp(*e, name, n) == 0 && (*e)[n] == '=') {
+            memset(*e + n + 1, 0, strlen(*e + n + 1));
+        }
+    }
+    unsetenv(name);
+}
+
 const char *plaid_check_credential(apr_pool_t *p, const char *what,
                                    const char *value)
 {
@@ -345,6 +370,26 @@ const char *plaid_mask(apr_pool_t *p, const char *id)
         return "...";
     }
     return apr_pstrcat(p, "...", id + len - 4, NULL);
+}
+
+const char *plaid_hide_userinfo(apr_pool_t *p, const char *url)
+{
+    const char *start = strstr(url, "://"), *end, *at = NULL, *s;
+
+    start = start ? start + 3 : url;
+    end = start + strcspn(start, "/?#");
+    /* the last '@' of the authority ends the userinfo, as for curl and
+     * apr_uri_parse: a password may hold an '@' of its own */
+    for (s = start; s < end; s++) {
+        if (*s == '@') {
+            at = s;
+        }
+    }
+    if (!at) {
+        return url;
+    }
+    return apr_pstrcat(p, apr_pstrmemdup(p, url, start - url), "(hidden)",
+                       at, NULL);
 }
 
 const char *plaid_log_quote(apr_pool_t *p, const char *text, apr_size_t max)

@@ -2,7 +2,8 @@
 # (credentials added, Plaid's status and body given back unchanged, the
 # module's id in X-Plaid-Link-Id); refused without a call: a caller not on
 # loopback nor in PlaidApiAllowFrom (403), a path not in PlaidApiPaths
-# (404), a body with client_id or secret (400). ITEM_LOGIN_REQUIRED reaches
+# (404), a body with client_id or secret or a PLAID-CLIENT-ID or
+# PLAID-SECRET header (400). ITEM_LOGIN_REQUIRED reaches
 # the caller with Plaid's own body, and one PL0100 line, whether a fault or
 # the emulator's /sandbox/item/reset_login (as Plaid's sandbox) asks for
 # it; after that reset /accounts/get, cached data, still answers. A read is
@@ -22,7 +23,7 @@ use LWP::UserAgent ();
 use PlaidTest;
 
 my $prefork = ($ENV{TEST_MPM} || '') eq 'prefork';
-plan tests => 28 + ($prefork ? 5 : 0);
+plan tests => 38 + ($prefork ? 5 : 0);
 
 my $json = JSON::PP->new->canonical;
 
@@ -44,10 +45,10 @@ my $token = emulator('/item/public_token/exchange', {
     public_token => $public->{public_token} // '' })->{access_token} // '';
 
 sub gateway {
-    my ($path, $body) = @_;
+    my ($path, $body, @headers) = @_;
     my $ua = LWP::UserAgent->new(timeout => 30);
     return $ua->request(HTTP::Request->new(POST => vhost_url(undef, $path),
-        ['Content-Type' => 'application/json'],
+        ['Content-Type' => 'application/json', @headers],
         ref $body ? $json->encode($body) : $body));
 }
 
@@ -83,6 +84,31 @@ for my $case (
     my @log = log_since($mark);
     is($res->code, $status, "$name: $status") or diag($res->as_string);
     is(calls(@log), 0, "$name: no call to Plaid");
+}
+
+# Plaid's own client libraries send the credentials in headers when they
+# are configured with them: refused as in the body, not silently dropped.
+# (Values of their own: httpd itself logs request headers at http:trace4,
+# which this suite turns on, and t/zz_secrets.t looks for the real ones.)
+for my $header (['PLAID-CLIENT-ID', 'hdrclient0id00000042'],
+                ['plaid-secret', 'hdr-secret-Lp4Kc9']) {
+    my ($name, $value) = @$header;
+    my $mark = log_mark();
+    my $res = gateway('/plaid-api/accounts/get', { access_token => $token },
+                      $name => $value);
+    my @log = log_since($mark);
+    is($res->code, 400, "a $name header: 400") or diag($res->as_string);
+    my $answer = json_body($res) || {};
+    like($answer->{error} // '', qr/Remove the PLAID-CLIENT-ID and PLAID-SECRET headers/,
+         '... saying to remove them') or diag($res->as_string);
+    is(calls(@log), 0, '... and no call to Plaid');
+    my ($line) = grep { /PL0140/ } @log;
+    like($line // '', qr/status=400: the request carries a \Q\U$name\E header/,
+         '... a PL0140 line naming the header') or diag(@log);
+    is_deeply([grep { /\Q$value\E/ } (grep { /\[plaid_link:/ } @log),
+                                      $res->as_string], [],
+              "... and neither the module's log nor the answer holds its "
+              . 'value');
 }
 
 {

@@ -18,6 +18,7 @@ my $tmp    = File::Temp->newdir('plaid-config-XXXXXX', TMPDIR => 1);
 my $loc    = '/plaid/link-token';
 my $secret = 'cfg-secret-Pq9Wd4';
 my $inline = 'inline-secret-Vb7Qx2';
+my $proxy_pw = 'proxy-pass-Ty5Rm8';
 
 write_file("$tmp/secret", "$secret\n");
 chmod 0600, "$tmp/secret";
@@ -99,6 +100,10 @@ my @bad = (
      [qr/PlaidUserIdHashKey/, qr/at least 16/]],
     ['PlaidProxy not a proxy URL', {set => {PlaidProxy => 'ftp://proxy'}},
      [qr/PlaidProxy/, qr/none/]],
+    # The refused URL is quoted, its password hidden (checked at the end).
+    ['PlaidProxy with a password, refused',
+     {set => {PlaidProxy => "ftp://puser:$proxy_pw\@proxy:21"}},
+     [qr/PlaidProxy/, qr{ftp://\(hidden\)\@proxy:21}]],
     ['PlaidMaxInFlight in a location', {set => {PlaidMaxInFlight => 4}},
      [qr/PlaidMaxInFlight/, qr/not allowed/]],
 );
@@ -138,7 +143,8 @@ plan tests => 2                   # complete config
             + 2                   # inheritance from the vhost
             + 3                   # client id and secret go together
             + 10                  # shared-server checks
-            + 1;                  # no secret in any output
+            + 1                   # PlaidProxy's userinfo in DUMP_CONFIG
+            + 2;                  # no secret in any output
 
 my @outputs;
 
@@ -249,7 +255,18 @@ for my $case (@good) {
            '... and neither the secret nor the whole client id');
 }
 
+# Nor PlaidProxy's password: mod_info shows the userinfo as (hidden).
+{
+    my ($rc, $out) = check(location_conf(edit(\@complete,
+        {set => {PlaidProxy => "http://puser:$proxy_pw\@proxy.example.com:3128"}})),
+        dump => 1);
+    like($out, qr{PlaidProxy http://\(hidden\)\@proxy\.example\.com:3128},
+         'DUMP_CONFIG shows PlaidProxy with (hidden) for its userinfo')
+        or diag($out);
+}
+
 ok(!grep({ /\Q$secret\E/ } @outputs), 'no output quotes the file: secret');
+ok(!grep({ /\Q$proxy_pw\E/ } @outputs), "... nor PlaidProxy's password");
 
 # ---------------------------------------------------------------------------
 

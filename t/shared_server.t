@@ -1,8 +1,10 @@
 # What an admin of a shared server (PHP and CGI beside the module, other
 # people's .htaccess files) must be able to count on:
-# - an env: secret is gone from the environment of every CGI and PHP page;
+# - an env: secret is gone from the environment of every CGI and PHP page,
+#   and from the block /proc/<pid>/environ shows of every httpd child;
 # - a CGI started by the child that called Plaid inherits no connection;
-# - mod_info shows "(hidden)" for an inline secret and a masked client id;
+# - mod_info shows "(hidden)" for an inline secret and PlaidProxy's
+#   userinfo, and a masked client id;
 # - an inline secret in a <VirtualHost> is warned about at start-up;
 # - an .htaccess file cannot make an endpoint, by SetHandler or AddHandler;
 # - plain http to a loopback Plaid never goes through the environment's
@@ -24,7 +26,7 @@ use PlaidTest;
 my $prefork = ($ENV{TEST_MPM} || '') eq 'prefork';
 my $env_secret = 'production-secret-Hr8Tn3Lw';   # env:PLAID_TEST_PRODUCTION_SECRET
 
-plan tests => 31 + ($prefork ? 2 : 0);
+plan tests => 35 + ($prefork ? 3 : 0);
 
 # --- env: secrets ------------------------------------------------------------
 
@@ -36,13 +38,23 @@ plan tests => 31 + ($prefork ? 2 : 0);
            '... which holds no env: secret, even with PassEnv');
     unlike($res->content, qr/^ENV PLAID_TEST_PRODUCTION_SECRET=/m,
            '... nor the variable');
+    # CoreDumpDirectory makes the child dumpable: its /proc/<pid>/environ,
+    # the block the kernel set up at exec, is readable by the CGI.
+    like($res->content, qr/^PARENT_ENVIRON PATH=/m,
+         "the CGI reads its parent child's /proc/<ppid>/environ")
+        or diag($res->content);
+    my @entries = $res->content =~ /^PARENT_ENVIRON (.*)$/mg;
+    is_deeply([grep { /\Q$env_secret\E/ } @entries], [],
+              '... where the env: secret was overwritten');
 }
 if ($prefork) {
     my $res = Apache::TestRequest::GET('/php/env.php');
     like($res->content, qr/^ENV PATH=/m, 'PHP prints its environment')
         or diag($res->as_string);
+    like($res->content, qr/^PROC_ENVIRON PATH=/m,
+         '... and reads /proc/self/environ') or diag($res->content);
     unlike($res->content, qr/\Q$env_secret\E/,
-           '... which holds no env: secret (getenv, $_SERVER, $_ENV)');
+           '... which hold no env: secret (getenv, $_SERVER, $_ENV, /proc)');
 }
 {
     # The production vhost reads that secret with env:, and still has it.
@@ -81,6 +93,8 @@ if ($prefork) {
          '... showing (hidden) for the inline secret');
     like($info, qr/PlaidClientId.{0,40}\.\.\.0001/s,
          '... and the client id masked');
+    like($info, qr{PlaidProxy.{0,40}http://\(hidden\)\@127\.0\.0\.1:\d+}s,
+         "... and PlaidProxy's userinfo (hidden)") or diag($info);
     # The emulator's own directive holds its credentials: not the module's.
     my $ours = join "\n", grep { !/PlaidEmulator/ } split /\n/, $info;
     my @leaks = grep { $ours =~ /\Q$_\E/ } secrets();
@@ -126,10 +140,14 @@ for my $case (['SetHandler', '/htaccess-endpoint/', 'htaccess-endpoint/.htaccess
 
     my $mark = log_mark();
     $res = post_token('/plaid/proxied');
-    my ($line) = grep { /PL0100/ } log_since($mark);
+    my @log = log_since($mark);
+    my ($line) = grep { /PL0100/ } @log;
     isnt($res->code, 200, 'PlaidProxy: the call goes through the proxy');
     like($line || '', qr/curl_error="[^"]+"/, '... and fails there')
         or diag($line);
+    is_deeply([grep { /proxy-pass-/ } @log, $res->as_string], [],
+              "... and neither its log lines nor the answer hold the "
+              . "proxy's password");
 
     $res = post_token('/plaid/proxied/none');
     is($res->code, 200, 'PlaidProxy none: direct again')

@@ -23,6 +23,7 @@ sub secrets {
         'production-secret-Hr8Tn3Lw',   # env:PLAID_TEST_PRODUCTION_SECRET
         'sandbox0client0id000001',      # client ids: only ...0001 may show
         'production0client0id0002',
+        'proxy-pass-Gm4Wz7',            # PlaidProxy's password (/plaid/proxied)
     );
 }
 

@@ -1,5 +1,6 @@
 /* Directive values, user ids, masking and log quoting. */
 #include <stdlib.h>
+#include <string.h>
 
 #include <apr_file_io.h>
 #include <apr_strings.h>
@@ -99,6 +100,33 @@ static void secrets(apr_pool_t *p)
     CHECK(sec.is_inline == 1);
     CHECK(plaid_resolve_secret(p, "PlaidSecret", "", NULL, &sec) != NULL);
     CHECK(plaid_resolve_secret(p, "PlaidSecret", "file:", NULL, &sec) != NULL);
+}
+
+/* The kernel's environment block at exec, as httpd inherits it: strings
+ * that unsetenv() leaves in place. putenv() puts this buffer itself in
+ * environ, so the test sees what /proc/<pid>/environ would. */
+static void env_erase(apr_pool_t *p)
+{
+    static char block[] = "PLAID_UNIT_ERASE=env-secret-Qw7\0"
+                          "PLAID_UNIT_ERASED=other-value";
+    static const char name[] = "PLAID_UNIT_ERASE=";
+    char *other = block + sizeof(name) - 1 + strlen("env-secret-Qw7") + 1;
+    apr_size_t i;
+
+    (void)p;
+    CHECK(putenv(block) == 0 && putenv(other) == 0);
+    plaid_env_erase("PLAID_UNIT_ERASE");
+    CHECK(getenv("PLAID_UNIT_ERASE") == NULL);
+    CHECK(strncmp(block, name, sizeof(name) - 1) == 0);
+    for (i = sizeof(name) - 1; i < sizeof(name) - 1 + 14; i++) {
+        CHECK(block[i] == '\0');
+    }
+    /* a variable whose name it begins is left alone */
+    CHECK_STR(getenv("PLAID_UNIT_ERASED"), "other-value");
+    CHECK_STR(other, "PLAID_UNIT_ERASED=other-value");
+    unsetenv("PLAID_UNIT_ERASED");
+    plaid_env_erase("PLAID_UNIT_NEVER_SET");
+    plaid_env_erase("");
 }
 
 static void credentials(apr_pool_t *p)
@@ -220,6 +248,17 @@ static void masking_and_quoting(apr_pool_t *p)
     CHECK_STR(plaid_mask(p, "0123456789abcdef01234567"), "...4567");
     CHECK_STR(plaid_mask(p, "abc"), "...");
     CHECK_STR(plaid_mask(p, NULL), "...");
+    CHECK_STR(plaid_hide_userinfo(p, "http://proxy.example.com:3128"),
+              "http://proxy.example.com:3128");
+    CHECK_STR(plaid_hide_userinfo(p, "http://u:pw@proxy.example.com:3128/"),
+              "http://(hidden)@proxy.example.com:3128/");
+    CHECK_STR(plaid_hide_userinfo(p, "socks5h://u:p@w@[::1]:1080"),
+              "socks5h://(hidden)@[::1]:1080");
+    CHECK_STR(plaid_hide_userinfo(p, "http://u@host/a@b"),
+              "http://(hidden)@host/a@b");
+    CHECK_STR(plaid_hide_userinfo(p, "http://host/a@b"), "http://host/a@b");
+    CHECK_STR(plaid_hide_userinfo(p, "u:pw@host:3128"), "(hidden)@host:3128");
+    CHECK_STR(plaid_hide_userinfo(p, ""), "");
     CHECK_STR(plaid_log_quote(p, NULL, 10), "null");
     CHECK_STR(plaid_log_quote(p, "a \"b\"\n", 20), "\"a \\\"b\\\"\\x0a\"");
     CHECK_STR(plaid_log_quote(p, "abcdef", 3), "\"abc...\"");
@@ -265,7 +304,7 @@ static void loopback(apr_pool_t *p)
 int main(void)
 {
     static const unit_test tests[] = {
-        env_urls, base_urls, secrets, durations, extra_json, user_ids,
+        env_urls, base_urls, secrets, env_erase, durations, extra_json, user_ids,
         masking_and_quoting, known_values, credentials, retry_after,
         expressions, user_id_hmac, loopback, NULL
     };
