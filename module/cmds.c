@@ -47,7 +47,18 @@ const char *plaid_cmd_where(cmd_parms *cmd)
 
 const char *plaid_cmd_fail(cmd_parms *cmd, const char *msg)
 {
-    return apr_pstrcat(cmd->pool, msg, where(cmd), NULL);
+    return apr_pstrcat(cmd->pool, msg, plaid_cmd_where(cmd), NULL);
+}
+
+const char *plaid_cmd_failf(cmd_parms *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    const char *msg;
+
+    va_start(ap, fmt);
+    msg = apr_pvsprintf(cmd->pool, fmt, ap);
+    va_end(ap);
+    return plaid_cmd_fail(cmd, msg);
 }
 
 void plaid_cmd_show(cmd_parms *cmd, const char *shown)
@@ -61,7 +72,7 @@ static const char *set_env(cmd_parms *cmd, void *cv, const char *arg)
     const char *url, *err = plaid_env_url(arg, &url);
 
     if (err) {
-        return fail(cmd, apr_psprintf(cmd->pool, "%s, not '%s'", err, arg));
+        return plaid_cmd_failf(cmd, "%s, not '%s'", err, arg);
     }
     c->conn.env = apr_pstrdup(cmd->pool, arg);
     c->conn.env_url = url;
@@ -74,7 +85,7 @@ static const char *set_base_url(cmd_parms *cmd, void *cv, const char *arg)
     const char *base, *err = plaid_check_base_url(cmd->pool, arg, &base);
 
     if (err) {
-        return fail(cmd, err);
+        return plaid_cmd_fail(cmd, err);
     }
     c->conn.base_url = base;
     return NULL;
@@ -104,10 +115,10 @@ static const char *set_proxy(cmd_parms *cmd, void *cv, const char *arg)
             }
         }
     }
-    return fail(cmd, apr_psprintf(cmd->pool, "PlaidProxy takes none or a "
-                                  "proxy's URL (http://proxy.example.com:3128, "
-                                  "https://..., socks5h://...), not '%s'",
-                                  plaid_hide_userinfo(cmd->pool, arg)));
+    return plaid_cmd_failf(cmd, "PlaidProxy takes none or a "
+                           "proxy's URL (http://proxy.example.com:3128, "
+                           "https://..., socks5h://...), not '%s'",
+                           plaid_hide_userinfo(cmd->pool, arg));
 }
 
 /* Read before core's SetHandler, which then reads the same line (this
@@ -139,8 +150,8 @@ static const char *set_string(cmd_parms *cmd, void *cv, const char *arg)
     int offset = (int)(apr_uintptr_t)cmd->info;
 
     if (!*arg) {
-        return fail(cmd, apr_psprintf(cmd->pool, "%s may not be empty",
-                                      cmd->cmd->name));
+        return plaid_cmd_failf(cmd, "%s may not be empty",
+                               cmd->cmd->name);
     }
     *(const char **)((char *)cv + offset) = arg;
     return NULL;
@@ -154,8 +165,8 @@ static const char *set_url_field(cmd_parms *cmd, void *cv, const char *arg)
 
     if (strncasecmp(arg, "https://", 8) != 0
         && plaid_check_base_url(cmd->temp_pool, arg, &ignored)) {
-        return fail(cmd, apr_psprintf(cmd->pool, "%s '%s' must be an https "
-                                      "URL", cmd->cmd->name, arg));
+        return plaid_cmd_failf(cmd, "%s '%s' must be an https "
+                               "URL", cmd->cmd->name, arg);
     }
     return set_string(cmd, cv, arg);
 }
@@ -175,10 +186,10 @@ static const char *one_line(apr_pool_t *p, const char *const *values)
 static const char *set_language(cmd_parms *cmd, void *cv, const char *arg)
 {
     if (!plaid_language_known(arg)) {
-        return fail(cmd, apr_psprintf(cmd->pool, "PlaidLanguage '%s' is not "
-                                      "a language Plaid Link supports:%s", arg,
-                                      one_line(cmd->temp_pool,
-                                               plaid_languages)));
+        return plaid_cmd_failf(cmd, "PlaidLanguage '%s' is not "
+                               "a language Plaid Link supports:%s", arg,
+                               one_line(cmd->temp_pool,
+                                        plaid_languages));
     }
     ((plaid_conf *)cv)->link.fields.language = arg;
     return NULL;
@@ -198,10 +209,10 @@ static const char *add_country_code(cmd_parms *cmd, void *cv, const char *arg)
     plaid_conf *c = cv;
 
     if (!plaid_country_code_known(arg)) {
-        return fail(cmd, apr_psprintf(cmd->pool, "PlaidCountryCodes: '%s' is "
-                                      "not a CountryCode Plaid supports:%s",
-                                      arg, one_line(cmd->temp_pool,
-                                                    plaid_country_codes)));
+        return plaid_cmd_failf(cmd, "PlaidCountryCodes: '%s' is "
+                               "not a CountryCode Plaid supports:%s",
+                               arg, one_line(cmd->temp_pool,
+                                             plaid_country_codes));
     }
     APR_ARRAY_PUSH(list_for(cmd, &c->link.fields.country_codes),
                    const char *) = arg;
@@ -230,13 +241,13 @@ static const char *add_product(cmd_parms *cmd, void *cv, const char *arg)
         break;
     }
     if (!plaid_product_allowed(arg, field)) {
-        return fail(cmd, apr_psprintf(cmd->pool, "%s: '%s' is not a product "
-                                      "Plaid accepts in %s of "
-                                      "/link/token/create%s", cmd->cmd->name,
-                                      arg, plaid_product_field_name(field),
-                                      strcmp(arg, "balance") == 0
-                                      ? " (balance needs no initialization)"
-                                      : ""));
+        return plaid_cmd_failf(cmd, "%s: '%s' is not a product "
+                               "Plaid accepts in %s of "
+                               "/link/token/create%s", cmd->cmd->name,
+                               arg, plaid_product_field_name(field),
+                               strcmp(arg, "balance") == 0
+                               ? " (balance needs no initialization)"
+                               : "");
     }
     APR_ARRAY_PUSH(list_for(cmd, list), const char *) = arg;
     return NULL;
@@ -253,7 +264,7 @@ static const char *set_extra(cmd_parms *cmd, void *cv, const char *arg)
         arg = apr_pstrmemdup(cmd->temp_pool, arg + 1, n - 2);
     }
     err = plaid_parse_extra(cmd->pool, arg, &c->link.fields.extra);
-    return err ? fail(cmd, err) : NULL;
+    return err ? plaid_cmd_fail(cmd, err) : NULL;
 }
 
 static const char *set_user_id(cmd_parms *cmd, void *cv, const char *arg)
@@ -262,17 +273,17 @@ static const char *set_user_id(cmd_parms *cmd, void *cv, const char *arg)
     const char *err = NULL;
 
     if (!plaid_expr_has_variable(arg)) {
-        return fail(cmd, apr_psprintf(cmd->pool, "PlaidUserId '%s' has no "
-                                      "variable part: every user would get "
-                                      "the same client_user_id. Use "
-                                      "%%{REMOTE_USER}, a header or a "
-                                      "variable set per user", arg));
+        return plaid_cmd_failf(cmd, "PlaidUserId '%s' has no "
+                               "variable part: every user would get "
+                               "the same client_user_id. Use "
+                               "%%{REMOTE_USER}, a header or a "
+                               "variable set per user", arg);
     }
     c->browser.user_id = ap_expr_parse_cmd(cmd, arg, AP_EXPR_FLAG_STRING_RESULT,
                                    &err, NULL);
     if (err) {
-        return fail(cmd, apr_pstrcat(cmd->pool, "PlaidUserId: cannot parse "
-                                     "expression '", arg, "': ", err, NULL));
+        return plaid_cmd_failf(cmd, "PlaidUserId: cannot parse expression "
+                               "'%s': %s", arg, err);
     }
     return NULL;
 }
@@ -284,15 +295,14 @@ static const char *set_timeout(cmd_parms *cmd, void *cv, const char *connect,
     const char *err;
 
     if ((err = plaid_parse_duration(connect, &c->conn.connect_ms))) {
-        return fail(cmd, apr_pstrcat(cmd->pool, "PlaidTimeout: CONNECT ", err,
-                                     NULL));
+        return plaid_cmd_failf(cmd, "PlaidTimeout: CONNECT %s", err);
     }
     if ((err = plaid_parse_duration(total, &c->conn.total_ms))) {
-        return fail(cmd, apr_pstrcat(cmd->pool, "PlaidTimeout: TOTAL ", err,
-                                     NULL));
+        return plaid_cmd_failf(cmd, "PlaidTimeout: TOTAL %s", err);
     }
     if (c->conn.connect_ms > c->conn.total_ms) {
-        return fail(cmd, "PlaidTimeout: CONNECT may not exceed TOTAL");
+        return plaid_cmd_fail(cmd, "PlaidTimeout: CONNECT may not exceed "
+                                   "TOTAL");
     }
     return NULL;
 }
@@ -304,9 +314,9 @@ static const char *set_retries(cmd_parms *cmd, void *cv, const char *arg)
     long n = strtol(arg, &end, 10);
 
     if (end == arg || *end || n < 0 || n > PLAID_RETRIES_MAX) {
-        return fail(cmd, apr_psprintf(cmd->pool, "PlaidRetries takes a whole "
-                                      "number from 0 to %d, not '%s'",
-                                      PLAID_RETRIES_MAX, arg));
+        return plaid_cmd_failf(cmd, "PlaidRetries takes a whole "
+                               "number from 0 to %d, not '%s'",
+                               PLAID_RETRIES_MAX, arg);
     }
     c->conn.retries = (int)n;
     return NULL;
@@ -318,14 +328,14 @@ static const char *add_origin(cmd_parms *cmd, void *cv, const char *arg)
     apr_size_t n = strlen(arg);
 
     if (strncmp(arg, "https://", 8) != 0 && strncmp(arg, "http://", 7) != 0) {
-        return fail(cmd, apr_psprintf(cmd->pool, "PlaidAllowedOrigins: '%s' "
-                                      "is not an origin such as "
-                                      "https://www.example.com", arg));
+        return plaid_cmd_failf(cmd, "PlaidAllowedOrigins: '%s' "
+                               "is not an origin such as "
+                               "https://www.example.com", arg);
     }
     if (arg[n - 1] == '/') {
-        return fail(cmd, apr_psprintf(cmd->pool, "PlaidAllowedOrigins: '%s' "
-                                      "must not end with '/': browsers send "
-                                      "the origin without a path", arg));
+        return plaid_cmd_failf(cmd, "PlaidAllowedOrigins: '%s' "
+                               "must not end with '/': browsers send "
+                               "the origin without a path", arg);
     }
     APR_ARRAY_PUSH(list_for(cmd, &c->browser.origins), const char *) = arg;
     return NULL;
@@ -336,10 +346,10 @@ static const char *check_handoff(cmd_parms *cmd, const char *arg)
 {
     if (arg[0] != '/' || strchr(arg, '?') || strchr(arg, '#')
         || ap_strchr_c(arg, '%') || strstr(arg, "/../")) {
-        return fail(cmd, apr_psprintf(cmd->pool, "%s takes a URL-path of "
-                                      "this server such as /app/plaid.php, "
-                                      "without query or escapes, not '%s'",
-                                      cmd->cmd->name, arg));
+        return plaid_cmd_failf(cmd, "%s takes a URL-path of "
+                               "this server such as /app/plaid.php, "
+                               "without query or escapes, not '%s'",
+                               cmd->cmd->name, arg);
     }
     return NULL;
 }
@@ -362,8 +372,8 @@ static const char *set_webhook_max_age(cmd_parms *cmd, void *cv,
     const char *err = plaid_parse_duration(arg, &ms);
 
     if (err || ms < 1000) {
-        return fail(cmd, apr_psprintf(cmd->pool, "PlaidWebhookMaxAge takes "
-                                      "1 to 600 seconds, not '%s'", arg));
+        return plaid_cmd_failf(cmd, "PlaidWebhookMaxAge takes "
+                               "1 to 600 seconds, not '%s'", arg);
     }
     ((plaid_conf *)cv)->webhook.max_age_s = (int)(ms / 1000);
     return NULL;
@@ -378,10 +388,10 @@ static const char *count_and_seconds(cmd_parms *cmd, const char *count,
 
     if (end1 == count || *end1 || end2 == seconds || *end2 || a < 1
         || a > 1000000 || b < 1 || b > 86400) {
-        return fail(cmd, apr_psprintf(cmd->pool, "%s takes a count and a "
-                                      "number of seconds (1 to 86400), "
-                                      "such as 5 60, not '%s %s'",
-                                      cmd->cmd->name, count, seconds));
+        return plaid_cmd_failf(cmd, "%s takes a count and a "
+                               "number of seconds (1 to 86400), "
+                               "such as 5 60, not '%s %s'",
+                               cmd->cmd->name, count, seconds);
     }
     *n = (int)a;
     *s = (int)b;
@@ -435,8 +445,8 @@ static const char *set_ca_file(cmd_parms *cmd, void *cv, const char *arg)
     path = ap_server_root_relative(cmd->pool, arg);
     if (!path || apr_stat(&fi, path, APR_FINFO_TYPE, cmd->temp_pool)
                      != APR_SUCCESS || fi.filetype != APR_REG) {
-        return fail(cmd, apr_psprintf(cmd->pool, "PlaidCACertificate '%s' is "
-                                      "not a readable file", arg));
+        return plaid_cmd_failf(cmd, "PlaidCACertificate '%s' is "
+                               "not a readable file", arg);
     }
     c->conn.ca_file = path;
     return NULL;

@@ -211,6 +211,9 @@ extern const command_rec plaid_cmds[];
 /* A directive's error, naming the section it is in (cmds.c). */
 const char *plaid_cmd_fail(cmd_parms *cmd, const char *msg);
 const char *plaid_cmd_where(cmd_parms *cmd);
+/* The same, printf-style. */
+const char *plaid_cmd_failf(cmd_parms *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* mod_info (/server-info?config) and `apache2 -D DUMP_CONFIG` print each
  * directive's arguments from the configuration tree: a directive that
@@ -218,9 +221,6 @@ const char *plaid_cmd_where(cmd_parms *cmd);
  * id has them show this instead (cmds.c). */
 void plaid_cmd_show(cmd_parms *cmd, const char *shown);
 
-/* Their short names, in the files that read directives. */
-#define fail(cmd, msg) plaid_cmd_fail(cmd, msg)
-#define where(cmd) plaid_cmd_where(cmd)
 
 /* The credentials' directives (secrets.c). */
 const char *plaid_set_secret(cmd_parms *cmd, void *cv, const char *arg);

@@ -58,7 +58,7 @@ static const char *read_secret(cmd_parms *cmd, const char *what,
                       "%s %s (%s line %d%s) can be read by every user of "
                       "this machine: chmod 600 it (or 640, group of "
                       "httpd's user)", what, spec, cmd->directive->filename,
-                      cmd->directive->line_num, where(cmd)));
+                      cmd->directive->line_num, plaid_cmd_where(cmd)));
     }
     return NULL;
 }
@@ -73,7 +73,7 @@ const char *plaid_set_secret(cmd_parms *cmd, void *cv, const char *arg)
         err = plaid_check_credential(cmd->pool, "PlaidSecret", sec.value);
     }
     if (err) {
-        return fail(cmd, err);
+        return plaid_cmd_fail(cmd, err);
     }
     c->conn.secret = sec.value;
     if (sec.is_inline) {
@@ -82,7 +82,7 @@ const char *plaid_set_secret(cmd_parms *cmd, void *cv, const char *arg)
                       "PlaidSecret is written inline in %s line %d%s: use "
                       "file:/path or env:NAME to keep it out of httpd.conf "
                       "and backups", cmd->directive->filename,
-                      cmd->directive->line_num, where(cmd)));
+                      cmd->directive->line_num, plaid_cmd_where(cmd)));
     }
     return NULL;
 }
@@ -93,7 +93,7 @@ const char *plaid_set_client_id(cmd_parms *cmd, void *cv, const char *arg)
     const char *err = plaid_check_credential(cmd->pool, "PlaidClientId", arg);
 
     if (err) {
-        return fail(cmd, err);
+        return plaid_cmd_fail(cmd, err);
     }
     c->conn.client_id = arg;
     plaid_cmd_show(cmd, plaid_mask(cmd->pool, arg));
@@ -107,19 +107,19 @@ const char *plaid_set_hash_key(cmd_parms *cmd, void *cv, const char *arg)
     const char *err;
 
     if (strncmp(arg, "file:", 5) != 0 && strncmp(arg, "env:", 4) != 0) {
-        return fail(cmd, "PlaidUserIdHashKey takes file:/path or env:NAME; "
-                         "a key written in the configuration is not kept "
-                         "secret");
+        return plaid_cmd_fail(cmd, "PlaidUserIdHashKey takes file:/path or "
+                                   "env:NAME; a key written in the "
+                                   "configuration is not kept secret");
     }
     if ((err = read_secret(cmd, "PlaidUserIdHashKey", arg, &sec))) {
-        return fail(cmd, err);
+        return plaid_cmd_fail(cmd, err);
     }
     if (strlen(sec.value) < HASH_KEY_MIN) {
-        return fail(cmd, apr_psprintf(cmd->pool, "PlaidUserIdHashKey: the "
-                                      "key is %lu bytes; use at least %d "
-                                      "random bytes (openssl rand -hex 32)",
-                                      (unsigned long)strlen(sec.value),
-                                      HASH_KEY_MIN));
+        return plaid_cmd_failf(cmd, "PlaidUserIdHashKey: the "
+                               "key is %lu bytes; use at least %d "
+                               "random bytes (openssl rand -hex 32)",
+                               (unsigned long)strlen(sec.value),
+                               HASH_KEY_MIN);
     }
     c->browser.hash_key = sec.value;
     c->browser.hash_key_len = strlen(sec.value);
