@@ -173,6 +173,10 @@ extern const command_rec plaid_cmds[];
 /* A directive's error, naming the section it is in (cmds.c). */
 const char *plaid_cmd_fail(cmd_parms *cmd, const char *msg);
 const char *plaid_cmd_where(cmd_parms *cmd);
+/* NULL, or the error for a list directive written with commas (arg, one of
+ * its values, has one): values names what it lists ("country codes"). */
+const char *plaid_cmd_commas(cmd_parms *cmd, const char *arg,
+                             const char *values);
 
 /* Their short names, in the files that read directives. */
 #define fail(cmd, msg) plaid_cmd_fail(cmd, msg)

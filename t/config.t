@@ -54,6 +54,22 @@ my @bad = (
      [qr/\bassets\b/, qr/optional/i]],
     ['unknown country', {set => {PlaidCountryCodes => 'US XX'}},
      [qr/\bXX\b/, qr/PlaidCountryCodes/i, qr/\bGB\b.*\bDE\b/]],
+    # Plaid's quickstart (.env) separates lists with commas; httpd, with
+    # spaces: the message says so, and how the line reads with spaces.
+    ['country codes with commas', {set => {PlaidCountryCodes => 'US,CA'}},
+     [qr/separated by spaces, not commas: PlaidCountryCodes US CA \(in /]],
+    ['country codes with a comma and a space',
+     {set => {PlaidCountryCodes => 'US, CA'}},
+     [qr/separated by spaces, not commas: PlaidCountryCodes US CA \(in /]],
+    ['products with commas', {set => {PlaidProducts => 'auth,transactions'}},
+     [qr/products are separated by spaces, not commas: PlaidProducts auth transactions \(in /]],
+    ['optional products with commas',
+     {set => {PlaidOptionalProducts => 'identity,investments'}},
+     [qr/not commas: PlaidOptionalProducts identity investments \(in /]],
+    # One "origin" that no browser ever sends, passed before.
+    ['origins with commas',
+     {set => {PlaidAllowedOrigins => 'https://a.example,https://b.example'}},
+     [qr/not commas: PlaidAllowedOrigins https:\/\/a\.example https:\/\/b\.example \(in /]],
     ['unknown language', {set => {PlaidLanguage => 'xx'}},
      [qr/\bxx\b/, qr/PlaidLanguage/i]],
     ['http base URL', {set => {PlaidBaseURL => 'http://example.com'}},
@@ -138,6 +154,7 @@ plan tests => 2                   # complete config
             + 2                   # inheritance from the vhost
             + 3                   # client id and secret go together
             + 10                  # shared-server checks
+            + 4                   # the gateway's lists with commas
             + 1;                  # no secret in any output
 
 my @outputs;
@@ -247,6 +264,21 @@ for my $case (@good) {
         or diag($out);
     unlike($out, qr/\Q$inline\E|cfgclient0id000077/,
            '... and neither the secret nor the whole client id');
+}
+
+# The gateway's lists, with commas.
+for my $case (['PlaidApiPaths', '/accounts/get,/accounts/balance/get',
+               '/accounts/get /accounts/balance/get'],
+              ['PlaidApiAllowFrom', '127.0.0.1,::1', '127.0.0.1 ::1']) {
+    my ($d, $value, $spaced) = @$case;
+    my ($rc, $out) = check(join "\n", '<Location /plaid-api>',
+        '    SetHandler plaid-api', '    PlaidEnv sandbox',
+        '    PlaidClientId cfgclient0id000077', "    PlaidSecret file:$tmp/secret",
+        ($d eq 'PlaidApiPaths' ? () : '    PlaidApiPaths /accounts/get'),
+        "    $d $value", '</Location>');
+    isnt($rc, 0, "$d with commas fails") or diag($out);
+    like($out, qr/separated by spaces, not commas: \Q$d $spaced\E \(in /,
+         '... saying to separate them with spaces') or diag($out);
 }
 
 ok(!grep({ /\Q$secret\E/ } @outputs), 'no output quotes the file: secret');
