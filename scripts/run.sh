@@ -51,8 +51,9 @@ stop_demo() {
     fi
     rm -f "$run/httpd.pid"
     # httpd read the secret at start-up; a stopped demo leaves none behind,
-    # nor its Item's access_token.
-    rm -f "$run"/*.secret "$item_file"
+    # nor an access_token: run.sh's Item's, and the application's store
+    # (whose Items the emulator forgets as it stops anyway).
+    rm -f "$run"/*.secret "$item_file" "$run/app/items.jsonl"
 }
 
 if [ "${1:-}" = stop ]; then
@@ -143,7 +144,7 @@ stop_demo
 . "$top/scripts/lib/demo-httpd.sh"
 demo_files "$run"
 demo_app_dir "$run/app"
-demo_app_db="$run/app/items.jsonl"
+demo_app_db="$run/app/items.jsonl"     # stop_demo removes it
 # The gateway's paths: the balances page's, and those of the lines below.
 demo_api_paths="/accounts/balance/get /accounts/get /sandbox/public_token/create /item/public_token/exchange"
 if [ -n "$client_id" ]; then
@@ -218,6 +219,7 @@ if [ "$env" = sandbox ]; then
     fi
 fi
 
+# -w '\n': the module's answers end without a newline.
 json='-H '\''Content-Type: application/json'\'
 printf -v item_arg '%q' "@$item_file"
 echo
@@ -226,7 +228,7 @@ echo "Plaid: $upstream."
 echo
 echo "Each handler with curl; paste the lines into bash, in this order:"
 echo "  # plaid-link-token: a link_token for user demo, as the page's button gets one"
-echo "  curl -s -u demo:demo $json -d '{}' $site/plaid/link-token"
+echo "  curl -s -w '\\n' -u demo:demo $json -d '{}' $site/plaid/link-token"
 if [ "$env" = sandbox ]; then
     echo "  # a public_token, as Link gives one (Plaid's sandbox call, through the gateway)"
     echo "  pt=\$(curl -s $json -d '$sandbox_public_token_body' $site/plaid-api/sandbox/public_token/create | grep -o 'public-sandbox-[^\"]*')"
@@ -237,7 +239,7 @@ echo "  # the application's balances page (examples/app/plaid-balances.cgi), whi
 echo "  curl -s -u demo:demo $site/balances"
 if [ -n "$item" ]; then
     echo "  # plaid-api, the gateway (callers on this machine only): /accounts/get for an Item run.sh made"
-    echo "  curl -s $json -d $item_arg $site/plaid-api/accounts/get"
+    echo "  curl -s -w '\\n' $json -d $item_arg $site/plaid-api/accounts/get"
 fi
 echo "  # plaid-metrics: the module's counters (callers on this machine only)"
 echo "  curl -s $site/plaid-metrics"

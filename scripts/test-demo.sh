@@ -6,7 +6,8 @@
 #   - it prints no compiler line (the build's output goes to its log);
 #   - every curl line it prints works as printed: the lines are taken
 #     from its output and run, in order, in one bash, each answer checked;
-#   - scripts/run.sh stop stops it, and leaves no secret or access_token.
+#   - scripts/run.sh stop stops it, and leaves no secret or access_token
+#     (the application's store included).
 # Ports (127.0.0.1): PLAID_DEMO_PORT (19256) and PLAID_DEMO_EMULATOR_PORT
 # (19257). Ends with "N passed, N failed".
 set -uo pipefail
@@ -100,8 +101,9 @@ stop_out=$(demo stop 2>&1)
 stopped=1
 { [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null && ! curl -s -o /dev/null "$site/"; } || stopped=0
 check "run.sh stop stops httpd" "$stop_out" [ $stopped = 1 ]
-left=$(ls "$run"/*.secret "$run/demo-item.json" 2>/dev/null)
-check "and leaves neither the secret nor the Item's access_token" "$left" [ -z "$left" ]
+left=$(ls "$run"/*.secret "$run/demo-item.json" "$run/app/items.jsonl" 2>/dev/null)
+check "and leaves no secret and no access_token (run.sh's Item, the application's store)" \
+    "$left" [ -z "$left" ]
 leaked=$(grep -c "access-sandbox-" "$run/error_log")
 check "the error log holds no access_token" "$leaked lines" [ "$leaked" = 0 ]
 
