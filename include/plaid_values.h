@@ -69,6 +69,10 @@ const char *plaid_check_user_id(const char *id);
 const char *plaid_user_id_hmac(apr_pool_t *p, const char *key,
                                apr_size_t key_len, const char *id);
 
+/* A list directive's arguments written with commas ("US,CA", "US, CA"),
+ * as they would be with spaces ("US CA"); NULL when args has no comma. */
+const char *plaid_spaced_list(apr_pool_t *p, const char *args);
+
 /* "...4567": enough to tell client ids apart in a log. */
 const char *plaid_mask(apr_pool_t *p, const char *id);
 

@@ -26,6 +26,11 @@ const char *plaid_set_api_paths(cmd_parms *cmd, void *cv, const char *arg)
     plaid_conf *c = cv;
     const ap_directive_t *sec = cmd->directive->parent;
     apr_size_t n;
+    const char *err = plaid_cmd_commas(cmd, arg, "paths");
+
+    if (err) {
+        return err;
+    }
 
     if (!sec || strcasecmp(sec->directive, "<Location") != 0 || !cmd->path) {
         return plaid_cmd_fail(cmd, "PlaidApiPaths belongs in the <Location> "
@@ -57,7 +62,11 @@ const char *plaid_set_api_allow(cmd_parms *cmd, void *cv, const char *arg)
     plaid_conf *c = cv;
     char *ip = apr_pstrdup(cmd->temp_pool, arg), *mask = strchr(ip, '/');
     apr_ipsubnet_t *subnet;
+    const char *err = plaid_cmd_commas(cmd, arg, "addresses");
 
+    if (err) {
+        return err;
+    }
     if (mask) {
         *mask++ = '\0';
     }

@@ -204,10 +204,32 @@ static apr_array_header_t *list_for(cmd_parms *cmd, apr_array_header_t **list)
     return *list;
 }
 
+const char *plaid_cmd_commas(cmd_parms *cmd, const char *arg,
+                             const char *values)
+{
+    const char *spaced;
+
+    if (!strchr(arg, ',')) {
+        return NULL;
+    }
+    /* The whole line, as it would read with spaces: httpd hands the values
+     * over one by one, and "US, CA" is two of them. */
+    spaced = plaid_spaced_list(cmd->temp_pool, cmd->directive
+                               ? cmd->directive->args : arg);
+    return plaid_cmd_failf(cmd, "%s: %s are separated by "
+                           "spaces, not commas: %s %s",
+                           cmd->cmd->name, values, cmd->cmd->name,
+                           spaced ? spaced : arg);
+}
+
 static const char *add_country_code(cmd_parms *cmd, void *cv, const char *arg)
 {
     plaid_conf *c = cv;
+    const char *err = plaid_cmd_commas(cmd, arg, "country codes");
 
+    if (err) {
+        return err;
+    }
     if (!plaid_country_code_known(arg)) {
         return plaid_cmd_failf(cmd, "PlaidCountryCodes: '%s' is "
                                "not a CountryCode Plaid supports:%s",
@@ -225,6 +247,11 @@ static const char *add_product(cmd_parms *cmd, void *cv, const char *arg)
     enum plaid_product_field field =
         (enum plaid_product_field)(apr_uintptr_t)cmd->info;
     apr_array_header_t **list;
+    const char *err = plaid_cmd_commas(cmd, arg, "products");
+
+    if (err) {
+        return err;
+    }
 
     switch (field) {
     case PLAID_FIELD_OPTIONAL_PRODUCTS:
@@ -326,7 +353,11 @@ static const char *add_origin(cmd_parms *cmd, void *cv, const char *arg)
 {
     plaid_conf *c = cv;
     apr_size_t n = strlen(arg);
+    const char *err = plaid_cmd_commas(cmd, arg, "origins");
 
+    if (err) {
+        return err;
+    }
     if (strncmp(arg, "https://", 8) != 0 && strncmp(arg, "http://", 7) != 0) {
         return plaid_cmd_failf(cmd, "PlaidAllowedOrigins: '%s' "
                                "is not an origin such as "

@@ -221,6 +221,11 @@ const char *plaid_cmd_failf(cmd_parms *cmd, const char *fmt, ...)
  * id has them show this instead (cmds.c). */
 void plaid_cmd_show(cmd_parms *cmd, const char *shown);
 
+/* NULL, or the error for a list directive written with commas (arg, one of
+ * its values, has one): values names what it lists ("country codes"). */
+const char *plaid_cmd_commas(cmd_parms *cmd, const char *arg,
+                             const char *values);
+
 
 /* The credentials' directives (secrets.c). */
 const char *plaid_set_secret(cmd_parms *cmd, void *cv, const char *arg);

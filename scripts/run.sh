@@ -1,35 +1,63 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The demo: builds the module, starts httpd on 127.0.0.1 with the example
-# page, the link-token endpoint and the exchange (handing the Item to
-# examples/app/plaid-item.cgi, which stores nothing), and prints a curl
-# line that gets a link_token.
+# page and the module's handlers (the link-token endpoint, the exchange,
+# which hands the Item to examples/app/plaid-item.cgi, the gateway that
+# examples/app/plaid-balances.cgi calls Plaid through, and the metrics),
+# and prints the page's address and a curl line for each handler.
 #   scripts/run.sh         start (or restart) the demo
 #   scripts/run.sh stop    stop it
 #
-# The endpoint calls a Plaid emulator in the same httpd, unless Plaid API
-# keys are given, as Plaid's quickstart takes them: PLAID_CLIENT_ID,
-# PLAID_SECRET, PLAID_ENV (sandbox, the default), and optionally
-# PLAID_PRODUCTS and PLAID_COUNTRY_CODES, from the environment or from a
-# .env file at the top of the tree (the environment wins). Then it calls
+# The endpoints call a Plaid emulator in the same httpd, and the page's
+# Link is the emulator's (offline; no bank), unless Plaid API keys are
+# given, as Plaid's quickstart takes them: PLAID_CLIENT_ID, PLAID_SECRET,
+# PLAID_ENV (sandbox, the default), and optionally PLAID_PRODUCTS and
+# PLAID_COUNTRY_CODES, from the environment or from a .env file at the top
+# of the tree (the environment wins). Then it calls
 # https://sandbox.plaid.com and the page opens real Plaid Link. Production
 # keys also need PLAID_DEMO_ALLOW_PRODUCTION=1.
 #
 # It installs only what building and running need (scripts/deps.sh) and
 # leaves the system's Apache as it is: httpd runs from demo-run/httpd.conf.
+# The build's output goes to demo-run/run.log.
+#
+# PLAID_DEMO_PORT (8080) and PLAID_DEMO_EMULATOR_PORT (8443) change the
+# ports; PLAID_DEMO_RUN_DIR (demo-run) and PLAID_DEMO_ENV_FILE (.env) the
+# directory and the keys file, for tests that run a demo of their own.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
-run="$top/demo-run"
+run=${PLAID_DEMO_RUN_DIR:-$top/demo-run}
 port=${PLAID_DEMO_PORT:-8080}
 emu_port=${PLAID_DEMO_EMULATOR_PORT:-8443}
 httpd=/usr/sbin/apache2
+log="$run/run.log"
+# The Item run.sh makes at start-up: {"access_token"} for the printed
+# gateway line, in a file so that the token is not on the screen.
+item_file="$run/demo-item.json"
 
 die() { echo "run.sh: $*" >&2; exit 1; }
 
+# httpd -k stop signals the parent, which removes its pid file as it ends.
+stop_demo() {
+    local pid
+    if [ -f "$run/httpd.pid" ] && pid=$(cat "$run/httpd.pid") \
+       && kill -0 "$pid" 2>/dev/null; then
+        "$httpd" -f "$run/httpd.conf" -k stop 2>/dev/null || kill "$pid" 2>/dev/null || true
+        for _ in $(seq 100); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+    fi
+    rm -f "$run/httpd.pid"
+    # httpd read the secret at start-up; a stopped demo leaves none behind,
+    # nor an access_token: run.sh's Item's, and the application's store
+    # (whose Items the emulator forgets as it stops anyway).
+    rm -f "$run"/*.secret "$item_file" "$run/app/items.jsonl"
+}
+
 if [ "${1:-}" = stop ]; then
-    [ -f "$run/httpd.pid" ] && "$httpd" -f "$run/httpd.conf" -k stop || true
-    # httpd read the secret at start-up; a stopped demo leaves none behind.
-    rm -f "$run"/*.secret
+    stop_demo
     exit 0
 fi
 [ $# -eq 0 ] || { echo "usage: $0 [stop]" >&2; exit 2; }
@@ -60,7 +88,7 @@ load_env_file() {
         [ -n "${!name+set}" ] || printf -v "$name" '%s' "$value"
     done < "$file"
 }
-load_env_file "$top/.env"
+load_env_file "${PLAID_DEMO_ENV_FILE:-$top/.env}"
 
 client_id=${PLAID_CLIENT_ID:-}
 secret=${PLAID_SECRET:-}
@@ -101,14 +129,24 @@ demo_country_codes=${words[*]}
 [[ $demo_country_codes =~ ^[A-Z]{2}( [A-Z]{2})*$ ]] \
     || die "PLAID_COUNTRY_CODES: two-letter codes separated by commas or spaces (US,CA)"
 
-"$top/scripts/deps.sh"
-make -s all >/dev/null
-
 mkdir -p "$run"
+# The children (user nobody) read htpasswd and the certificate in it.
+chmod 755 "$run"
+: > "$log"
+echo "run.sh: building mod_plaid_link and the Plaid emulator (log: $log)"
+if ! { "$top/scripts/deps.sh" && make all; } >>"$log" 2>&1; then
+    echo "run.sh: the build failed; the end of $log:" >&2
+    tail -n 25 "$log" >&2
+    exit 1
+fi
+
+stop_demo
 . "$top/scripts/lib/demo-httpd.sh"
 demo_files "$run"
-rm -f "$run"/*.secret
-emulator=
+demo_app_dir "$run/app"
+demo_app_db="$run/app/items.jsonl"     # stop_demo removes it
+# The gateway's paths: the balances page's, and those of the lines below.
+demo_api_paths="/accounts/balance/get /accounts/get /sandbox/public_token/create /item/public_token/exchange"
 if [ -n "$client_id" ]; then
     [ "$env" = production ] && echo "run.sh: warning: the demo calls Plaid's production environment" >&2
     demo_secret "$run/plaid-$env.secret" "$secret"
@@ -116,49 +154,94 @@ if [ -n "$client_id" ]; then
         demo_httpd_conf "$run" "$top"
         demo_site "$run" "$top" "$port" "$run/plaid-$env.secret" "$env" "$client_id"
     } > "$run/httpd.conf"
-    upstream="Plaid's $env environment, https://$env.plaid.com, as client_id ...${client_id: -4}"
+    upstream="Plaid's $env environment (https://$env.plaid.com) as client_id ...${client_id: -4}; the page opens Plaid Link"
 else
     demo_secret "$run/plaid-sandbox.secret" demo-sandbox-secret
     {
         demo_httpd_conf "$run" "$top"
         demo_emulator "$run" "$top" "$emu_port" demo-sandbox-secret
-        demo_site "$run" "$top" "$port" "$run/plaid-sandbox.secret" sandbox \
+        demo_link=emulated demo_site "$run" "$top" "$port" "$run/plaid-sandbox.secret" sandbox \
             "$demo_emulator_client_id" "$emu_port"
     } > "$run/httpd.conf"
-    upstream="the Plaid emulator on https://localhost:$emu_port (your own keys: see .env.example)"
-    emulator="https://localhost:$emu_port"
+    upstream="the Plaid emulator on https://localhost:$emu_port, offline; the page's Link is the emulator's (your own sandbox keys: see .env.example)"
+    env=sandbox
 fi
 secret=
 
-"$httpd" -t -f "$run/httpd.conf"
-if [ -f "$run/httpd.pid" ] && kill -0 "$(cat "$run/httpd.pid")" 2>/dev/null; then
-    "$httpd" -f "$run/httpd.conf" -k stop || true
-    sleep 1
+if ! "$httpd" -t -f "$run/httpd.conf" >>"$log" 2>&1; then
+    echo "run.sh: httpd refused demo-run's configuration; the end of $log:" >&2
+    tail -n 10 "$log" >&2
+    exit 1
 fi
-"$httpd" -f "$run/httpd.conf" -k start || { tail -n 20 "$run/error_log"; exit 1; }
-for _ in $(seq 50); do
-    curl -s -o /dev/null "http://127.0.0.1:$port/" && break
+if ! "$httpd" -f "$run/httpd.conf" -k start >>"$log" 2>&1; then
+    echo "run.sh: httpd did not start; the end of $run/error_log:" >&2
+    tail -n 20 "$run/error_log" >&2
+    exit 1
+fi
+site="http://127.0.0.1:$port"
+up=
+for _ in $(seq 100); do
+    curl -s -o /dev/null "$site/" && { up=1; break; }
     sleep 0.1
 done
+[ -n "$up" ] || { tail -n 20 "$run/error_log" >&2; die "httpd does not answer on $site"; }
 
-cmd="curl -s -u demo:demo -X POST -H 'Content-Type: application/json' -d '{}' http://127.0.0.1:$port/plaid/link-token"
-echo "httpd is running on http://127.0.0.1:$port; the endpoints call $upstream."
-echo "Get a link_token:"
-echo "  $cmd"
-echo "Answer:"
-answer=$(eval "$cmd")
-echo "  $answer"
-# With the emulator, what the page does next: Link turns the link_token
-# into a public_token (the emulator's /link/complete stands for that), and
-# the exchange hands the Item to the application, which answers the item_id.
-if [ -n "$emulator" ] && [[ $answer =~ \"link_token\":\"([^\"]+)\" ]]; then
-    public=$(curl -sk -X POST -H 'Content-Type: application/json' \
-        -d "{\"link_token\":\"${BASH_REMATCH[1]}\"}" "$emulator/link/complete")
-    if [[ $public =~ \"public_token\":\"([^\"]+)\" ]]; then
-        echo "Link's public_token, exchanged (the page's onSuccess):"
-        echo "  $(curl -s -u demo:demo -X POST -H 'Content-Type: application/json' \
-            -d "{\"public_token\":\"${BASH_REMATCH[1]}\"}" "http://127.0.0.1:$port/plaid/exchange")"
+# A JSON answer's string field, or a failure.
+json_field() {
+    [[ $2 =~ \"$1\"[[:space:]]*:[[:space:]]*\"([^\"]+)\" ]] && printf '%s' "${BASH_REMATCH[1]}"
+}
+
+# Plaid's sandbox makes a public_token for one of its test banks without
+# Link (/sandbox/public_token/create): the printed lines use that call.
+sandbox_public_token_body="{\"institution_id\":\"ins_109508\",\"initial_products\":[\"${demo_products// /\",\"}\"]}"
+
+# An Item of run.sh's own, made through the gateway as an application would
+# (a sandbox public_token, then the exchange), so that the printed gateway
+# line has an access_token to send. Only in the sandbox.
+make_demo_item() {
+    local answer public access
+    answer=$(curl -s --max-time 30 -H 'Content-Type: application/json' \
+        -d "$sandbox_public_token_body" "$site/plaid-api/sandbox/public_token/create")
+    public=$(json_field public_token "$answer") || { echo "$answer"; return 1; }
+    answer=$(curl -s --max-time 30 -H 'Content-Type: application/json' \
+        -d "{\"public_token\":\"$public\"}" "$site/plaid-api/item/public_token/exchange")
+    access=$(json_field access_token "$answer") || { echo "$answer"; return 1; }
+    # printf is a builtin: the token is on no command line.
+    (umask 077 && printf '{"access_token":"%s"}\n' "$access" > "$item_file")
+}
+
+item=
+if [ "$env" = sandbox ]; then
+    if why=$(make_demo_item); then
+        item=1
+    else
+        echo "run.sh: warning: no Item for the gateway's line: Plaid answered ${why:-nothing}" >&2
     fi
 fi
-echo "Example page (user demo, password demo): http://127.0.0.1:$port/"
-echo "Error log: $run/error_log    Stop: scripts/run.sh stop"
+
+# -w '\n': the module's answers end without a newline.
+json='-H '\''Content-Type: application/json'\'
+printf -v item_arg '%q' "@$item_file"
+echo
+echo "The demo's page: $site/  (user demo, password demo)"
+echo "Plaid: $upstream."
+echo
+echo "Each handler with curl; paste the lines into bash, in this order:"
+echo "  # plaid-link-token: a link_token for user demo, as the page's button gets one"
+echo "  curl -s -w '\\n' -u demo:demo $json -d '{}' $site/plaid/link-token"
+if [ "$env" = sandbox ]; then
+    echo "  # a public_token, as Link gives one (Plaid's sandbox call, through the gateway)"
+    echo "  pt=\$(curl -s $json -d '$sandbox_public_token_body' $site/plaid-api/sandbox/public_token/create | grep -o 'public-sandbox-[^\"]*')"
+    echo "  # plaid-public-token-exchange: the module exchanges it and hands the Item to examples/app/plaid-item.cgi, which stores it"
+    echo "  curl -s -u demo:demo $json -d \"{\\\"public_token\\\":\\\"\$pt\\\"}\" $site/plaid/exchange"
+fi
+echo "  # the application's balances page (examples/app/plaid-balances.cgi), which calls Plaid through the gateway"
+echo "  curl -s -u demo:demo $site/balances"
+if [ -n "$item" ]; then
+    echo "  # plaid-api, the gateway (callers on this machine only): /accounts/get for an Item run.sh made"
+    echo "  curl -s -w '\\n' $json -d $item_arg $site/plaid-api/accounts/get"
+fi
+echo "  # plaid-metrics: the module's counters (callers on this machine only)"
+echo "  curl -s $site/plaid-metrics"
+echo
+echo "httpd's log: $run/error_log    Stop: ./scripts/run.sh stop"

@@ -17,14 +17,22 @@
 #     ITEM_LOGIN_REQUIRED gets the customer's message;
 #   - a vhost whose endpoint has a wrong secret: the page shows a message
 #     for the customer and, as the reference to quote to support, the
-#     correlation id of the error log's PL0100 line.
+#     correlation id of the error log's PL0100 line;
+#   - the demo itself, as scripts/run.sh starts it (event MPM, the CGI
+#     application), in a directory of its own: with the emulator, the page
+#     loads the emulator's Link, whose dialog says so, and finishes Link
+#     offline, up to "Account linked" and the balances; with keys (made
+#     up; the module's calls go to a closed port), the page asks for
+#     Plaid's Link script instead (answered by the test, not loaded).
 # Screenshots land in tests/browser/artifacts/. Installs what the tests
 # need when it is missing (scripts/deps.sh --test: mod_php switches the
 # system's Apache to prefork), chromium, node and the npm packages. Ends
 # with "N passed, N failed".
 # Ports (127.0.0.1): PLAID_BROWSER_PORT (19250, the working site),
 # PLAID_BROWSER_BAD_PORT (19251, the failing one), PLAID_BROWSER_EMULATOR_PORT
-# (19252). PLAID_BROWSER_KEEP=1 keeps the run directory.
+# (19252); the demo's: PLAID_BROWSER_DEMO_PORT, PLAID_BROWSER_DEMO_EMULATOR_PORT
+# and PLAID_BROWSER_DEMO_KEYS_PORT (PLAID_BROWSER_PORT + 3, + 4, + 5).
+# PLAID_BROWSER_KEEP=1 keeps the run directory.
 set -uo pipefail
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -32,6 +40,9 @@ cd "$top" || exit 1
 port=${PLAID_BROWSER_PORT:-19250}
 bad_port=${PLAID_BROWSER_BAD_PORT:-19251}
 emu_port=${PLAID_BROWSER_EMULATOR_PORT:-19252}
+demo_port=${PLAID_BROWSER_DEMO_PORT:-$((port + 3))}
+demo_emu_port=${PLAID_BROWSER_DEMO_EMULATOR_PORT:-$((port + 4))}
+keys_port=${PLAID_BROWSER_DEMO_KEYS_PORT:-$((port + 5))}
 httpd=/usr/sbin/apache2
 
 fail_setup() {
@@ -62,7 +73,19 @@ fi
 run=$(mktemp -d /tmp/plaid-browser.XXXXXX)
 chmod 755 "$run"        # the children (user nobody) read htpasswd and the CA
 db="$run/app/items.sqlite"
+# scripts/run.sh in a directory of its own (DIR [VAR=VALUE...]): no .env,
+# no keys but those given, no proxy but those given.
+demo() {
+    local dir=$1
+    shift
+    env -u PLAID_CLIENT_ID -u PLAID_SECRET -u PLAID_ENV -u PLAID_PRODUCTS \
+        -u PLAID_COUNTRY_CODES -u https_proxy -u HTTPS_PROXY -u all_proxy \
+        -u ALL_PROXY -u no_proxy -u NO_PROXY PLAID_DEMO_RUN_DIR="$dir" \
+        PLAID_DEMO_ENV_FILE=/dev/null "$@" ./scripts/run.sh
+}
 cleanup() {
+    [ -d "$run/demo" ] && PLAID_DEMO_RUN_DIR="$run/demo" ./scripts/run.sh stop
+    [ -d "$run/demo-keys" ] && PLAID_DEMO_RUN_DIR="$run/demo-keys" ./scripts/run.sh stop
     [ -f "$run/httpd.pid" ] && "$httpd" -f "$run/httpd.conf" -k stop 2>/dev/null
     for _ in $(seq 50); do
         [ -f "$run/httpd.pid" ] || break
@@ -110,6 +133,15 @@ for _ in $(seq 100); do
 done
 [ "$up" -eq 1 ] || { tail -n 20 "$run/error_log"; fail_setup "httpd does not answer"; }
 
+demo "$run/demo" PLAID_DEMO_PORT="$demo_port" PLAID_DEMO_EMULATOR_PORT="$demo_emu_port" \
+    >"$run/demo.out" 2>&1 || { cat "$run/demo.out"; fail_setup "scripts/run.sh failed"; }
+# With made-up keys, whose calls to Plaid go to a closed port through the
+# proxy the module follows (https_proxy): nothing leaves the machine.
+demo "$run/demo-keys" PLAID_DEMO_PORT="$keys_port" PLAID_CLIENT_ID=0123456789abcdef01234567 \
+    PLAID_SECRET=made-up-for-the-browser-test https_proxy=http://127.0.0.1:9 \
+    >"$run/demo-keys.out" 2>&1 \
+    || { cat "$run/demo-keys.out"; fail_setup "scripts/run.sh with keys failed"; }
+
 rm -rf tests/browser/artifacts
 PLAID_BROWSER_GOOD_URL="http://127.0.0.1:$port/" \
 PLAID_BROWSER_BAD_URL="http://127.0.0.1:$bad_port/" \
@@ -118,6 +150,9 @@ PLAID_BROWSER_EMULATOR_URL="https://localhost:$emu_port" \
 PLAID_BROWSER_EMULATOR_CLIENT_ID=$client_id \
 PLAID_BROWSER_EMULATOR_SECRET=$emu_secret \
 PLAID_BROWSER_DB="$db" \
+PLAID_BROWSER_DEMO_URL="http://127.0.0.1:$demo_port/" \
+PLAID_BROWSER_DEMO_KEYS_URL="http://127.0.0.1:$keys_port/" \
+PLAID_BROWSER_DEMO_ERROR_LOG="$run/demo/error_log" \
 PLAID_BROWSER_USER=demo PLAID_BROWSER_PASSWORD=demo \
     node tests/browser/link.test.js
 rc=$?

@@ -90,6 +90,7 @@ step unit-asan make unit-asan
 step fuzz-replay make fuzz-replay
 step valgrind ./scripts/test-valgrind.sh
 step package ./scripts/test-package.sh
+step demo ./scripts/test-demo.sh
 step browser ./scripts/test-browser.sh
 
 finish

@@ -362,6 +362,33 @@ const char *plaid_check_user_id(const char *id)
     return NULL;
 }
 
+const char *plaid_spaced_list(apr_pool_t *p, const char *args)
+{
+    char *out, *o;
+    const char *s;
+
+    if (!strchr(args, ',')) {
+        return NULL;
+    }
+    out = o = apr_palloc(p, strlen(args) + 1);
+    for (s = args; *s; s++) {
+        if (*s == ',' || apr_isspace(*s)) {
+            /* a run of commas and blanks is one separator */
+            if (o > out && o[-1] != ' ') {
+                *o++ = ' ';
+            }
+        }
+        else {
+            *o++ = *s;
+        }
+    }
+    if (o > out && o[-1] == ' ') {
+        o--;
+    }
+    *o = '\0';
+    return out;
+}
+
 const char *plaid_mask(apr_pool_t *p, const char *id)
 {
     apr_size_t len = id ? strlen(id) : 0;

@@ -55,6 +55,22 @@ my @bad = (
      [qr/\bassets\b/, qr/optional/i]],
     ['unknown country', {set => {PlaidCountryCodes => 'US XX'}},
      [qr/\bXX\b/, qr/PlaidCountryCodes/i, qr/\bGB\b.*\bDE\b/]],
+    # Plaid's quickstart (.env) separates lists with commas; httpd, with
+    # spaces: the message says so, and how the line reads with spaces.
+    ['country codes with commas', {set => {PlaidCountryCodes => 'US,CA'}},
+     [qr/separated by spaces, not commas: PlaidCountryCodes US CA \(in /]],
+    ['country codes with a comma and a space',
+     {set => {PlaidCountryCodes => 'US, CA'}},
+     [qr/separated by spaces, not commas: PlaidCountryCodes US CA \(in /]],
+    ['products with commas', {set => {PlaidProducts => 'auth,transactions'}},
+     [qr/products are separated by spaces, not commas: PlaidProducts auth transactions \(in /]],
+    ['optional products with commas',
+     {set => {PlaidOptionalProducts => 'identity,investments'}},
+     [qr/not commas: PlaidOptionalProducts identity investments \(in /]],
+    # One "origin" that no browser ever sends, passed before.
+    ['origins with commas',
+     {set => {PlaidAllowedOrigins => 'https://a.example,https://b.example'}},
+     [qr/not commas: PlaidAllowedOrigins https:\/\/a\.example https:\/\/b\.example \(in /]],
     ['unknown language', {set => {PlaidLanguage => 'xx'}},
      [qr/\bxx\b/, qr/PlaidLanguage/i]],
     ['http base URL', {set => {PlaidBaseURL => 'http://example.com'}},
@@ -144,6 +160,7 @@ plan tests => 2                   # complete config
             + 3                   # client id and secret go together
             + 10                  # shared-server checks
             + 1                   # PlaidProxy's userinfo in DUMP_CONFIG
+            + 4                   # the gateway's lists with commas
             + 2;                  # no secret in any output
 
 my @outputs;
@@ -263,6 +280,21 @@ for my $case (@good) {
     like($out, qr{PlaidProxy http://\(hidden\)\@proxy\.example\.com:3128},
          'DUMP_CONFIG shows PlaidProxy with (hidden) for its userinfo')
         or diag($out);
+}
+
+# The gateway's lists, with commas.
+for my $case (['PlaidApiPaths', '/accounts/get,/accounts/balance/get',
+               '/accounts/get /accounts/balance/get'],
+              ['PlaidApiAllowFrom', '127.0.0.1,::1', '127.0.0.1 ::1']) {
+    my ($d, $value, $spaced) = @$case;
+    my ($rc, $out) = check(join "\n", '<Location /plaid-api>',
+        '    SetHandler plaid-api', '    PlaidEnv sandbox',
+        '    PlaidClientId cfgclient0id000077', "    PlaidSecret file:$tmp/secret",
+        ($d eq 'PlaidApiPaths' ? () : '    PlaidApiPaths /accounts/get'),
+        "    $d $value", '</Location>');
+    isnt($rc, 0, "$d with commas fails") or diag($out);
+    like($out, qr/separated by spaces, not commas: \Q$d $spaced\E \(in /,
+         '... saying to separate them with spaces') or diag($out);
 }
 
 ok(!grep({ /\Q$secret\E/ } @outputs), 'no output quotes the file: secret');

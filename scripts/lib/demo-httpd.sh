@@ -7,7 +7,7 @@
 #   demo_files RUN                   certificate, htpasswd
 #   demo_secret FILE SECRET          the secret in FILE, mode 600
 #   demo_app_dir DIR                 a directory the children (user nobody)
-#                                    may write, for the PHP application's
+#                                    may write, for the application's
 #                                    database
 #   demo_httpd_conf RUN TOP          the server (MPM, modules, logs)
 #   demo_emulator RUN TOP EMU_PORT SECRET
@@ -16,27 +16,33 @@
 #   demo_site RUN TOP PORT SECRET_FILE ENV CLIENT_ID [EMU_PORT]
 #                                    the page, the link-token endpoint, the
 #                                    exchange and the application behind its
-#                                    hand-off (with php also its balances
-#                                    page and the gateway that page calls
-#                                    Plaid through), behind basic auth
-#                                    (demo / demo); the endpoints call the
-#                                    emulator on EMU_PORT, or without it
+#                                    hand-off with its balances page, the
+#                                    gateway that page calls Plaid through
+#                                    (loopback only) and the metrics
+#                                    (loopback only); all else behind basic
+#                                    auth (demo / demo). The endpoints call
+#                                    the emulator on EMU_PORT, or without it
 #                                    Plaid's ENV host (system CAs)
 #
 # Set before calling, when the defaults do not do:
 #   demo_mpm            event (default), worker or prefork
-#   demo_app            the application behind PlaidExchangeHandoff:
-#                       cgi (default): examples/app/plaid-item.cgi, a shell
-#                         script that answers the item_id and stores
-#                         nothing; needs no package beyond apache2; no
-#                         balances (the page shows none);
-#                       php: examples/app/plaid-item.php, which stores the
-#                         Item in SQLite, and plaid-balances.php, which
-#                         shows the user's balances through the gateway;
-#                         needs prefork, libapache2-mod-php8.2 and
-#                         php8.2-sqlite3
-#   demo_app_db         with php: the SQLite file (outside the document
-#                       root, in a directory from demo_app_dir)
+#   demo_app            the application behind PlaidExchangeHandoff and
+#                       its balances page (/balances):
+#                       cgi (default): examples/app/plaid-item.cgi and
+#                         plaid-balances.cgi, Perl with its core modules
+#                         (Debian's apache2 depends on perl): no package
+#                         beyond apache2;
+#                       php: examples/app/plaid-item.php and
+#                         plaid-balances.php; needs prefork,
+#                         libapache2-mod-php8.2 and php8.2-sqlite3
+#   demo_app_db         the application's database (outside the document
+#                       root, in a directory from demo_app_dir): SQLite
+#                       with php, a file of JSON lines with cgi
+#   demo_link           plaid (default): the page loads Plaid's Link
+#                       script; emulated (with EMU_PORT): the emulator's
+#                       (emulator/link-initialize.js), which finishes Link
+#                       offline
+#   demo_api_paths      the gateway's PlaidApiPaths (/accounts/balance/get)
 #   demo_products, demo_country_codes
 #                       the link-token endpoint's PlaidProducts (auth
 #                       transactions) and PlaidCountryCodes (US CA)
@@ -48,8 +54,10 @@ demo_emulator_client_id=0123456789abcdef01234567
 # that asks for it gets 404 from the module), mapped to the application.
 demo_handoff=/plaid/item
 # What the page fetches after a link (link.html's data-balances): the
-# application's balances page, with php; a 404 with cgi.
+# application's balances page.
 demo_balances=/balances
+# The script examples/link.html loads, which the emulated Link replaces.
+demo_plaid_link_js=https://cdn.plaid.com/link/v2/stable/link-initialize.js
 
 demo_files() {
     local run=$1
@@ -73,9 +81,10 @@ demo_secret() {
 
 demo_app_dir() {
     local dir=$1
-    # The database holds access tokens: only the children's user reads it.
+    # The database holds access tokens: only the children's user reads it
+    # (httpd started by another user than root keeps that user).
     mkdir -p "$dir"
-    chown nobody:nogroup "$dir"
+    [ "$(id -u)" -ne 0 ] || chown nobody:nogroup "$dir"
     chmod 700 "$dir"
 }
 
@@ -103,6 +112,9 @@ LoadModule env_module $demo_mods/mod_env.so
 LoadModule mime_module $demo_mods/mod_mime.so
 TypesConfig /etc/mime.types
 LoadModule status_module $demo_mods/mod_status.so
+LoadModule headers_module $demo_mods/mod_headers.so
+LoadModule filter_module $demo_mods/mod_filter.so
+LoadModule substitute_module $demo_mods/mod_substitute.so
 LoadModule plaid_link_module "$top/.libs/mod_plaid_link.so"
 # mod_status's page, with the module's section (docs/metrics.md).
 <Location "/server-status">
@@ -146,51 +158,74 @@ Listen 127.0.0.1:$emu_port
 CONF
 }
 
-# The application's files and what runs them, as a <Directory> section;
-# with php, the gateway its balances page calls on this vhost (PORT).
+# The application's files and what runs them, as a <Directory> section
+# (behind the site's basic auth, like the page; Aliases, as /app/ is closed
+# to browsers), and the gateway its balances page calls on this vhost
+# (PORT).
 demo_app_section() {
-    local top=$1 port=$2
+    local top=$1 port=$2 item balances run_it
     case ${demo_app:-cgi} in
-        php) cat <<APP
+        php)
+            item=plaid-item.php balances=plaid-balances.php
+            run_it="SetHandler application/x-httpd-php" ;;
+        cgi)
+            item=plaid-item.cgi balances=plaid-balances.cgi
+            run_it="Options +ExecCGI
+        SetHandler cgi-script" ;;
+    esac
+    cat <<APP
 
-    # The application: stores the Item in SQLite, in this file, and shows
-    # the signed-in user's balances (behind the site's basic auth, like
-    # the page; an Alias, as /app/ is closed to browsers).
+    # The application: stores the Item in this file, and shows the
+    # signed-in user's balances.
     SetEnv PLAID_EXAMPLE_DB "$demo_app_db"
-    Alias "$demo_handoff" "$top/examples/app/plaid-item.php"
-    Alias "$demo_balances" "$top/examples/app/plaid-balances.php"
+    Alias "$demo_handoff" "$top/examples/app/$item"
+    Alias "$demo_balances" "$top/examples/app/$balances"
     <Directory "$top/examples/app">
-        SetHandler application/x-httpd-php
+        $run_it
     </Directory>
 
     # The gateway the balances page calls Plaid through (docs/php.md), with
-    # the connection above; only the path it uses. This vhost listens on
+    # the connection above; only the paths it uses. This vhost listens on
     # loopback only, so the module's rule (loopback callers only) admits
-    # PHP. PHP sends no credentials: Require local replaces the site's
-    # basic auth here, and is httpd's own second lock. (A browser on this
-    # machine is on loopback too, but has no access_token to send: a site
-    # served beyond loopback keeps the gateway on a vhost of its own.)
+    # the application. It sends no credentials: Require local replaces the
+    # site's basic auth here, and is httpd's own second lock. (A browser on
+    # this machine is on loopback too, but has no access_token to send: a
+    # site served beyond loopback keeps the gateway on a vhost of its own.)
     SetEnv PLAID_API_URL "http://127.0.0.1:$port/plaid-api"
     <Location "/plaid-api">
         SetHandler plaid-api
-        PlaidApiPaths /accounts/balance/get
+        PlaidApiPaths ${demo_api_paths:-/accounts/balance/get}
+        Require local
+    </Location>
+
+    # The module's counters, for Prometheus (docs/metrics.md).
+    <Location "/plaid-metrics">
+        SetHandler plaid-metrics
         Require local
     </Location>
 APP
-        ;;
-        cgi) cat <<APP
+}
 
-    # The application: answers the item_id and stores nothing, so it has
-    # no access_token to ask for balances with: no balances page and no
-    # gateway ($demo_balances gets 404, and the page shows no balances).
-    Alias "$demo_handoff" "$top/examples/app/plaid-item.cgi"
-    <Directory "$top/examples/app">
-        Options +ExecCGI
-        SetHandler cgi-script
-    </Directory>
-APP
-        ;;
-    esac
+# Plaid Link, emulated: the page asks for the emulator's Link script where
+# it would ask for Plaid's (mod_substitute rewrites that one URL), and that
+# script's Continue asks the emulator's /link/complete for the
+# public_token. Both on the site itself, behind its basic auth: a browser
+# would not trust the emulator's own certificate.
+demo_emulated_link() {
+    local top=$1
+    cat <<LINK
+
+    # Plaid Link, emulated (offline): the page loads the emulator's Link.
+    <Files "link.html">
+        AddOutputFilterByType SUBSTITUTE text/html
+        Substitute "s|$demo_plaid_link_js|/emulated-link/link-initialize.js|n"
+    </Files>
+    Alias "/emulated-link/link-initialize.js" "$top/emulator/link-initialize.js"
+    <Location "/emulated-link/link/complete">
+        SetHandler plaid-emulator
+        PlaidEmulatorEnv sandbox
+    </Location>
+LINK
 }
 
 demo_site() {
@@ -204,9 +239,10 @@ demo_site() {
     fi
     cat <<SITE
 
-# The site: the example page (examples/link.html) at /, the two endpoints
-# as an admin writes them, and the application behind the exchange, all
-# behind basic auth.
+# The site: the example page (examples/link.html) at /, the module's
+# handlers as an admin writes them, and the application behind the
+# exchange; the page, the endpoints and the application behind basic auth,
+# the gateway and the metrics for callers on this machine.
 Listen 127.0.0.1:$port
 <VirtualHost 127.0.0.1:$port>
     DocumentRoot "$top/examples"
@@ -220,13 +256,18 @@ Listen 127.0.0.1:$port
         AuthUserFile "$run/htpasswd"
         Require valid-user
     </Location>
+    # The page differs between a demo with the emulator and one with your
+    # keys: a browser must not keep one for the other.
+    <Files "link.html">
+        Header set Cache-Control "no-store"
+    </Files>
     # The application's files are not pages: they answer only as the
     # exchange's hand-off ($demo_handoff, below).
     <Location "/app/">
         Require all denied
     </Location>
 
-    # The connection both endpoints inherit.
+    # The connection every handler inherits.
     PlaidEnv           $env
     $upstream
     PlaidClientId      $client_id
@@ -246,6 +287,7 @@ Listen 127.0.0.1:$port
         PlaidExchangeHandoff $demo_handoff
     </Location>
 $(demo_app_section "$top" "$port")
+$([ "${demo_link:-plaid}" != emulated ] || demo_emulated_link "$top")
 </VirtualHost>
 SITE
 }

@@ -16,6 +16,10 @@
 //                           the credentials the emulator takes, for the
 //                           test's own call to /sandbox/item/reset_login
 //   PLAID_BROWSER_DB        the application's SQLite database
+//   PLAID_BROWSER_DEMO_URL  the page of the demo as scripts/run.sh starts it,
+//                           with the emulator (its own httpd: event MPM,
+//                           the CGI application, the emulated Link)
+//   PLAID_BROWSER_DEMO_KEYS_URL  the same with (made-up) keys
 //   PLAID_BROWSER_USER, PLAID_BROWSER_PASSWORD  basic auth
 //   CHROMIUM                (default /usr/bin/chromium)
 // Prints "ok - ..." / "not ok - ..." and closes with "N passed, N failed".
@@ -601,6 +605,103 @@ async function statusPageShowsSection(context) {
   await page.close();
 }
 
+// Accounts compared whatever the order of their keys (the CGI
+// application's JSON sorts them).
+const sameAccounts = (a, b) => JSON.stringify((a || []).map(sortedKeys))
+  === JSON.stringify((b || []).map(sortedKeys));
+function sortedKeys(o) {
+  return Object.keys(o).sort().reduce((out, k) => { out[k] = o[k]; return out; }, {});
+}
+
+// A page of the demo (scripts/run.sh's own httpd): every request is listed
+// in `seen`; the test's answer stands for Plaid's script; nothing leaves
+// the machine.
+async function demoPage(context, seen) {
+  const page = await context.newPage();
+  await page.route('**/*', (route) => {
+    const url = route.request().url();
+    seen.push(url);
+    if (url === PLAID_SCRIPT) {
+      return route.fulfill({ status: 200, contentType: 'application/javascript',
+                             body: 'window.__plaidScript = true;' });
+    }
+    if (url.startsWith('http://127.0.0.1:')) return route.continue();
+    return route.abort();
+  });
+  return page;
+}
+
+// The demo with the emulator: the page loads the emulator's Link, which
+// says plainly in its dialog that it is not Plaid's, and finishes Link
+// offline: the exchange, the application (CGI) and the balances it gets
+// through the gateway.
+async function demoFinishesLinkOffline(context) {
+  const seen = [];
+  const page = await demoPage(context, seen);
+  const base = env('PLAID_BROWSER_DEMO_URL');
+  const allAnswers = recordAnswers(page);
+  await page.goto(base);
+  check('the demo with the emulator: the page loads the emulator\'s Link from the demo\'s site',
+        seen.includes(`${base}emulated-link/link-initialize.js`), seen.join('\n'));
+  check('and asks no other host for anything, Plaid\'s script included',
+        seen.every((u) => u.startsWith(base)), seen.join('\n'));
+
+  await page.click('#link-button');
+  const dialog = await page.waitForSelector('[role=dialog]', { timeout: 10000 }).catch(() => null);
+  const text = dialog ? await dialog.innerText() : '';
+  check('the button opens a dialog that says it is the emulator\'s Link, with no real bank',
+        text.includes('Emulated Plaid Link (offline demo)') && text.includes('no real bank'), text);
+  await page.screenshot({ path: path.join(artifacts, '9-demo-emulated-link.png') });
+  await page.click('#emulated-link-cancel');
+  await page.waitForFunction(() => /cancelled/.test(document.getElementById('status').textContent),
+                             null, { timeout: 10000 }).catch(() => {});
+  const cancelled = (await page.textContent('#status')) || '';
+  check('Cancel closes it, and the page says linking was cancelled (Link\'s onExit)',
+        cancelled === 'Linking was cancelled.' && await page.$('[role=dialog]') === null, cancelled);
+
+  const exchangeAnswer = page.waitForResponse((r) => r.url().endsWith('/plaid/exchange'));
+  const balancesAnswer = page.waitForResponse(isBalances);
+  await page.click('#link-button');
+  await page.click('#emulated-link-continue', { timeout: 10000 }).catch(() => {});
+  const ex = await exchangeAnswer;
+  const { text: exText, body: item, sent } = await exchangeOf(ex);
+  check('Continue: the emulator\'s public_token goes to the exchange (Link\'s onSuccess)',
+        PUBLIC_TOKEN.test((sent && sent.public_token) || ''), JSON.stringify(sent));
+  check('whose application, plaid-item.cgi, answers 200 and the item_id alone',
+        ex.status() === 200 && Object.keys(item).join() === 'item_id'
+          && /^[A-Za-z0-9]{37}$/.test(item.item_id), `${ex.status()} ${exText}`);
+  const shown = await waitForStatus(page, 'done');
+  check('the page says "Account linked" at the emulator\'s bank, with that item_id',
+        shown.includes('Account linked at First Platypus Bank (emulated).')
+          && !!item.item_id && shown.includes(item.item_id), shown);
+  const { text: balText, items } = await balancesOf(await balancesAnswer);
+  check('plaid-balances.cgi answers that Item with the emulator\'s accounts, through the gateway',
+        items.length === 1 && items[0].item_id === item.item_id
+          && sameAccounts(items[0].accounts, EMULATOR_ACCOUNTS), balText);
+  const table = await shownAccounts(page);
+  check('and the page shows the accounts and their balances',
+        JSON.stringify(table) === JSON.stringify(SHOWN_ACCOUNTS), JSON.stringify(table));
+  const leaks = await tokensShown(page, allAnswers, []);
+  check('no access_token in the demo\'s page or any answer it received', leaks.length === 0,
+        leaks.join('\n'));
+  await page.screenshot({ path: path.join(artifacts, '10-demo-linked.png'), fullPage: true });
+  await page.close();
+}
+
+// The demo with keys: the page asks for Plaid's own Link script (the test
+// answers it: nothing is loaded from Plaid), not the emulator's.
+async function demoWithKeysAsksForPlaidScript(context) {
+  const seen = [];
+  const page = await demoPage(context, seen);
+  await page.goto(env('PLAID_BROWSER_DEMO_KEYS_URL'));
+  const ran = await page.evaluate(() => window.__plaidScript === true);
+  check('the demo with keys: the page asks for Plaid\'s Link script, ' + PLAID_SCRIPT,
+        seen.filter((u) => u === PLAID_SCRIPT).length === 1 && ran, seen.join('\n'));
+  check('and not the emulator\'s', !seen.some((u) => u.includes('/emulated-link/')),
+        seen.join('\n'));
+  await page.close();
+}
+
 async function main() {
   fs.mkdirSync(artifacts, { recursive: true });
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'plaid-browser-profile-'));
@@ -619,7 +720,8 @@ async function main() {
     });
     for (const t of [signedInLinksAccount, oauthReturnResumesLink, oauthReturnWithoutToken,
                      refusedExchangeShowsId, failingEndpointShowsId,
-                     loginRequiredShowsMessage, statusPageShowsSection]) {
+                     loginRequiredShowsMessage, statusPageShowsSection,
+                     demoFinishesLinkOffline, demoWithKeysAsksForPlaidScript]) {
       try {
         await t(context);
       } catch (e) {

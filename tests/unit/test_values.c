@@ -264,6 +264,15 @@ static void masking_and_quoting(apr_pool_t *p)
     CHECK_STR(plaid_log_quote(p, "abcdef", 3), "\"abc...\"");
 }
 
+static void spaced_lists(apr_pool_t *p)
+{
+    CHECK_STR(plaid_spaced_list(p, "US,CA"), "US CA");
+    CHECK_STR(plaid_spaced_list(p, "US, CA ,GB"), "US CA GB");
+    CHECK_STR(plaid_spaced_list(p, ",auth,,transactions,"), "auth transactions");
+    CHECK_STR(plaid_spaced_list(p, "US CA"), NULL);
+    CHECK_STR(plaid_spaced_list(p, ""), NULL);
+}
+
 static void known_values(apr_pool_t *p)
 {
     (void)p;
@@ -305,8 +314,8 @@ int main(void)
 {
     static const unit_test tests[] = {
         env_urls, base_urls, secrets, env_erase, durations, extra_json, user_ids,
-        masking_and_quoting, known_values, credentials, retry_after,
-        expressions, user_id_hmac, loopback, NULL
+        masking_and_quoting, spaced_lists, known_values, credentials,
+        retry_after, expressions, user_id_hmac, loopback, NULL
     };
     return unit_run("test_values", tests);
 }
