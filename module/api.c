@@ -164,7 +164,7 @@ static const char *plaid_path_of(request_rec *r, const plaid_api_conf *c)
     return NULL;
 }
 
-static int refuse(request_rec *r, const plaid_request *req,
+static int refuse_call(request_rec *r, const plaid_request *req,
                   int status, const char *error, const char *why)
 {
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, PLLOGNO(0140)
@@ -181,9 +181,10 @@ int plaid_api_refuse_caller(request_rec *r, const plaid_request *req)
     if (caller_allowed(r, &req->conf->api)) {
         return 0;
     }
-    refuse(r, req, HTTP_FORBIDDEN, "Forbidden",
-           apr_psprintf(r->pool, "the caller %s is not loopback nor in "
-                        "PlaidApiAllowFrom", r->connection->client_ip));
+    refuse_call(r, req, HTTP_FORBIDDEN, "Forbidden",
+                apr_psprintf(r->pool, "the caller %s is not loopback nor "
+                             "in PlaidApiAllowFrom",
+                             r->connection->client_ip));
     return 1;
 }
 
@@ -217,32 +218,33 @@ int plaid_api_handler(request_rec *r, plaid_request *req)
     int status, has_credentials;
 
     if (!(path = plaid_path_of(r, c))) {
-        return refuse(r, req, HTTP_NOT_FOUND, "Not a Plaid path of this "
-                      "location", "the path is not in PlaidApiPaths");
+        return refuse_call(r, req, HTTP_NOT_FOUND, "Not a Plaid path of this "
+                           "location", "the path is not in PlaidApiPaths");
     }
     if ((header = credential_header(r))) {
-        return refuse(r, req, HTTP_BAD_REQUEST, "Remove the PLAID-CLIENT-ID "
-                      "and PLAID-SECRET headers: the gateway adds the "
-                      "credentials", apr_pstrcat(r->pool, "the request "
-                                                 "carries a ", header,
-                                                 " header", NULL));
+        return refuse_call(r, req, HTTP_BAD_REQUEST, "Remove the "
+                           "PLAID-CLIENT-ID and PLAID-SECRET headers: the "
+                           "gateway adds the credentials",
+                           apr_pstrcat(r->pool, "the request carries a ",
+                                       header, " header", NULL));
     }
     if ((status = plaid_read_body(r, API_BODY_MAX, &body, &len, &why))
         != OK) {
-        return refuse(r, req, status, "Unusable request body",
-                      why ? why : "the body is larger than 64 KiB");
+        return refuse_call(r, req, status, "Unusable request body",
+                           why ? why : "the body is larger than 64 KiB");
     }
     doc = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
     has_credentials = doc && (json_object_get(doc, "client_id")
                               || json_object_get(doc, "secret"));
     if (!json_is_object(doc) || has_credentials) {
         json_decref(doc);
-        return refuse(r, req, HTTP_BAD_REQUEST, has_credentials
-                      ? "Remove client_id and secret: the gateway adds them"
-                      : "The body must be a JSON object",
-                      has_credentials ? "the body carries client_id or "
-                                        "secret" : "the body is not a JSON "
-                                                   "object");
+        return refuse_call(r, req, HTTP_BAD_REQUEST, has_credentials
+                           ? "Remove client_id and secret: the gateway adds "
+                             "them"
+                           : "The body must be a JSON object",
+                           has_credentials
+                           ? "the body carries client_id or secret"
+                           : "the body is not a JSON object");
     }
     json_decref(doc);
 

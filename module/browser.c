@@ -179,7 +179,8 @@ static const char *user_id_of(request_rec *r, const plaid_conf *c)
 }
 
 /* The refusal answered: DONE, so that the handler does not go on. */
-static int refuse(request_rec *r, int status, const char *msg, const char *id)
+static int answer_refusal(request_rec *r, int status, const char *msg,
+                          const char *id)
 {
     plaid_answer_error(r, status, msg, id);
     return DONE;
@@ -201,8 +202,8 @@ static int accept_endpoint(request_rec *r, const plaid_handler *h,
     if (r->method_number != M_POST) {
         r->allowed = AP_METHOD_BIT << M_POST;
         apr_table_setn(r->headers_out, "Allow", "POST");
-        return refuse(r, HTTP_METHOD_NOT_ALLOWED,
-                                  "Method not allowed", id);
+        return answer_refusal(r, HTTP_METHOD_NOT_ALLOWED,
+                              "Method not allowed", id);
     }
     if (c->handler_enabled != 1) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PLLOGNO(0111)
@@ -213,15 +214,15 @@ static int accept_endpoint(request_rec *r, const plaid_handler *h,
                       c->handler_htaccess
                       ? ap_escape_logitem(r->pool, c->handler_htaccess)
                       : "AddHandler, a RewriteRule or another module");
-        return refuse(r, HTTP_INTERNAL_SERVER_ERROR,
-                                  h->generic_error, id);
+        return answer_refusal(r, HTTP_INTERNAL_SERVER_ERROR,
+                              h->generic_error, id);
     }
     if ((lack = plaid_missing(r->pool, c, h))) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PLLOGNO(0103)
                       "%s refused: %s: %s is not set for this URL",
                       h->what, plaid_where(r, req), lack);
-        return refuse(r, HTTP_INTERNAL_SERVER_ERROR,
-                                  h->generic_error, id);
+        return answer_refusal(r, HTTP_INTERNAL_SERVER_ERROR,
+                              h->generic_error, id);
     }
     return OK;
 }
@@ -239,8 +240,8 @@ static int accept_browser(request_rec *r, const plaid_handler *h,
                       "browser request refused: id=%s status=415: neither "
                       "Content-Type: application/json nor X-Requested-With",
                       id);
-        return refuse(r, HTTP_UNSUPPORTED_MEDIA_TYPE, "Send "
-                                  "Content-Type: application/json", id);
+        return answer_refusal(r, HTTP_UNSUPPORTED_MEDIA_TYPE, "Send "
+                              "Content-Type: application/json", id);
     }
     if (origin_refused(r, c)) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, PLLOGNO(0108)
@@ -248,37 +249,38 @@ static int accept_browser(request_rec *r, const plaid_handler *h,
                       "is not in PlaidAllowedOrigins", id,
                       plaid_log_quote(r->pool, apr_table_get(r->headers_in,
                                                              "Origin"), 200));
-        return refuse(r, HTTP_FORBIDDEN, "Origin not allowed", id);
+        return answer_refusal(r, HTTP_FORBIDDEN, "Origin not allowed", id);
     }
     if ((rc = read_browser_body(r, &req->body, &why)) != OK) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, PLLOGNO(0105)
                       "browser request refused: id=%s status=%d: %s", id, rc,
                       why ? why : "body too large");
-        return refuse(r, rc, rc == HTTP_REQUEST_ENTITY_TOO_LARGE
-                                  ? "Request body too large"
-                                  : "Request body must be a JSON object", id);
+        return answer_refusal(r, rc, rc == HTTP_REQUEST_ENTITY_TOO_LARGE
+                              ? "Request body too large"
+                              : "Request body must be a JSON object", id);
     }
     user = user_id_of(r, c);
     if (!user || !*user) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, PLLOGNO(0109)
                       "browser request refused: id=%s status=401: PlaidUserId "
                       "gave no user id (not signed in?)", id);
-        return refuse(r, HTTP_UNAUTHORIZED, "Not signed in", id);
+        return answer_refusal(r, HTTP_UNAUTHORIZED, "Not signed in", id);
     }
     if ((why = plaid_check_user_id(user))) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PLLOGNO(0106)
                       "%s refused: %s: the PlaidUserId value %s",
                       h->what, plaid_where(r, req), why);
-        return refuse(r, HTTP_BAD_REQUEST, "Unusable user id", id);
+        return answer_refusal(r, HTTP_BAD_REQUEST, "Unusable user id", id);
     }
     if (c->browser.hash_key
         && !(user = plaid_user_id_hmac(r->pool, c->browser.hash_key,
                                        c->browser.hash_key_len, user))) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PLLOGNO(0112)
                       "%s failed: %s: OpenSSL could not compute "
-                      "the PlaidUserIdHashKey HMAC", h->what, plaid_where(r, req));
-        return refuse(r, HTTP_INTERNAL_SERVER_ERROR,
-                                  h->generic_error, id);
+                      "the PlaidUserIdHashKey HMAC", h->what,
+                      plaid_where(r, req));
+        return answer_refusal(r, HTTP_INTERNAL_SERVER_ERROR,
+                              h->generic_error, id);
     }
     req->user = user;
     return OK;
