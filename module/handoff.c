@@ -4,7 +4,8 @@
  * application's URL-path with what it found in the environment, and, for
  * a webhook, the request body as it came, for the application to read as
  * it reads any body. The variables exist on that redirected request (and
- * along a further redirect, such as a front controller) and on no other: the module removes them, and their
+ * along a further redirect that is no error page, such as a front
+ * controller's) and on no other: the module removes them, and their
  * REDIRECT_ copies, everywhere else. And the application runs only as the
  * module's hand-off: any other request (main, subrequest or redirect)
  * whose URL is a hand-off path, or below one, or whose mapped file is the
@@ -116,15 +117,21 @@ void plaid_handoff_to(request_rec *r, const char *path, plaid_handoff *h)
 }
 
 /* The hand-off r was redirected to, directly or along further internal
- * redirects; NULL if none. */
+ * redirects; NULL if none. An ErrorDocument's redirect (httpd's, from a
+ * request whose status is no longer 200, as ap_die tells an error) ends
+ * the chain: an error page is no hand-off. */
 static const plaid_handoff *handoff_of(const request_rec *r)
 {
     const request_rec *q;
 
     for (q = r; q->prev; q = q->prev) {
-        const request_state *st =
-            ap_get_module_config(q->prev->request_config, &plaid_link_module);
+        const request_state *st;
 
+        if (q->prev->status != HTTP_OK) {
+            return NULL;
+        }
+        st = ap_get_module_config(q->prev->request_config,
+                                  &plaid_link_module);
         if (st && st->handoff) {
             return st->handoff;
         }

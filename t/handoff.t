@@ -4,7 +4,8 @@
 # RewriteRule, a DirectoryIndex or a symbolic link it is refused (404, PL0114) and does not
 # run, while an Alias to another CGI still runs that one. A further
 # internal redirect after the hand-off (a front controller's) keeps the
-# variables.
+# variables; the ErrorDocument of a failed hand-off gets none of them, and
+# the browser never sees the access_token.
 use strict;
 use warnings FATAL => 'all';
 
@@ -26,7 +27,7 @@ my @mappings = (
     ['the hand-off path itself', '/handoff/dirindex/index.cgi'],
 );
 
-plan tests => 3 + 3 * 2 * @mappings + 2 + 3;
+plan tests => 3 + 3 * 2 * @mappings + 2 + 3 + 4;
 
 # What t/htdocs/handoff/dirindex/index.cgi writes to the error log.
 my $ran = qr/handoff test application ran/;
@@ -96,4 +97,21 @@ for my $m (@mappings) {
     $res = direct('GET', '/handoff/front');
     is($res->code, 404, '... and its path called directly: 404');
     ok($res->content !~ /access_token_ok/, '... without the application');
+}
+
+# --- the error page of a failed hand-off ---------------------------------------
+
+{
+    my $mark = log_mark();
+    my $res = exchange('/plaid/exchange-fails');
+    my @log = log_since($mark);
+    is($res->code, 500, 'a hand-off that fails: 500') or diag(@log);
+    like($res->content, qr/^ENV REDIRECT_STATUS=500$/m,
+         '... from the ErrorDocument, which prints its environment')
+        or diag($res->as_string);
+    unlike($res->content,
+           qr/PLAID_(?:ACCESS_TOKEN|ITEM_ID|CLIENT_USER_ID|REQUEST_ID)/,
+           '... without the hand-off\'s variables');
+    unlike($res->as_string, qr/access-(?:sandbox|production)-/,
+           '... and without the access_token');
 }
