@@ -383,7 +383,10 @@ void plaid_handoff_to(request_rec *r, const char *path, plaid_handoff *h);
 void plaid_note_handoff(apr_pool_t *pconf, const char *path);
 
 /* fixups: the hand-off's variables (and body) for the application, on the
- * redirected request, and on no other. */
+ * redirected request (and a further redirect that is no error page), and
+ * on no other; and 404 (PL0114) for any other request, main, subrequest
+ * or redirect, whose URL is a hand-off path or whose mapped file is the
+ * one a hand-off path maps to. */
 int plaid_handoff_fixups(request_rec *r);
 void plaid_handoff_register(apr_pool_t *p);
 

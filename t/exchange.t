@@ -25,23 +25,6 @@ my $generic = 'Unable to link the account';
 
 plan tests => 19 + 3 * 8 + 6 * 4 + 3 + 3 + ($prefork ? 5 : 0);
 
-# A public_token as Plaid's sandbox hands one to a test.
-sub public_token {
-    my $env = shift || 'sandbox';
-    my $ua = Apache::TestRequest::user_agent(reset => 1);
-    my ($id, $secret) = $env eq 'sandbox'
-        ? ('sandbox0client0id000001', 'sandbox-secret-Zq7Xv9')
-        : ('production0client0id0002', 'production-secret-Hr8Tn3Lw');
-    my $req = HTTP::Request->new(POST =>
-        vhost_url('plaid_emulator_http', "/$env/sandbox/public_token/create"),
-        ['Content-Type' => 'application/json', 'PLAID-CLIENT-ID' => $id,
-         'PLAID-SECRET' => $secret],
-        '{"institution_id":"ins_109508","initial_products":["transactions"]}');
-    my $res = $ua->request($req);
-    my $json = json_body($res) || {};
-    return $json->{public_token};
-}
-
 sub exchange {
     my ($path, $token, %opt) = @_;
     my $content = exists $opt{content} ? $opt{content}

@@ -145,18 +145,6 @@ sub sum_of {
     return $sum;
 }
 
-# A public_token as Plaid's sandbox hands one to a test (t/exchange.t).
-sub public_token {
-    my $ua = LWP::UserAgent->new(timeout => 30);
-    my $res = $ua->request(HTTP::Request->new(POST =>
-        vhost_url('plaid_emulator_http', '/sandbox/sandbox/public_token/create'),
-        ['Content-Type' => 'application/json',
-         'PLAID-CLIENT-ID' => 'sandbox0client0id000001',
-         'PLAID-SECRET' => 'sandbox-secret-Zq7Xv9'],
-        '{"institution_id":"ins_109508","initial_products":["transactions"]}'));
-    return (json_body($res) || {})->{public_token};
-}
-
 # The rate limit's windows are fixed minutes (t/limits.t): start well
 # inside one. The breaker of t/limits.t's host closed before the count.
 { my $s = time % 60; sleep 61 - $s if $s > 45 }

@@ -13,7 +13,7 @@ use JSON::PP ();
 
 our @EXPORT = qw(post_token request_token json_body vhost_url
                  log_mark log_since emulator_bodies secrets unique_user
-                 token_re error_answer_ok);
+                 token_re error_answer_ok public_token);
 
 # Every secret and full client id in t/conf; t/zz_secrets.t looks for them.
 sub secrets {
@@ -105,6 +105,24 @@ sub error_answer_ok {
         or Test::More::diag($res->content);
     Test::More::is($json && $json->{error}, $error, "$name: error text");
     return $json;
+}
+
+# A public_token as Plaid's sandbox hands one to a test, from the
+# emulator's /sandbox/public_token/create (sandbox or production).
+sub public_token {
+    my $env = shift || 'sandbox';
+    my $ua = Apache::TestRequest::user_agent(reset => 1);
+    my ($id, $secret) = $env eq 'sandbox'
+        ? ('sandbox0client0id000001', 'sandbox-secret-Zq7Xv9')
+        : ('production0client0id0002', 'production-secret-Hr8Tn3Lw');
+    my $req = HTTP::Request->new(POST =>
+        vhost_url('plaid_emulator_http', "/$env/sandbox/public_token/create"),
+        ['Content-Type' => 'application/json', 'PLAID-CLIENT-ID' => $id,
+         'PLAID-SECRET' => $secret],
+        '{"institution_id":"ins_109508","initial_products":["transactions"]}');
+    my $res = $ua->request($req);
+    my $json = json_body($res) || {};
+    return $json->{public_token};
 }
 
 sub error_log { Apache::Test::vars('t_logs') . '/error_log' }

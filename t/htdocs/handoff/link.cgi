@@ -1,0 +1,1 @@
+dirindex/index.cgi
