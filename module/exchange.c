@@ -12,11 +12,6 @@
  */
 #include "mod_plaid_link.h"
 
-static const char *const exchange_vars[] = {
-    "PLAID_ACCESS_TOKEN", "PLAID_ITEM_ID", "PLAID_CLIENT_USER_ID",
-    "PLAID_REQUEST_ID"
-};
-
 static void read_exchange(apr_pool_t *p, const json_t *answer,
                           plaid_result *res, void *out)
 {
@@ -78,12 +73,10 @@ int plaid_exchange_handler(request_rec *r, plaid_request *req)
                                   PLAID_LOG_FIELD_MAX),
                   res.elapsed_ms, req->conf->exchange.handoff);
     h = apr_pcalloc(r->pool, sizeof(*h));
-    h->names = exchange_vars;
-    h->n = 4;
-    h->values[0] = item.access_token;
-    h->values[1] = item.item_id;
-    h->values[2] = req->user;
-    h->values[3] = res.request_id;
+    h->values[PLAID_VAR_ACCESS_TOKEN] = item.access_token;
+    h->values[PLAID_VAR_ITEM_ID] = item.item_id;
+    h->values[PLAID_VAR_CLIENT_USER_ID] = req->user;
+    h->values[PLAID_VAR_REQUEST_ID] = res.request_id;
     plaid_handoff_to(r, req->conf->exchange.handoff, h);
     return OK;
 }

@@ -17,15 +17,19 @@
 #define BODY_FILTER "PLAID_HANDOFF_BODY"
 #define PROXY_TARGET "proxy:"
 
-/* Every variable a hand-off may set, and the names httpd gives their
- * copies on an internal redirect: removed from every other request. */
-static const char *const handoff_vars[] = {
-    "PLAID_ACCESS_TOKEN", "PLAID_ITEM_ID", "PLAID_CLIENT_USER_ID",
-    "PLAID_REQUEST_ID", "PLAID_WEBHOOK_TYPE", "PLAID_WEBHOOK_CODE",
-    "REDIRECT_PLAID_ACCESS_TOKEN", "REDIRECT_PLAID_ITEM_ID",
-    "REDIRECT_PLAID_CLIENT_USER_ID", "REDIRECT_PLAID_REQUEST_ID",
-    "REDIRECT_PLAID_WEBHOOK_TYPE", "REDIRECT_PLAID_WEBHOOK_CODE", NULL
+/* The variables' names (mod_plaid_link.h lists them), and the names httpd
+ * gives their copies on an internal redirect: removed from every other
+ * request. */
+#define VAR_NAME(e, name) [e] = name,
+#define REDIRECT_NAME(e, name) [e] = "REDIRECT_" name,
+static const char *const handoff_vars[PLAID_HANDOFF_VARS] = {
+    PLAID_HANDOFF_VAR_LIST(VAR_NAME)
 };
+static const char *const redirect_vars[PLAID_HANDOFF_VARS] = {
+    PLAID_HANDOFF_VAR_LIST(REDIRECT_NAME)
+};
+#undef VAR_NAME
+#undef REDIRECT_NAME
 
 /* The hand-off paths of the configuration, each once, set at start-up (in
  * the parent, before any child) and read-only after. */
@@ -295,9 +299,9 @@ static void give_handoff(request_rec *r, const plaid_handoff *h)
 {
     int i;
 
-    for (i = 0; i < h->n; i++) {
+    for (i = 0; i < PLAID_HANDOFF_VARS; i++) {
         if (h->values[i]) {
-            apr_table_setn(r->subprocess_env, h->names[i], h->values[i]);
+            apr_table_setn(r->subprocess_env, handoff_vars[i], h->values[i]);
         }
     }
     if (h->body) {
@@ -344,8 +348,9 @@ int plaid_handoff_fixups(request_rec *r)
     if (!handoff_paths) {
         return DECLINED;
     }
-    for (i = 0; handoff_vars[i]; i++) {
+    for (i = 0; i < PLAID_HANDOFF_VARS; i++) {
         apr_table_unset(r->subprocess_env, handoff_vars[i]);
+        apr_table_unset(r->subprocess_env, redirect_vars[i]);
     }
     if (!r->main && (h = handoff_of(r)) != NULL) {
         give_handoff(r, h);

@@ -367,10 +367,25 @@ void plaid_api_check(apr_pool_t *p, server_rec *s, const char *path,
 /* ------------------------------------------------------------------ */
 /* The hand-off to the application (handoff.c). */
 
+/* Every variable a hand-off may set, once: the enum below and handoff.c's
+ * names (and the REDIRECT_ copies it removes) are made from this list. */
+#define PLAID_HANDOFF_VAR_LIST(X)                                           \
+    X(PLAID_VAR_ACCESS_TOKEN, "PLAID_ACCESS_TOKEN")                         \
+    X(PLAID_VAR_ITEM_ID, "PLAID_ITEM_ID")                                   \
+    X(PLAID_VAR_CLIENT_USER_ID, "PLAID_CLIENT_USER_ID")                     \
+    X(PLAID_VAR_REQUEST_ID, "PLAID_REQUEST_ID")                             \
+    X(PLAID_VAR_WEBHOOK_TYPE, "PLAID_WEBHOOK_TYPE")                         \
+    X(PLAID_VAR_WEBHOOK_CODE, "PLAID_WEBHOOK_CODE")
+
+typedef enum {
+#define PLAID_VAR_ENUM(e, name) e,
+    PLAID_HANDOFF_VAR_LIST(PLAID_VAR_ENUM)
+#undef PLAID_VAR_ENUM
+    PLAID_HANDOFF_VARS
+} plaid_handoff_var;
+
 typedef struct {
-    const char *const *names;  /* the variables, n of them */
-    const char *values[6];     /* NULL: not set */
-    int n;
+    const char *values[PLAID_HANDOFF_VARS];  /* NULL: not set */
     const char *body;          /* the request body again, or NULL */
     apr_size_t body_len;
 } plaid_handoff;

@@ -20,10 +20,6 @@
 #define KEY_TTL_S     3600
 #define UNKNOWN_TTL_S 300
 
-static const char *const webhook_vars[] = {
-    "PLAID_WEBHOOK_TYPE", "PLAID_WEBHOOK_CODE", "PLAID_ITEM_ID"
-};
-
 /* One line per refusal, naming the step; the answer. DONE: answered. */
 static int refuse(request_rec *r, const plaid_request *req,
                   int status, plaid_webhook_step step, const char *why)
@@ -263,11 +259,11 @@ int plaid_webhook_handler(request_rec *r, plaid_request *req)
 
     doc = json_loadb(body, len, 0, NULL);
     h = apr_pcalloc(r->pool, sizeof(*h));
-    h->names = webhook_vars;
-    h->n = 3;
-    h->values[0] = plaid_json_string(r->pool, doc, "webhook_type");
-    h->values[1] = plaid_json_string(r->pool, doc, "webhook_code");
-    h->values[2] = plaid_json_string(r->pool, doc, "item_id");
+    h->values[PLAID_VAR_WEBHOOK_TYPE] =
+        plaid_json_string(r->pool, doc, "webhook_type");
+    h->values[PLAID_VAR_WEBHOOK_CODE] =
+        plaid_json_string(r->pool, doc, "webhook_code");
+    h->values[PLAID_VAR_ITEM_ID] = plaid_json_string(r->pool, doc, "item_id");
     h->body = body;
     h->body_len = len;
     json_decref(doc);
@@ -276,9 +272,12 @@ int plaid_webhook_handler(request_rec *r, plaid_request *req)
                   "webhook_type=%s webhook_code=%s item_id=%s handoff=%s",
                   plaid_vhost_name(r->pool, r->server), plaid_location_of(r),
                   req->id, plaid_log_quote(r->pool, jws.kid, 128),
-                  plaid_log_quote(r->pool, h->values[0], 64),
-                  plaid_log_quote(r->pool, h->values[1], 64),
-                  plaid_log_quote(r->pool, h->values[2], 64), c->handoff);
+                  plaid_log_quote(r->pool, h->values[PLAID_VAR_WEBHOOK_TYPE],
+                                  64),
+                  plaid_log_quote(r->pool, h->values[PLAID_VAR_WEBHOOK_CODE],
+                                  64),
+                  plaid_log_quote(r->pool, h->values[PLAID_VAR_ITEM_ID], 64),
+                  c->handoff);
     plaid_handoff_to(r, c->handoff, h);
     return OK;
 }
