@@ -2,7 +2,7 @@
  * emu.h: what the files of mod_plaid_emulator share. Private to emulator/.
  *
  *   mod_plaid_emulator.c  module record, hooks, dispatch by path suffix
- *   config.c              directives, per-directory and server config
+ *   emu_config.c          directives, per-directory and server config
  *   answers.c             answers, PlaidError bodies, reading and parsing
  *                         the request body, the "accepted" log lines
  *   faults.c              fault segments in the path and their answers
@@ -16,9 +16,9 @@
  *   keys.c                the webhook signing keys (P-256) and their JWKs
  *   jws.c                 the Plaid-Verification header, signed well or in
  *                         each of the ways a verifier must refuse
- *   link_token.c, exchange.c, sandbox.c, link_complete.c,
- *   webhook_key.c, fire_webhook.c, webhook_sign.c, item_remove.c,
- *   reset_login.c, item_get.c, transactions_sync.c
+ *   link_token_create.c, public_token_exchange.c, sandbox.c,
+ *   link_complete.c, webhook_key.c, fire_webhook.c, webhook_sign.c,
+ *   item_remove.c, reset_login.c, item_get.c, transactions_sync.c
  *                         one file per endpoint: its property table (the
  *                         spec's request schema) and its answer
  *   accounts.c            /accounts/get and /accounts/balance/get, which
@@ -58,7 +58,7 @@ APLOG_USE_MODULE(plaid_emulator);
 #define EMU_ACCESS_TOKEN_TTL apr_time_from_sec(APR_INT32_MAX)
 
 /* ------------------------------------------------------------------ */
-/* Configuration (config.c)                                            */
+/* Configuration (emu_config.c)                                        */
 /* ------------------------------------------------------------------ */
 
 /* Per directory. NULL means "not set here", so a <Location> inherits. */
@@ -118,7 +118,7 @@ typedef enum {
     K_WEBHOOK_CODE,      /* SandboxItemFireWebhookRequest.webhook_code */
     K_REMOVE_REASON,     /* ItemRemoveReasonCode */
     K_STRINGS,           /* a string or an array of strings (emulator only) */
-    K_INTEGER            /* a JSON integer; its range is the endpoint's check */
+    K_INTEGER            /* a JSON integer; the endpoint checks its range */
 } emu_kind;
 
 #define EMU_REQUIRED   0x01u   /* in the schema's required: list */
@@ -165,8 +165,9 @@ struct emu_endpoint {
     const emu_property *options;
 };
 
-extern const emu_endpoint emu_link_token_create;        /* link_token.c */
-extern const emu_endpoint emu_item_public_token_exchange; /* exchange.c */
+/* link_token_create.c, public_token_exchange.c */
+extern const emu_endpoint emu_link_token_create;
+extern const emu_endpoint emu_item_public_token_exchange;
 extern const emu_endpoint emu_sandbox_public_token_create; /* sandbox.c */
 extern const emu_endpoint emu_link_complete;            /* link_complete.c */
 extern const emu_endpoint emu_webhook_verification_key_get; /* webhook_key.c */
