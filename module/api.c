@@ -21,67 +21,6 @@
 /* The caller's body, at most this: Plaid's requests are small. */
 #define API_BODY_MAX (64 * 1024)
 
-const char *plaid_set_api_paths(cmd_parms *cmd, void *cv, const char *arg)
-{
-    plaid_conf *c = cv;
-    const ap_directive_t *sec = cmd->directive->parent;
-    apr_size_t n;
-    const char *err = plaid_cmd_commas(cmd, arg, "paths");
-
-    if (err) {
-        return err;
-    }
-
-    if (!sec || strcasecmp(sec->directive, "<Location") != 0 || !cmd->path) {
-        return plaid_cmd_fail(cmd, "PlaidApiPaths belongs in the <Location> "
-                                   "that sets plaid-api (not <LocationMatch>"
-                                   ", <Directory> or a vhost): the Plaid "
-                                   "path is what follows that location");
-    }
-    if (!plaid_api_path_known(arg)) {
-        return plaid_cmd_fail(cmd, apr_psprintf(cmd->pool, "PlaidApiPaths: "
-                                                "'%s' is not a POST path of "
-                                                "Plaid's API (such as "
-                                                "/accounts/balance/get)",
-                                                arg));
-    }
-    if (!c->api.paths) {
-        c->api.paths = apr_array_make(cmd->pool, 8, sizeof(const char *));
-    }
-    APR_ARRAY_PUSH(c->api.paths, const char *) = arg;
-    n = strlen(cmd->path);
-    while (n > 1 && cmd->path[n - 1] == '/') {
-        n--;
-    }
-    c->api.prefix = apr_pstrmemdup(cmd->pool, cmd->path, n);
-    return NULL;
-}
-
-const char *plaid_set_api_allow(cmd_parms *cmd, void *cv, const char *arg)
-{
-    plaid_conf *c = cv;
-    char *ip = apr_pstrdup(cmd->temp_pool, arg), *mask = strchr(ip, '/');
-    apr_ipsubnet_t *subnet;
-    const char *err = plaid_cmd_commas(cmd, arg, "addresses");
-
-    if (err) {
-        return err;
-    }
-    if (mask) {
-        *mask++ = '\0';
-    }
-    if (apr_ipsubnet_create(&subnet, ip, mask, cmd->pool) != APR_SUCCESS) {
-        return plaid_cmd_fail(cmd, apr_psprintf(cmd->pool, "PlaidApiAllowFrom"
-                                                ": '%s' is not an address or "
-                                                "CIDR range", arg));
-    }
-    if (!c->api.allow) {
-        c->api.allow = apr_array_make(cmd->pool, 4, sizeof(apr_ipsubnet_t *));
-    }
-    APR_ARRAY_PUSH(c->api.allow, apr_ipsubnet_t *) = subnet;
-    return NULL;
-}
-
 void plaid_api_check(apr_pool_t *p, server_rec *s, const char *path,
                      const plaid_conf *c)
 {

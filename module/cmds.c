@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include <apr_env.h>
+#include <apr_network_io.h>
 #include <apr_uri.h>
 
 #include "mod_plaid_link.h"
@@ -119,6 +120,68 @@ static const char *set_proxy(cmd_parms *cmd, void *cv, const char *arg)
                            "proxy's URL (http://proxy.example.com:3128, "
                            "https://..., socks5h://...), not '%s'",
                            plaid_hide_userinfo(cmd->pool, arg));
+}
+
+/* PlaidApiPaths and PlaidApiAllowFrom: the gateway's (api.c). */
+static const char *set_api_paths(cmd_parms *cmd, void *cv, const char *arg)
+{
+    plaid_conf *c = cv;
+    const ap_directive_t *sec = cmd->directive->parent;
+    apr_size_t n;
+    const char *err = plaid_cmd_commas(cmd, arg, "paths");
+
+    if (err) {
+        return err;
+    }
+
+    if (!sec || strcasecmp(sec->directive, "<Location") != 0 || !cmd->path) {
+        return plaid_cmd_fail(cmd, "PlaidApiPaths belongs in the <Location> "
+                                   "that sets plaid-api (not <LocationMatch>"
+                                   ", <Directory> or a vhost): the Plaid "
+                                   "path is what follows that location");
+    }
+    if (!plaid_api_path_known(arg)) {
+        return plaid_cmd_fail(cmd, apr_psprintf(cmd->pool, "PlaidApiPaths: "
+                                                "'%s' is not a POST path of "
+                                                "Plaid's API (such as "
+                                                "/accounts/balance/get)",
+                                                arg));
+    }
+    if (!c->api.paths) {
+        c->api.paths = apr_array_make(cmd->pool, 8, sizeof(const char *));
+    }
+    APR_ARRAY_PUSH(c->api.paths, const char *) = arg;
+    n = strlen(cmd->path);
+    while (n > 1 && cmd->path[n - 1] == '/') {
+        n--;
+    }
+    c->api.prefix = apr_pstrmemdup(cmd->pool, cmd->path, n);
+    return NULL;
+}
+
+static const char *set_api_allow(cmd_parms *cmd, void *cv, const char *arg)
+{
+    plaid_conf *c = cv;
+    char *ip = apr_pstrdup(cmd->temp_pool, arg), *mask = strchr(ip, '/');
+    apr_ipsubnet_t *subnet;
+    const char *err = plaid_cmd_commas(cmd, arg, "addresses");
+
+    if (err) {
+        return err;
+    }
+    if (mask) {
+        *mask++ = '\0';
+    }
+    if (apr_ipsubnet_create(&subnet, ip, mask, cmd->pool) != APR_SUCCESS) {
+        return plaid_cmd_fail(cmd, apr_psprintf(cmd->pool, "PlaidApiAllowFrom"
+                                                ": '%s' is not an address or "
+                                                "CIDR range", arg));
+    }
+    if (!c->api.allow) {
+        c->api.allow = apr_array_make(cmd->pool, 4, sizeof(apr_ipsubnet_t *));
+    }
+    APR_ARRAY_PUSH(c->api.allow, apr_ipsubnet_t *) = subnet;
+    return NULL;
 }
 
 /* Read before core's SetHandler, which then reads the same line (this
@@ -540,10 +603,10 @@ const command_rec plaid_cmds[] = {
     AP_INIT_TAKE1("PlaidWebhookMaxAge", set_webhook_max_age, NULL, CTX,
         "Seconds a webhook's signature (its iat) stays acceptable, and a "
         "replay is remembered (default 300)"),
-    AP_INIT_ITERATE("PlaidApiPaths", plaid_set_api_paths, NULL, ACCESS_CONF,
+    AP_INIT_ITERATE("PlaidApiPaths", set_api_paths, NULL, ACCESS_CONF,
         "The Plaid paths (/accounts/balance/get ...) this plaid-api "
         "<Location> may call; anything else gets 404"),
-    AP_INIT_ITERATE("PlaidApiAllowFrom", plaid_set_api_allow, NULL, CTX,
+    AP_INIT_ITERATE("PlaidApiAllowFrom", set_api_allow, NULL, CTX,
         "Addresses or CIDR ranges allowed to call a plaid-api location "
         "(default: loopback only)"),
     AP_INIT_TAKE2("PlaidRateLimit", set_rate_limit, NULL, CTX,

@@ -355,10 +355,6 @@ int plaid_api_handler(request_rec *r, plaid_request *req);
  * had its 403 (checked before the method, so it learns nothing). */
 int plaid_api_refuse_caller(request_rec *r, const plaid_request *req);
 
-/* The gateway's directives (api.c). */
-const char *plaid_set_api_paths(cmd_parms *cmd, void *cv, const char *arg);
-const char *plaid_set_api_allow(cmd_parms *cmd, void *cv, const char *arg);
-
 /* At start-up: warn when a gateway is reachable on a public address
  * without PlaidApiAllowFrom. */
 void plaid_api_check(apr_pool_t *p, server_rec *s, const char *path,
