@@ -11,20 +11,26 @@
 
 #define PLAID_LINK_TOKEN_PATH "/link/token/create"
 
+/* The body's fields, each once: the struct, and the glue's merge, are
+ * made from this list. Arrays are of const char *; NULL when unset. */
+#define PLAID_LINK_FIELD_LIST(X)                                            \
+    X(const char *, client_name)                                            \
+    X(const char *, language)                                               \
+    X(const char *, webhook)                                                \
+    X(const char *, redirect_uri)                                           \
+    X(const char *, android_package_name)                                   \
+    X(const char *, link_customization_name)                                \
+    X(apr_array_header_t *, country_codes)                                  \
+    X(apr_array_header_t *, products)                                       \
+    X(apr_array_header_t *, optional_products)                              \
+    X(apr_array_header_t *, required_if_supported_products)                 \
+    X(apr_array_header_t *, additional_consented_products)                  \
+    X(json_t *, extra)      /* PlaidLinkTokenExtra, read-only */
+
 typedef struct {
-    const char *client_name;
-    const char *language;
-    const char *webhook;
-    const char *redirect_uri;
-    const char *android_package_name;
-    const char *link_customization_name;
-    /* arrays of const char *; NULL when unset */
-    apr_array_header_t *country_codes;
-    apr_array_header_t *products;
-    apr_array_header_t *optional_products;
-    apr_array_header_t *required_if_supported_products;
-    apr_array_header_t *additional_consented_products;
-    json_t *extra;  /* PlaidLinkTokenExtra, read-only, may be NULL */
+#define PLAID_LINK_FIELD_DECLARE(type, name) type name;
+    PLAID_LINK_FIELD_LIST(PLAID_LINK_FIELD_DECLARE)
+#undef PLAID_LINK_FIELD_DECLARE
 } plaid_link_fields;
 
 /* The JSON body, allocated from p. Credentials travel in headers, never in

@@ -205,14 +205,14 @@ static int accept_endpoint(request_rec *r, const plaid_handler *h,
         return answer_refusal(r, HTTP_METHOD_NOT_ALLOWED,
                               "Method not allowed", id);
     }
-    if (c->handler_enabled != 1) {
+    if (c->handler.enabled != 1) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PLLOGNO(0111)
                       "%s refused: %s: the handler was set by %s, "
                       "not by a SetHandler in httpd's own configuration "
                       "files, so this URL is no endpoint; Plaid was not "
                       "called", h->what, plaid_where(r, req),
-                      c->handler_htaccess
-                      ? ap_escape_logitem(r->pool, c->handler_htaccess)
+                      c->handler.htaccess
+                      ? ap_escape_logitem(r->pool, c->handler.htaccess)
                       : "AddHandler, a RewriteRule or another module");
         return answer_refusal(r, HTTP_INTERNAL_SERVER_ERROR,
                               h->generic_error, id);

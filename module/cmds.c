@@ -197,12 +197,12 @@ static const char *note_handler(cmd_parms *cmd, void *cv, const char *args)
 
     if (h) {
         if (ap_check_cmd_context(cmd, NOT_IN_HTACCESS)) {
-            c->handler_htaccess = apr_pstrdup(cmd->pool,
+            c->handler.htaccess = apr_pstrdup(cmd->pool,
                                               cmd->directive->filename);
         }
         else {
-            c->handler_enabled = 1;
-            c->endpoint = plaid_metrics_endpoint(cmd, h);
+            c->handler.enabled = 1;
+            c->handler.endpoint = plaid_metrics_endpoint(cmd, h);
         }
     }
     return DECLINE_CMD;

@@ -166,19 +166,19 @@ void plaid_metrics_note(apr_pool_t *pconf, server_rec *s,
 {
     struct endpoint_key k, *kp;
 
-    if (!store || !numbered || !c || !c->endpoint
-        || c->endpoint->handler->uncounted) {
+    if (!store || !numbered || !c || !c->handler.endpoint
+        || c->handler.endpoint->handler->uncounted) {
         return;
     }
     memset(&k, 0, sizeof(k));
     k.s = s;
-    k.e = c->endpoint;
+    k.e = c->handler.endpoint;
     if (apr_hash_get(numbered, &k, sizeof(k))) {
         return;
     }
     kp = apr_pmemdup(pconf, &k, sizeof(k));
     apr_hash_set(numbered, kp, sizeof(*kp),
-                 number_for(pconf, plaid_vhost_name(pconf, s), c->endpoint));
+                 number_for(pconf, plaid_vhost_name(pconf, s), c->handler.endpoint));
 }
 
 /* The endpoint r is an answer of, or 0. */
@@ -189,12 +189,12 @@ static int number_of(request_rec *r, const plaid_handler *h)
     struct endpoint_key k;
     const int *n;
 
-    if (!numbered || !c || !c->endpoint || c->endpoint->handler != h) {
+    if (!numbered || !c || !c->handler.endpoint || c->handler.endpoint->handler != h) {
         return 0;
     }
     memset(&k, 0, sizeof(k));
     k.s = r->server;
-    k.e = c->endpoint;
+    k.e = c->handler.endpoint;
     n = apr_hash_get(numbered, &k, sizeof(k));
     return n ? *n : 0;
 }
@@ -358,15 +358,15 @@ int plaid_metrics_handler(request_rec *r, plaid_request *req)
         ap_allow_methods(r, REPLACE_ALLOW, "GET", NULL);
         return HTTP_METHOD_NOT_ALLOWED;
     }
-    if (!c || !c->endpoint || c->endpoint->handler != req->handler) {
+    if (!c || !c->handler.endpoint || c->handler.endpoint->handler != req->handler) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PLLOGNO(0151)
                       "metrics request refused: vhost=%s location=%s "
                       "status=500: the handler was set by %s, not by a "
                       "SetHandler in httpd's own configuration files",
                       plaid_vhost_name(r->pool, r->server),
                       plaid_location_of(r),
-                      c && c->handler_htaccess
-                      ? ap_escape_logitem(r->pool, c->handler_htaccess)
+                      c && c->handler.htaccess
+                      ? ap_escape_logitem(r->pool, c->handler.htaccess)
                       : "AddHandler, a RewriteRule or another module");
         return HTTP_INTERNAL_SERVER_ERROR;
     }

@@ -54,78 +54,100 @@ APLOG_USE_MODULE(plaid_link);
 /* Configuration (config.c). NULL (or -1) means unset, so that a
  * <Location> inherits from its vhost and the vhost from the main server. */
 
+/* The fields, each once: the structs below, plaid_create_conf and
+ * plaid_merge_conf (config.c) are made from these lists, so that a field
+ * cannot be forgotten in the merge. X(part, merge, type, name), merge
+ * being how a nearer section's value wins:
+ *   PTR  when set (not NULL);
+ *   NUM  when set (not -1, which plaid_create_conf writes);
+ *   OWN  by a rule of its own, in plaid_merge_conf, which says why. */
+
 /* What every handler needs to call Plaid. */
-typedef struct {
-    const char *env;           /* PlaidEnv */
-    const char *env_url;       /* its API host */
-    const char *base_url;      /* PlaidBaseURL: wins over env_url */
-    const char *client_id;
-    const char *secret;        /* the value, never the directive's text */
-    const char *ca_file;       /* plaid_system_cas: the system's */
-    const char *proxy;         /* PlaidProxy: "" none */
-    long connect_ms;           /* -1 unset */
-    long total_ms;             /* -1 unset */
-    int retries;               /* -1 unset */
-} plaid_conn_conf;
+#define PLAID_CONN_FIELDS(X, P)                                             \
+    X(P, PTR, const char *, env)        /* PlaidEnv */                      \
+    X(P, PTR, const char *, env_url)    /* its API host */                  \
+    X(P, OWN, const char *, base_url)   /* PlaidBaseURL: wins over env_url */ \
+    X(P, PTR, const char *, client_id)                                      \
+    X(P, OWN, const char *, secret)     /* the value, never the text */     \
+    X(P, PTR, const char *, ca_file)    /* plaid_system_cas: the system's */ \
+    X(P, PTR, const char *, proxy)      /* PlaidProxy: "" none */           \
+    X(P, NUM, long, connect_ms)                                             \
+    X(P, NUM, long, total_ms)                                               \
+    X(P, NUM, int, retries)
 
 /* What every browser-facing handler needs: who the user is, who may call. */
-typedef struct {
-    ap_expr_info_t *user_id;   /* NULL: REMOTE_USER */
-    const char *hash_key;      /* PlaidUserIdHashKey's key, NULL: none */
-    apr_size_t hash_key_len;
-    apr_array_header_t *origins; /* PlaidAllowedOrigins, NULL: any */
-} plaid_browser_conf;
+#define PLAID_BROWSER_FIELDS(X, P)                                          \
+    X(P, PTR, ap_expr_info_t *, user_id)   /* NULL: REMOTE_USER */          \
+    X(P, OWN, const char *, hash_key)      /* PlaidUserIdHashKey's key */   \
+    X(P, OWN, apr_size_t, hash_key_len)                                     \
+    X(P, PTR, apr_array_header_t *, origins) /* PlaidAllowedOrigins */
 
-/* plaid-link-token's own part. */
-typedef struct {
-    plaid_link_fields fields;
-    /* fields serialized at start-up (check.c), NULL: build the body per
-     * request, as for a merge whose fields come from both sides */
-    const plaid_body_template *body_template;
-} plaid_link_conf;
+/* Limits (limits.c). */
+#define PLAID_LIMITS_FIELDS(X, P)                                           \
+    X(P, PTR, const char *, scope)  /* the section PlaidRateLimit is in */  \
+    X(P, NUM, int, user_count)      /* PlaidRateLimit */                    \
+    X(P, NUM, int, user_seconds)                                            \
+    X(P, NUM, int, total_count)     /* PlaidRateLimitTotal */               \
+    X(P, NUM, int, total_seconds)                                           \
+    X(P, NUM, int, breaker_failures) /* PlaidCircuitBreaker */              \
+    X(P, NUM, int, breaker_seconds)
+
+/* plaid-link-token's own part: the body's fields (their list is the
+ * core's, PLAID_LINK_FIELD_LIST) and, serialized at start-up (check.c),
+ * its template; NULL: build the body per request, as for a merge whose
+ * fields come from both sides. */
+#define PLAID_LINK_FIELDS(X, P)                                             \
+    X(P, OWN, plaid_link_fields, fields)                                    \
+    X(P, OWN, const plaid_body_template *, body_template)
 
 /* plaid-public-token-exchange's own part. */
-typedef struct {
-    const char *handoff;       /* PlaidExchangeHandoff: a URL-path */
-} plaid_exchange_conf;
+#define PLAID_EXCHANGE_FIELDS(X, P)                                         \
+    X(P, PTR, const char *, handoff)    /* PlaidExchangeHandoff */
 
 /* plaid-webhook's own part. */
-typedef struct {
-    const char *handoff;       /* PlaidWebhookHandoff: a URL-path */
-    int max_age_s;             /* PlaidWebhookMaxAge, -1 unset */
-} plaid_webhook_conf;
+#define PLAID_WEBHOOK_FIELDS(X, P)                                          \
+    X(P, PTR, const char *, handoff)    /* PlaidWebhookHandoff */           \
+    X(P, NUM, int, max_age_s)           /* PlaidWebhookMaxAge */
 
 /* plaid-api's own part. */
-typedef struct {
-    const char *prefix;        /* the <Location> PlaidApiPaths is in */
-    apr_array_header_t *paths; /* PlaidApiPaths: const char * */
-    apr_array_header_t *allow; /* PlaidApiAllowFrom: apr_ipsubnet_t *;
-                                * NULL: loopback only */
-} plaid_api_conf;
+#define PLAID_API_FIELDS(X, P)                                              \
+    X(P, PTR, const char *, prefix)   /* the <Location> of PlaidApiPaths */ \
+    X(P, PTR, apr_array_header_t *, paths) /* PlaidApiPaths */              \
+    X(P, PTR, apr_array_header_t *, allow) /* PlaidApiAllowFrom:            \
+                                            * apr_ipsubnet_t *, NULL:       \
+                                            * loopback only */
 
-/* Limits (limits.c): -1 unset. */
-typedef struct {
-    const char *scope;         /* the section PlaidRateLimit was set in */
-    int user_count, user_seconds;       /* PlaidRateLimit */
-    int total_count, total_seconds;     /* PlaidRateLimitTotal */
-    int breaker_failures, breaker_seconds;  /* PlaidCircuitBreaker */
-} plaid_limits_conf;
+/* Where the handler was set (cmds.c, note_handler): 1 where a SetHandler
+ * of httpd's own configuration files named one of ours, which alone makes
+ * an endpoint; an .htaccess file that named it; that SetHandler's handler
+ * and section, for the metrics (a nested section inherits it). */
+#define PLAID_HANDLER_FIELDS(X, P)                                          \
+    X(P, NUM, int, enabled)                                                 \
+    X(P, PTR, const char *, htaccess)                                       \
+    X(P, PTR, const struct plaid_endpoint *, endpoint)
+
+/* The parts of the configuration, each its list. */
+#define PLAID_CONF_PARTS(X)                                                 \
+    X(conn, PLAID_CONN_FIELDS)                                              \
+    X(browser, PLAID_BROWSER_FIELDS)                                        \
+    X(limits, PLAID_LIMITS_FIELDS)                                          \
+    X(link, PLAID_LINK_FIELDS)                                              \
+    X(exchange, PLAID_EXCHANGE_FIELDS)                                      \
+    X(webhook, PLAID_WEBHOOK_FIELDS)                                        \
+    X(api, PLAID_API_FIELDS)                                                \
+    X(handler, PLAID_HANDLER_FIELDS)
+
+/* Each part a struct (plaid_conn_conf, ...), and one struct of the parts
+ * for server, vhost and location: conf->conn.env, ... */
+#define PLAID_DECLARE_FIELD(part, merge, type, name) type name;
+#define PLAID_DECLARE_TYPE(part, fields)                                    \
+    typedef struct { fields(PLAID_DECLARE_FIELD, part) } plaid_##part##_conf;
+#define PLAID_DECLARE_PART(part, fields) plaid_##part##_conf part;
+
+PLAID_CONF_PARTS(PLAID_DECLARE_TYPE)
 
 typedef struct {
-    plaid_conn_conf conn;
-    plaid_browser_conf browser;
-    plaid_limits_conf limits;
-    plaid_link_conf link;
-    plaid_exchange_conf exchange;
-    plaid_webhook_conf webhook;
-    plaid_api_conf api;
-    /* 1 where a SetHandler of httpd's own configuration files named one of
-     * our handlers: only that makes an endpoint (cmds.c, note_handler). */
-    int handler_enabled;       /* -1 unset */
-    const char *handler_htaccess; /* an .htaccess that named it */
-    /* That SetHandler's handler and section, for the metrics (metrics.c);
-     * a nested section inherits it. */
-    const struct plaid_endpoint *endpoint;
+    PLAID_CONF_PARTS(PLAID_DECLARE_PART)
 } plaid_conf;
 
 /* Server-wide settings, read from the main server's configuration only. */
