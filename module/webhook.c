@@ -7,7 +7,10 @@
  * Plaid's key for the kid, fetched once and kept, a kid Plaid does not
  * know remembered, and new kids fetched at most KEY_FETCHES a minute for
  * the whole server, so made-up kids cannot make it call Plaid in a loop;
- * and no token accepted twice within the max age, in any child.
+ * and no webhook accepted twice within the max age, in any child: the mark
+ * is the SHA-256 of what Plaid signed (the JWS header.payload), not of the
+ * token, since ECDSA's (r, s) and (r, n - s) both verify and so the same
+ * webhook has two tokens.
  * Each refusal: one log line naming the step, 401 (400 for a malformed
  * request), a generic JSON body. When the key cannot be had (Plaid or
  * the store unreachable): 503, so that Plaid sends the webhook again.
@@ -178,8 +181,9 @@ static int find_key(request_rec *r, const plaid_browser_request *req,
     return DONE;
 }
 
-/* Step 7: the token not seen before; remembered for the max age. */
-static int first_time(request_rec *r, const char *jwt, int max_age_s,
+/* Step 7: what Plaid signed not accepted before; remembered for the max
+ * age. */
+static int first_time(request_rec *r, const plaid_jws *jws, int max_age_s,
                       int *seen)
 {
     char hex[65];
@@ -188,7 +192,7 @@ static int first_time(request_rec *r, const char *jwt, int max_age_s,
     const char *ck;
     apr_status_t rv;
 
-    plaid_sha256_hex(jwt, strlen(jwt), hex);
+    plaid_sha256_hex(jws->signing_input, jws->signing_input_len, hex);
     ck = apr_pstrcat(r->pool, "plaid-wh-seen:", hex, NULL);
     if (plaid_cache_lock() != APR_SUCCESS) {
         return 0;
@@ -251,13 +255,13 @@ int plaid_webhook_handler(request_rec *r, plaid_browser_request *req)
         refuse(r, req, HTTP_UNAUTHORIZED, PLAID_WH_STEP_BODY, why);
         return OK;
     }
-    if (!first_time(r, jwt, max_age, &seen)) {
+    if (!first_time(r, &jws, max_age, &seen)) {
         unavailable(r, req, "PlaidCache cannot record the webhook");
         return OK;
     }
     if (seen) {
         refuse(r, req, HTTP_UNAUTHORIZED, PLAID_WH_STEP_REPLAY,
-               "this Plaid-Verification was accepted before");
+               "this webhook (what Plaid signed) was accepted before");
         return OK;
     }
 
