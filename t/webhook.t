@@ -4,10 +4,11 @@
 # PLAID_WEBHOOK_TYPE, PLAID_WEBHOOK_CODE, PLAID_ITEM_ID; every forgery is
 # refused at its step, with one PL0120 line and no hand-off; the same
 # webhook with its signature written another way (s as n - s) is a replay;
-# made-up kids cost at most the documented key fetches (5 a minute for the
-# server: the unreachable case comes before the forgeries spend them);
+# made-up kids cost at most the documented key fetches (5 a minute for a
+# client: the unreachable case comes before the forgeries spend them);
 # Plaid unreachable for a key is a 503 (Plaid retries); the hand-off URL
-# called directly is no hand-off.
+# called directly is no hand-off. Forgeries from one client against
+# another's new key, and restarts: t/webhook_restart.t.
 use strict;
 use warnings FATAL => 'all';
 
@@ -199,7 +200,7 @@ for my $f (@forgeries) {
     is_deeply([grep { $_ != 401 && $_ != 503 } keys %codes], [],
               '... answered 401 (unknown) or 503 (budget spent), nothing else')
         or diag(explain(\%codes));
-    ok(grep({ /PL0122: .*fetched this minute already/ } @log),
+    ok(grep({ /PL0122: .*fetched for this client this minute already/ } @log),
        '... and the budget says so (PL0122)');
 
     my $body = webhook_body();
