@@ -428,6 +428,12 @@ int emu_keys_init(apr_pool_t *pconf, server_rec *s);
 const emu_key *emu_key_by_role(emu_key_role role);
 const emu_key *emu_key_by_kid(const char *kid);
 
+/* A new key with a kid never issued before (/webhook/sign's new-key), and
+ * an issued key again by its kid (/webhook_verification_key/get), in any
+ * child; allocated from p. NULL: no keys yet, or not an issued kid. */
+const emu_key *emu_key_issue(apr_pool_t *p);
+const emu_key *emu_key_issued(apr_pool_t *p, const char *kid);
+
 /* The key as a JWKPublicKey (a new reference; NULL if out of memory). */
 json_t *emu_key_jwk(apr_pool_t *p, const emu_key *k);
 

@@ -2,7 +2,8 @@
  * POST /webhook_verification_key/get: WebhookVerificationKeyGetRequest in,
  * WebhookVerificationKeyGetResponse ({"key": JWKPublicKey, "request_id"})
  * out, for the kid of any of the emulator's keys (keys.c): the current
- * one, the other valid one, and the expired one, whose expired_at is set.
+ * one, the other valid one, the expired one, whose expired_at is set,
+ * and each one /webhook/sign's new-key mode issued.
  * Any other key_id is Plaid's 400 INVALID_INPUT/
  * INVALID_WEBHOOK_VERIFICATION_KEY_ID.
  *
@@ -54,6 +55,10 @@ static int get_key(emu_call *c, json_t *body)
     const char *kid = json_string_value(json_object_get(body, "key_id"));
     const emu_key *k = emu_key_by_kid(kid);
     emu_error e;
+
+    if (!k) {
+        k = emu_key_issued(c->r->pool, kid);   /* /webhook/sign's new-key */
+    }
 
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, c->r, "plaid_emulator: %s "
                   "key_id=%s %s", emu_log_name(c),

@@ -32,7 +32,7 @@ static const emu_property webhook_sign_properties[] = {
 typedef enum {
     M_GOOD, M_TWO_PARTS, M_FOUR_PARTS, M_ALG_NONE, M_HS256, M_ES384, M_DER,
     M_SIG63, M_SIG65, M_OTHER_KID, M_UNKNOWN_KID, M_KID, M_NO_KID, M_EXPIRED,
-    M_OLD, M_FUTURE, M_IAT, M_BODY_SHA
+    M_NEW_KEY, M_OLD, M_FUTURE, M_IAT, M_BODY_SHA
 } mode_id;
 
 /* A name ending in '=' takes a value: kid=abc. */
@@ -54,6 +54,7 @@ static const struct {
     { "kid=",        M_KID },
     { "no-kid",      M_NO_KID },
     { "expired",     M_EXPIRED },
+    { "new-key",     M_NEW_KEY },
     { "old",         M_OLD },
     { "future",      M_FUTURE },
     { "iat=",        M_IAT },
@@ -63,8 +64,8 @@ static const struct {
 
 #define MODES_EXPECTED                                                      \
     "good, two-parts, four-parts, alg-none, hs256, es384, der, sig63, "     \
-    "sig65, other-kid, unknown-kid, kid=<kid>, no-kid, expired, old, "      \
-    "future, iat=<unix seconds>, body-sha=<hex>"
+    "sig65, other-kid, unknown-kid, kid=<kid>, no-kid, expired, new-key, "  \
+    "old, future, iat=<unix seconds>, body-sha=<hex>"
 
 /* A kid no key has: a fresh version 4 uuid, the form of Plaid's. */
 static const char *unknown_kid(apr_pool_t *p)
@@ -127,6 +128,12 @@ static const char *apply_mode(apr_pool_t *p, emu_jws *jws, const char *mode)
     case M_NO_KID:      jws->kid = NULL; break;
     case M_EXPIRED:
         jws->key = emu_key_by_role(EMU_KEY_EXPIRED);
+        jws->kid = jws->key->kid;
+        break;
+    case M_NEW_KEY:
+        if (!(jws->key = emu_key_issue(p))) {
+            return "mode new-key: no key could be made";
+        }
         jws->kid = jws->key->kid;
         break;
     case M_OLD:         jws->iat = now - SKEW_S; break;

@@ -170,6 +170,7 @@ static void walk(struct validation *v, const ap_directive_t *d, server_rec *s)
             check_endpoint(v, s, d, h);
             if (h->needs_store) {
                 plaid_cache_need();
+                plaid_keep_need();
             }
         }
         if (d->first_child) {
@@ -246,5 +247,8 @@ int plaid_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     }
     /* Not thread-safe, so done here, in the parent, before any thread. */
     plaid_http_global_init();
-    return plaid_cache_post_config(pconf, ptemp, main_s);
+    if ((rc = plaid_cache_post_config(pconf, ptemp, main_s)) != OK) {
+        return rc;
+    }
+    return plaid_keep_post_config(pconf, main_s);
 }

@@ -15,6 +15,7 @@
  *   webhook.c          SetHandler plaid-webhook
  *   handoff.c          the hand-off of a result to the site's application
  *   cache.c            the shared store (PlaidCache, mod_socache)
+ *   keep.c             what webhooks keep across restarts (a file)
  *   api.c              SetHandler plaid-api: the gateway for the site's code
  *   limits.c           PlaidRateLimit(Total), PlaidCircuitBreaker
  *   metrics.c          counters in shared memory, SetHandler plaid-metrics
@@ -498,5 +499,23 @@ apr_status_t plaid_cache_get(request_rec *r, const char *key,
 apr_status_t plaid_cache_put(request_rec *r, const char *key,
                              apr_time_t expiry, const void *data,
                              unsigned int len);
+
+/* ------------------------------------------------------------------ */
+/* What webhook verification keeps across restarts (keep.c): entries by
+ * name, each until its expiry (unix seconds). The caller holds the
+ * store's lock (plaid_cache_lock). */
+
+#define PLAID_KEEP_DATA_MAX 80
+
+void plaid_keep_need(void);
+int plaid_keep_post_config(apr_pool_t *pconf, server_rec *s);
+int plaid_keep_ready(void);
+/* APR_SUCCESS with the data, APR_NOTFOUND, or an error. */
+apr_status_t plaid_keep_get(const char *name, void *data, unsigned int *len);
+/* expiry 0 removes the entry. */
+apr_status_t plaid_keep_put(const char *name, apr_int64_t expiry,
+                            const void *data, unsigned int len);
+/* Marks name until expiry unless it is marked already (*seen). */
+apr_status_t plaid_keep_mark(const char *name, apr_int64_t expiry, int *seen);
 
 #endif

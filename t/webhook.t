@@ -2,11 +2,13 @@
 # emulator's key, fetched from its /webhook_verification_key/get) reaches
 # the application behind PlaidWebhookHandoff with its exact body and
 # PLAID_WEBHOOK_TYPE, PLAID_WEBHOOK_CODE, PLAID_ITEM_ID; every forgery is
-# refused at its step, with one PL0120 line and no hand-off; made-up kids
-# cost at most the documented key fetches (5 a minute for the server: the
-# unreachable case comes before the forgeries spend them); Plaid
-# unreachable for a key is a 503 (Plaid retries); the hand-off URL called
-# directly is no hand-off.
+# refused at its step, with one PL0120 line and no hand-off; the same
+# webhook with its signature written another way (s as n - s) is a replay;
+# made-up kids cost at most the documented key fetches (5 a minute for a
+# client: the unreachable case comes before the forgeries spend them);
+# Plaid unreachable for a key is a 503 (Plaid retries); the hand-off URL
+# called directly is no hand-off. Forgeries from one client against
+# another's new key, and restarts: t/webhook_restart.t.
 use strict;
 use warnings FATAL => 'all';
 
@@ -19,6 +21,8 @@ use Digest::SHA qw(sha256_hex);
 use HTTP::Request ();
 use JSON::PP ();
 use LWP::UserAgent ();
+use Math::BigInt ();
+use MIME::Base64 qw(decode_base64url encode_base64url);
 use PlaidTest;
 
 my $prefork = ($ENV{TEST_MPM} || '') eq 'prefork';
@@ -43,7 +47,7 @@ my @forgeries = (
     ['whitespace added to the body', 'good', 'space',    401, 'body'],
 );
 
-plan tests => 9 + 5 * @forgeries + 4 + 3 + 3 + 2 + 3 + ($prefork ? 3 : 0);
+plan tests => 9 + 6 + 5 * @forgeries + 4 + 3 + 3 + 2 + 3 + ($prefork ? 3 : 0);
 
 my $seq = 0;
 sub webhook_body {
@@ -107,6 +111,42 @@ my ($genuine_body, $genuine_jwt);
         or diag(@log);
 }
 
+# --- the same webhook, its signature written another way ----------------------
+
+# ECDSA's (r, s) and (r, n - s) both verify: a token whose s is replaced by
+# n - s is the same webhook, and must be refused as a replay of it.
+sub malleate {
+    my $jwt = shift;
+    my ($signing_input, $sig) = $jwt =~ /\A([\w-]+\.[\w-]+)\.([\w-]+)\z/
+        or return '';
+    my $raw = decode_base64url($sig);
+    my $n = Math::BigInt->from_hex('FFFFFFFF00000000FFFFFFFFFFFFFFFF'
+                                   . 'BCE6FAADA7179E84F3B9CAC2FC632551');
+    my $s = Math::BigInt->from_bytes(substr($raw, 32, 32));
+    my $other = $n->copy->bsub($s)->to_bytes;
+    $other = ("\0" x (32 - length $other)) . $other;
+    return "$signing_input." . encode_base64url(substr($raw, 0, 32) . $other);
+}
+
+{
+    my $body = webhook_body();
+    my $jwt = sign($body, 'good');
+    my $other = malleate($jwt);
+    isnt($other, $jwt, 'a token and its malleated twin differ');
+    my $mark = log_mark();
+    my @codes = map { deliver('/plaid/webhook', $body, $_)->code }
+        $jwt, $jwt, $other;
+    my @log = log_since($mark);
+    is($codes[0], 200, 'a webhook: 200') or diag(@log);
+    is($codes[1], 401, '... the same token again: 401');
+    is($codes[2], 401, '... its signature with n - s for s: 401 too')
+        or diag(@log);
+    is(scalar(grep { /PL0120: .*step=replay/ } @log), 2,
+       '... both at step replay') or diag(@log);
+    is(scalar(grep { /PL0121: webhook verified/ } @log), 1,
+       '... and the application ran once') or diag(@log);
+}
+
 # --- Plaid unreachable for a key -----------------------------------------------
 
 {
@@ -160,7 +200,7 @@ for my $f (@forgeries) {
     is_deeply([grep { $_ != 401 && $_ != 503 } keys %codes], [],
               '... answered 401 (unknown) or 503 (budget spent), nothing else')
         or diag(explain(\%codes));
-    ok(grep({ /PL0122: .*fetched this minute already/ } @log),
+    ok(grep({ /PL0122: .*fetched for this client this minute already/ } @log),
        '... and the budget says so (PL0122)');
 
     my $body = webhook_body();
