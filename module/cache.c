@@ -2,13 +2,34 @@
  * The shared store (PlaidCache): what every child of the server, and with
  * redis or memcache every server behind a balancer, must agree on: the
  * webhook verification keys, the kids Plaid does not know, the budget of
- * key fetches, the webhooks already seen. A mod_socache provider, set up
- * as httpd's own consumers do (mod_ssl, mod_authn_socache): looked up when
+ * key fetches, the webhooks already seen, the counts of the rate limits
+ * and the circuit breaker's state. A mod_socache provider, set up as
+ * httpd's own consumers do (mod_ssl, mod_authn_socache): looked up when
  * the directive is read, created and initialised in post-config, one
  * global mutex (a check-and-set must be atomic across children, and some
  * providers are not safe across processes at all), re-attached in each
  * child.
+ *
+ * Two promises the providers do not keep by themselves:
+ *
+ * - A key fits every store. mod_socache_redis and mod_socache_memcache
+ *   hex-encode the key after their "mod_plaid_link:" tag into 254 bytes
+ *   and refuse longer ones (APR_EINVAL): a key longer than
+ *   PLAID_CACHE_KEY_MAX is refused here with every provider, said as
+ *   what it is (PL0136), so that shmcb finds what redis would refuse.
+ * - A store that comes back is used again at once. apr_redis and
+ *   apr_memcache keep a pool of connections per child and mark the
+ *   server dead after one fails, trying it again only every 5 seconds
+ *   and then over another pooled connection, as dead as the first when
+ *   the store restarted. So after a failed call a network store's
+ *   instance is made anew in the child (fresh connections) and the call
+ *   tried once more; while it keeps failing, each call starts from a
+ *   fresh instance, unless the last attempt was slow (a timeout, not a
+ *   refusal), when the child waits 5 seconds, as apr_redis does.
  */
+#include <apr_atomic.h>
+#include <apr_thread_rwlock.h>
+
 #include "ap_provider.h"
 #include "ap_socache.h"
 #include "util_mutex.h"
@@ -18,10 +39,38 @@
 #define CACHE_MUTEX "plaid-link-cache"
 #define CACHE_NAME  "mod_plaid_link"
 
-static ap_socache_instance_t *instance;
+/* A call that failed slowly as often as this means a timeout: the child
+ * then leaves the store alone for RENEW_PAUSE, as apr_redis does. */
+#define SLOW_FAILURE apr_time_from_msec(500)
+#define RENEW_PAUSE  apr_time_from_sec(5)
+
+static ap_socache_instance_t *instance;     /* the one in use */
+/* post-config's, in pconf: a child that makes its own leaves this one's
+ * pooled connections open until it exits (they are not ours to close). */
+static ap_socache_instance_t *made_at_start;
 static const ap_socache_provider_t *provider;
 static apr_global_mutex_t *mutex;
 static int needed;
+
+/* Making the instance anew (the child's): the arguments, the server and
+ * hints init wants, the pools (a fresh one per instance, under one with
+ * an allocator of its own that threads may share), and a lock that lets
+ * the instance be swapped while no call uses it. */
+static const char *made_with;
+static server_rec *main_server;
+static struct ap_socache_hints hints = { 64, 128, apr_time_from_sec(300) };
+static apr_pool_t *renewals, *renewed;
+static apr_thread_rwlock_t *swap;
+static apr_uint32_t generation;
+static apr_time_t pause_until;
+
+/* This child's view of the store's health: whether the instance in use
+ * failed last (its server may be marked dead), the second at which calls
+ * began to fail (0: the last write succeeded), and when a refused key
+ * was last said. */
+static apr_uint32_t stale;
+static apr_uint32_t down_since;
+static apr_uint32_t refused_said_at;
 
 const char *plaid_cache_set(cmd_parms *cmd, void *cv, const char *arg)
 {
@@ -64,10 +113,10 @@ static apr_status_t forget(void *data)
 {
     server_rec *s = data;
 
-    if (instance && provider) {
-        provider->destroy(instance, s);
+    if (made_at_start && provider) {
+        provider->destroy(made_at_start, s);
     }
-    instance = NULL;
+    instance = made_at_start = NULL;
     provider = NULL;
     mutex = NULL;
     needed = 0;
@@ -79,7 +128,6 @@ int plaid_cache_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
 {
     plaid_server_conf *sc = ap_get_module_config(s->module_config,
                                                  &plaid_link_module);
-    struct ap_socache_hints hints = { 64, 128, apr_time_from_sec(300) };
     const char *err, *args = sc->cache_args;
     apr_status_t rv;
 
@@ -106,6 +154,9 @@ int plaid_cache_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
                      sc->cache_text ? sc->cache_text : "shmcb", err);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
+    made_at_start = instance;
+    made_with = args ? apr_pstrdup(pconf, args) : NULL;
+    main_server = s;
     rv = ap_global_mutex_create(&mutex, NULL, CACHE_MUTEX, NULL, s, pconf, 0);
     if (rv == APR_SUCCESS) {
         rv = provider->init(instance, CACHE_NAME, &hints, s, pconf);
@@ -120,6 +171,52 @@ int plaid_cache_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
     return OK;
 }
 
+/* Stores reached over the network, whose instance a child may make anew;
+ * shmcb and dbm are made once by the parent for all children. */
+static int renewable(void)
+{
+    return provider && (strcmp(provider->name, "redis") == 0
+                        || strcmp(provider->name, "memcache") == 0);
+}
+
+/* Before pchild's sub-pools go, the instance made in them stops being
+ * the one in use. */
+static apr_status_t back_to_start(void *data)
+{
+    (void)data;
+    instance = made_at_start;
+    renewed = renewals = NULL;
+    swap = NULL;
+    return APR_SUCCESS;
+}
+
+static void renewal_child_init(apr_pool_t *p)
+{
+    apr_allocator_t *allocator;
+    apr_thread_mutex_t *lock;
+
+    /* Threads make connections in the instance's pools at once: its
+     * allocator needs a mutex, which pchild's has not. */
+    if (apr_allocator_create(&allocator) != APR_SUCCESS) {
+        return;
+    }
+    if (apr_pool_create_ex(&renewals, p, NULL, allocator) != APR_SUCCESS) {
+        apr_allocator_destroy(allocator);
+        renewals = NULL;
+        return;
+    }
+    apr_allocator_owner_set(allocator, renewals);
+    if (apr_thread_mutex_create(&lock, APR_THREAD_MUTEX_DEFAULT, renewals)
+            != APR_SUCCESS
+        || apr_thread_rwlock_create(&swap, renewals) != APR_SUCCESS) {
+        renewals = NULL;
+        swap = NULL;
+        return;
+    }
+    apr_allocator_mutex_set(allocator, lock);
+    apr_pool_pre_cleanup_register(p, NULL, back_to_start);
+}
+
 void plaid_cache_child_init(apr_pool_t *p, server_rec *s)
 {
     apr_status_t rv;
@@ -130,6 +227,12 @@ void plaid_cache_child_init(apr_pool_t *p, server_rec *s)
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, PLLOGNO(0005)
                      "cannot re-attach the PlaidCache mutex");
         mutex = NULL;
+    }
+    apr_atomic_set32(&stale, 0);
+    apr_atomic_set32(&down_since, 0);
+    apr_atomic_set32(&refused_said_at, 0);
+    if (instance && renewable()) {
+        renewal_child_init(p);
     }
 }
 
@@ -150,24 +253,212 @@ void plaid_cache_unlock(void)
     }
 }
 
-apr_status_t plaid_cache_get(request_rec *r, const char *key,
-                             unsigned char *data, unsigned int *len)
+apr_uint32_t plaid_cache_down_since(void)
 {
+    return apr_atomic_read32(&down_since);
+}
+
+/* ------------------------------------------------------------------ */
+/* Calls, made anew once on a fresh instance after a failure. */
+
+typedef struct {
+    const char *key;
+    unsigned char *data;
+    unsigned int *len;         /* get: room, then length */
+    unsigned int put_len;
+    apr_time_t expiry;
+    int put;
+} cache_call;
+
+static apr_status_t call_provider(request_rec *r, cache_call *c)
+{
+    unsigned int klen = (unsigned int)strlen(c->key);
+
+    if (c->put) {
+        return provider->store(instance, r->server,
+                               (const unsigned char *)c->key, klen,
+                               c->expiry, c->data, c->put_len, r->pool);
+    }
+    return provider->retrieve(instance, r->server,
+                              (const unsigned char *)c->key, klen, c->data,
+                              c->len, r->pool);
+}
+
+/* The call on the instance in use, which no renewal swaps meanwhile. */
+static apr_status_t call_instance(request_rec *r, cache_call *c)
+{
+    apr_status_t rv;
+
+    if (!swap) {
+        return call_provider(r, c);
+    }
+    apr_thread_rwlock_rdlock(swap);
+    rv = call_provider(r, c);
+    apr_thread_rwlock_unlock(swap);
+    return rv;
+}
+
+/* Did the store fail? Not for a miss, nor for an entry or key it refuses
+ * (APR_EINVAL; APR_ENOMEM: an entry longer than asked for). A put on a
+ * server apr_redis marked dead answers APR_NOTFOUND. */
+static int store_failed(const cache_call *c, apr_status_t rv)
+{
+    if (rv == APR_SUCCESS || rv == APR_EINVAL) {
+        return 0;
+    }
+    return c->put || (rv != APR_NOTFOUND && rv != APR_ENOMEM);
+}
+
+/* A fresh instance in place of the one in use, unless another thread
+ * made one since seen_generation; 1 when the next call goes to a fresh
+ * instance. */
+static int renew(apr_uint32_t seen_generation)
+{
+    ap_socache_instance_t *fresh = NULL;
+    apr_pool_t *p, *old;
+    int made = 0;
+
+    if (!swap || !renewals || apr_time_now() < pause_until) {
+        return 0;
+    }
+    apr_thread_rwlock_wrlock(swap);
+    if (apr_atomic_read32(&generation) != seen_generation) {
+        apr_thread_rwlock_unlock(swap);
+        return 1;
+    }
+    if (apr_pool_create(&p, renewals) == APR_SUCCESS) {
+        if (!provider->create(&fresh, made_with, p, p)
+            && provider->init(fresh, CACHE_NAME, &hints, main_server, p)
+               == APR_SUCCESS) {
+            old = renewed;
+            instance = fresh;
+            renewed = p;
+            apr_atomic_inc32(&generation);
+            made = 1;
+            if (old) {
+                /* Closes the old instance's connections. */
+                apr_pool_destroy(old);
+            }
+        }
+        else {
+            apr_pool_destroy(p);
+        }
+    }
+    apr_thread_rwlock_unlock(swap);
+    return made;
+}
+
+/* A call failed: the child's outage begins, unless it has begun. */
+static void note_down(void)
+{
+    apr_atomic_set32(&stale, 1);
+    if (!apr_atomic_read32(&down_since)) {
+        apr_atomic_cas32(&down_since,
+                         (apr_uint32_t)apr_time_sec(apr_time_now()), 0);
+    }
+}
+
+/* A write succeeded: the store is back. Not a read: a redis replica
+ * answers reads and refuses writes. */
+static void note_up(request_rec *r)
+{
+    apr_uint32_t now = (apr_uint32_t)apr_time_sec(apr_time_now());
+    apr_uint32_t since = apr_atomic_read32(&down_since);
+
+    if (since && apr_atomic_cas32(&down_since, 0, since) == since) {
+        ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, PLLOGNO(0137)
+                      "PlaidCache reachable again (a write succeeded) "
+                      "after %u s of failed calls in this child: limits "
+                      "and the breaker apply again", now - since);
+    }
+}
+
+/* A refused key, said as what it is, at most once a minute per child. */
+static void say_refused(request_rec *r, const char *key, const char *why)
+{
+    apr_uint32_t now = (apr_uint32_t)apr_time_sec(apr_time_now());
+    apr_uint32_t last = apr_atomic_read32(&refused_said_at);
+    const char *colon = ap_strchr_c(key, ':');
+    /* The kind of key only: the rest may hold a user's id. */
+    const char *kind = colon ? apr_pstrmemdup(r->pool, key,
+                                              (apr_size_t)(colon - key))
+                             : "";
+
+    if ((last && now - last < 60)
+        || apr_atomic_cas32(&refused_said_at, now, last) != last) {
+        return;
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PLLOGNO(0136)
+                  "PlaidCache key refused: a %s key of %" APR_SIZE_T_FMT
+                  " bytes, %s; its entry is neither read nor written (said "
+                  "at most once a minute per child)",
+                  plaid_log_quote(r->pool, kind, 32), strlen(key), why);
+}
+
+static apr_status_t call(request_rec *r, cache_call *c)
+{
+    apr_uint32_t seen;
+    apr_time_t began;
+    apr_status_t rv;
+    int fresh = 0;
+
     if (!instance) {
         return APR_EGENERAL;
     }
-    return provider->retrieve(instance, r->server, (const unsigned char *)key,
-                              (unsigned int)strlen(key), data, len, r->pool);
+    if (strlen(c->key) > PLAID_CACHE_KEY_MAX) {
+        say_refused(r, c->key, apr_psprintf(r->pool, "more than the %d "
+                                            "every provider takes",
+                                            PLAID_CACHE_KEY_MAX));
+        return APR_EINVAL;
+    }
+    seen = apr_atomic_read32(&generation);
+    if (apr_atomic_read32(&stale)) {
+        /* The instance in use failed last: its server is marked dead. */
+        fresh = renew(seen);
+        seen = apr_atomic_read32(&generation);
+    }
+    began = apr_time_now();
+    rv = call_instance(r, c);
+    if (store_failed(c, rv) && !fresh && renew(seen)) {
+        fresh = 1;
+        began = apr_time_now();
+        rv = call_instance(r, c);
+    }
+    if (fresh && store_failed(c, rv)
+        && apr_time_now() - began >= SLOW_FAILURE) {
+        pause_until = apr_time_now() + RENEW_PAUSE;
+    }
+    if (rv == APR_EINVAL) {
+        say_refused(r, c->key, "which the store refused (APR_EINVAL)");
+    }
+    else if (store_failed(c, rv)) {
+        note_down();
+        return rv;
+    }
+    /* A miss proves a fresh instance only: apr_redis answers one without
+     * asking a server it marked dead. */
+    if (rv == APR_SUCCESS || fresh) {
+        apr_atomic_set32(&stale, 0);
+    }
+    if (rv == APR_SUCCESS && c->put) {
+        note_up(r);
+    }
+    return rv;
+}
+
+apr_status_t plaid_cache_get(request_rec *r, const char *key,
+                             unsigned char *data, unsigned int *len)
+{
+    cache_call c = { key, data, len, 0, 0, 0 };
+
+    return call(r, &c);
 }
 
 apr_status_t plaid_cache_put(request_rec *r, const char *key,
                              apr_time_t expiry, const void *data,
                              unsigned int len)
 {
-    if (!instance) {
-        return APR_EGENERAL;
-    }
-    return provider->store(instance, r->server, (const unsigned char *)key,
-                           (unsigned int)strlen(key), expiry,
-                           (unsigned char *)data, len, r->pool);
+    cache_call c = { key, (unsigned char *)data, NULL, len, expiry, 1 };
+
+    return call(r, &c);
 }

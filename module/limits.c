@@ -12,35 +12,72 @@
  * COUNT per server and window (docs/directives.md says so).
  *
  * The store unreachable never becomes an error for the browser: the limit
- * is not applied (fail open), with one log line a minute per child.
+ * is not applied (fail open). Each child says so (PL0132) for each of
+ * the three when a new outage begins, then at most once a minute while
+ * it lasts; cache.c says when the store is back (PL0137) and when a key
+ * is refused (PL0136). Keys hash the parts that can be long (location,
+ * user, client id, Plaid host), so that every store takes them.
  */
 #include <apr_atomic.h>
 #include <apr_uri.h>
 
 #include "mod_plaid_link.h"
 
-/* A failure of the store, said at most once a minute per child. */
-static apr_uint32_t store_warned_at;
+typedef enum {
+    LIMIT_USER,
+    LIMIT_TOTAL,
+    LIMIT_BREAKER,
+    LIMIT_KINDS
+} limit_kind;
 
-static void store_failed(request_rec *r, const char *what)
+static const char *const limit_name[LIMIT_KINDS] = {
+    "PlaidRateLimit", "PlaidRateLimitTotal", "PlaidCircuitBreaker"
+};
+
+/* When this child last said that each could not be applied. */
+static apr_uint32_t said_at[LIMIT_KINDS];
+
+/* The store failed for kind: said at the first failure of an outage (a
+ * line said in an earlier outage, or for another limit, hides nothing),
+ * then once a minute. A refused key was said by cache.c as what it is. */
+static void store_failed(request_rec *r, limit_kind kind, apr_status_t rv)
 {
-    apr_uint32_t now = (apr_uint32_t)apr_time_sec(r->request_time);
-    apr_uint32_t last = apr_atomic_read32(&store_warned_at);
+    apr_uint32_t now = (apr_uint32_t)apr_time_sec(apr_time_now());
+    apr_uint32_t since = plaid_cache_down_since();
+    apr_uint32_t last = apr_atomic_read32(&said_at[kind]);
 
-    if ((last && now - last < 60)
-        || apr_atomic_cas32(&store_warned_at, now, last) != last) {
+    if (rv == APR_EINVAL) {
         return;
     }
-    ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, PLLOGNO(0132)
-                  "PlaidCache unreachable: %s not applied (said once a "
-                  "minute per child)", what);
+    if (last && last >= since && now - last < 60) {
+        return;
+    }
+    if (apr_atomic_cas32(&said_at[kind], now, last) != last) {
+        return;
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_WARNING, rv, r, PLLOGNO(0132)
+                  "PlaidCache unreachable: %s not applied (said when the "
+                  "store starts failing and once a minute while it does, "
+                  "per child)", limit_name[kind]);
 }
 
-/* Count one request in window key of the given length; returns the
- * seconds to wait when the count was already limit, 0 when it is
- * counted, -1 when the store failed. */
-static long count_in_window(request_rec *r, const char *key, int limit,
-                            int seconds)
+/* prefix and the SHA-256 of the two parts, unambiguous whatever they
+ * hold: at most 75 bytes before a window's suffix. */
+static const char *hashed_key(apr_pool_t *p, const char *prefix,
+                              const char *a, const char *b)
+{
+    const char *text = apr_psprintf(p, "%" APR_SIZE_T_FMT ":%s:%s",
+                                    strlen(a), a, b);
+    char hex[65];
+
+    plaid_sha256_hex(text, strlen(text), hex);
+    return apr_pstrcat(p, prefix, hex, NULL);
+}
+
+/* Count one request in the window of key; *wait: the seconds to wait
+ * when the count was already limit, 0 when it is counted. */
+static apr_status_t count_in_window(request_rec *r, const char *key,
+                                    int limit, int seconds, long *wait)
 {
     apr_int64_t now = apr_time_sec(apr_time_now());
     apr_int64_t window = now / seconds;
@@ -49,10 +86,13 @@ static long count_in_window(request_rec *r, const char *key, int limit,
     apr_uint32_t count = 0;
     unsigned int len = sizeof(count);
     apr_status_t rv;
-    long wait = 0;
 
-    if (!plaid_cache_ready() || plaid_cache_lock() != APR_SUCCESS) {
-        return -1;
+    *wait = 0;
+    if (!plaid_cache_ready()) {
+        return APR_EGENERAL;
+    }
+    if ((rv = plaid_cache_lock()) != APR_SUCCESS) {
+        return rv;
     }
     rv = plaid_cache_get(r, ck, (unsigned char *)&count, &len);
     if (rv == APR_NOTFOUND || (rv == APR_SUCCESS && len != sizeof(count))) {
@@ -61,7 +101,7 @@ static long count_in_window(request_rec *r, const char *key, int limit,
     }
     if (rv == APR_SUCCESS) {
         if (count >= (apr_uint32_t)limit) {
-            wait = (long)((window + 1) * seconds - now);
+            *wait = (long)((window + 1) * seconds - now);
         }
         else {
             count++;
@@ -71,40 +111,40 @@ static long count_in_window(request_rec *r, const char *key, int limit,
         }
     }
     plaid_cache_unlock();
-    return rv == APR_SUCCESS ? wait : -1;
+    return rv;
 }
 
 int plaid_limits_check(request_rec *r, const plaid_request *req)
 {
     const plaid_limits_conf *c = &req->conf->limits;
     const char *scope = c->scope ? c->scope : "/";
-    const char *what = NULL, *key;
+    limit_kind kind = LIMIT_USER;
+    apr_status_t rv = APR_SUCCESS;
+    const char *key;
     long wait = 0;
 
     if (c->user_count > 0) {
-        key = apr_pstrcat(r->pool, "plaid-rl:u:", scope, ":", req->user,
-                          NULL);
-        wait = count_in_window(r, key, c->user_count, c->user_seconds);
-        what = "PlaidRateLimit";
+        key = hashed_key(r->pool, "plaid-rl:u:", scope, req->user);
+        rv = count_in_window(r, key, c->user_count, c->user_seconds, &wait);
     }
-    if (wait == 0 && c->total_count > 0) {
-        key = apr_pstrcat(r->pool, "plaid-rl:t:", req->conf->conn.client_id,
-                          NULL);
-        wait = count_in_window(r, key, c->total_count, c->total_seconds);
-        what = "PlaidRateLimitTotal";
+    if (rv == APR_SUCCESS && wait == 0 && c->total_count > 0) {
+        kind = LIMIT_TOTAL;
+        key = hashed_key(r->pool, "plaid-rl:t:", req->conf->conn.client_id,
+                         "");
+        rv = count_in_window(r, key, c->total_count, c->total_seconds,
+                             &wait);
     }
-    if (wait < 0) {
-        store_failed(r, what);
+    if (rv != APR_SUCCESS) {
+        store_failed(r, kind, rv);
         return OK;
     }
     if (wait == 0) {
         return OK;
     }
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, PLLOGNO(0130)
-                  "%s refused: vhost=%s location=%s id=%s status=429: %s "
+                  "%s refused: %s status=429: %s "
                   "reached; Plaid was not called", req->handler->what,
-                  plaid_vhost_name(r->pool, r->server), plaid_location_of(r),
-                  req->id, what);
+                  plaid_where(r, req), limit_name[kind]);
     plaid_metrics_rate_limited(r);
     apr_table_setn(r->headers_out, "Retry-After", apr_ltoa(r->pool, wait));
     plaid_answer_error(r, HTTP_TOO_MANY_REQUESTS, "Too many requests",
@@ -122,80 +162,134 @@ typedef struct {
     apr_int64_t probe_at;      /* half-open: when the probe was let go */
 } breaker_state;
 
-static const char *breaker_key(request_rec *r, const plaid_conn_conf *c)
+/* The Plaid host a breaker is for (scheme://host:port), as logged, and
+ * its key in the store. */
+typedef struct {
+    const char *host;
+    const char *key;
+} breaker_id;
+
+static breaker_id breaker_of(request_rec *r, const plaid_request *req)
 {
     apr_uri_t uri;
-    const char *base = c->base_url ? c->base_url : c->env_url;
+    const char *base = req->conn.base_url;
+    breaker_id b;
 
+    b.host = base;
     if (apr_uri_parse(r->pool, base, &uri) == APR_SUCCESS && uri.hostinfo) {
-        return apr_pstrcat(r->pool, "plaid-cb:", uri.scheme, "://",
-                           uri.hostinfo, NULL);
+        b.host = apr_pstrcat(r->pool, uri.scheme, "://", uri.hostinfo,
+                             NULL);
     }
-    return apr_pstrcat(r->pool, "plaid-cb:", base, NULL);
+    b.key = hashed_key(r->pool, "plaid-cb:", b.host, "");
+    return b;
 }
 
-static int read_state(request_rec *r, const char *key, breaker_state *st)
+static apr_status_t read_state(request_rec *r, const char *key,
+                               breaker_state *st)
 {
     unsigned int len = sizeof(*st);
     apr_status_t rv = plaid_cache_get(r, key, (unsigned char *)st, &len);
 
     if (rv == APR_NOTFOUND || (rv == APR_SUCCESS && len != sizeof(*st))) {
         memset(st, 0, sizeof(*st));
-        return 1;
+        return APR_SUCCESS;
     }
-    return rv == APR_SUCCESS;
+    return rv;
 }
 
-static void write_state(request_rec *r, const char *key,
-                        breaker_state *st)
+static apr_status_t write_state(request_rec *r, const char *key,
+                                breaker_state *st)
 {
-    plaid_cache_put(r, key, apr_time_now() + apr_time_from_sec(86400), st,
-                    sizeof(*st));
+    return plaid_cache_put(r, key, apr_time_now()
+                                   + apr_time_from_sec(86400), st,
+                           sizeof(*st));
+}
+
+/* The open breaker's wait for this call, 0 to let it go (it may be the
+ * probe, which is written down so that the others wait for it). */
+static apr_status_t breaker_wait(request_rec *r, const plaid_request *req,
+                                 const char *key, long *wait)
+{
+    apr_int64_t now = apr_time_sec(apr_time_now());
+    long probe_ttl = req->conn.total_timeout_ms / 1000 + 1;
+    breaker_state st;
+    apr_status_t rv = read_state(r, key, &st);
+
+    *wait = 0;
+    if (rv != APR_SUCCESS || !st.open) {
+        return rv;
+    }
+    if (now < st.until) {
+        *wait = (long)(st.until - now);
+    }
+    else if (st.probe_at && now - st.probe_at < probe_ttl) {
+        /* One call is on its way: the others wait for it. */
+        *wait = 1;
+    }
+    else {
+        st.probe_at = now;
+        rv = write_state(r, key, &st);
+    }
+    return rv;
 }
 
 long plaid_breaker_admit(request_rec *r, const plaid_request *req)
 {
     const plaid_limits_conf *c = &req->conf->limits;
-    const char *key;
-    apr_int64_t now = apr_time_sec(apr_time_now());
-    breaker_state st;
+    breaker_id b;
+    apr_status_t rv;
     long wait = 0;
 
     if (c->breaker_failures <= 0 || !plaid_cache_ready()) {
         return 0;
     }
-    key = breaker_key(r, &req->conf->conn);
-    if (plaid_cache_lock() != APR_SUCCESS) {
-        return 0;
+    b = breaker_of(r, req);
+    if ((rv = plaid_cache_lock()) == APR_SUCCESS) {
+        rv = breaker_wait(r, req, b.key, &wait);
+        plaid_cache_unlock();
     }
-    if (read_state(r, key, &st) && st.open) {
-        long probe_ttl = (req->conf->conn.total_ms > 0
-                          ? req->conf->conn.total_ms
-                          : PLAID_TOTAL_TIMEOUT_MS_DEFAULT) / 1000 + 1;
-
-        if (now < st.until) {
-            wait = (long)(st.until - now);
-        }
-        else if (st.probe_at && now - st.probe_at < probe_ttl) {
-            /* One call is on its way: the others wait for it. */
-            wait = 1;
-        }
-        else {
-            st.probe_at = now;
-            write_state(r, key, &st);
-        }
+    if (rv != APR_SUCCESS) {
+        store_failed(r, LIMIT_BREAKER, rv);
     }
-    plaid_cache_unlock();
     if (wait) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, PLLOGNO(0133)
-                      "%s refused: vhost=%s location=%s id=%s status=503: "
+                      "%s refused: %s status=503: "
                       "the circuit breaker for %s is open; Plaid was not "
                       "called", req->handler->what,
-                      plaid_vhost_name(r->pool, r->server),
-                      plaid_location_of(r), req->id, key + 9);
+                      plaid_where(r, req), b.host);
         plaid_metrics_circuit_refused(r);
     }
     return wait;
+}
+
+/* Count the call's outcome in st; *opened, *closed: it changed. */
+static apr_status_t breaker_count(request_rec *r,
+                                  const plaid_limits_conf *c,
+                                  const char *key, int failed,
+                                  breaker_state *st, int *opened,
+                                  int *closed)
+{
+    apr_status_t rv = read_state(r, key, st);
+
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (!failed) {
+        *closed = st->open;
+        if (st->failures || st->open) {
+            memset(st, 0, sizeof(*st));
+            rv = write_state(r, key, st);
+        }
+        return rv;
+    }
+    st->failures++;
+    if (st->open || st->failures >= (apr_uint32_t)c->breaker_failures) {
+        *opened = !st->open;
+        st->open = 1;
+        st->until = apr_time_sec(apr_time_now()) + c->breaker_seconds;
+        st->probe_at = 0;
+    }
+    return write_state(r, key, st);
 }
 
 void plaid_breaker_record(request_rec *r, const plaid_request *req,
@@ -205,44 +299,30 @@ void plaid_breaker_record(request_rec *r, const plaid_request *req,
     int failed = res->outcome == PLAID_FAIL_UNREACHABLE
               || res->outcome == PLAID_FAIL_TIMEOUT
               || res->http_status >= 500;
-    const char *key;
+    breaker_id b;
     breaker_state st;
+    apr_status_t rv;
     int opened = 0, closed = 0;
 
     if (c->breaker_failures <= 0 || !plaid_cache_ready() || !res->attempts) {
         return;
     }
-    key = breaker_key(r, &req->conf->conn);
-    if (plaid_cache_lock() != APR_SUCCESS) {
+    b = breaker_of(r, req);
+    if ((rv = plaid_cache_lock()) == APR_SUCCESS) {
+        rv = breaker_count(r, c, b.key, failed, &st, &opened, &closed);
+        plaid_cache_unlock();
+    }
+    if (rv != APR_SUCCESS) {
+        /* The outcome is lost: the breaker cannot open on it. */
+        store_failed(r, LIMIT_BREAKER, rv);
         return;
     }
-    if (read_state(r, key, &st)) {
-        if (!failed) {
-            closed = st.open;
-            if (st.failures || st.open) {
-                memset(&st, 0, sizeof(st));
-                write_state(r, key, &st);
-            }
-        }
-        else {
-            st.failures++;
-            if (st.open || st.failures >= (apr_uint32_t)c->breaker_failures) {
-                opened = !st.open;
-                st.open = 1;
-                st.until = apr_time_sec(apr_time_now())
-                         + c->breaker_seconds;
-                st.probe_at = 0;
-            }
-            write_state(r, key, &st);
-        }
-    }
-    plaid_cache_unlock();
     if (opened) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PLLOGNO(0134)
                       "circuit breaker opened for %s after %u failures in a "
                       "row: calls refused for %d s; the last: "
                       "plaid_http_status=%ld curl_error=%s error_code=%s",
-                      key + 9, st.failures, c->breaker_seconds,
+                      b.host, st.failures, c->breaker_seconds,
                       res->http_status,
                       plaid_log_quote(r->pool, res->curl_error, 200),
                       plaid_log_quote(r->pool, res->error_code, 64));
@@ -250,6 +330,6 @@ void plaid_breaker_record(request_rec *r, const plaid_request *req,
     if (closed) {
         ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, PLLOGNO(0135)
                       "circuit breaker closed for %s: a call succeeded",
-                      key + 9);
+                      b.host);
     }
 }

@@ -485,6 +485,13 @@ void plaid_status_register(apr_pool_t *p);
 /* ------------------------------------------------------------------ */
 /* The shared store (cache.c). */
 
+/* The longest key every provider httpd ships takes: mod_socache_redis
+ * and mod_socache_memcache write "mod_plaid_link:" (16 bytes with its
+ * NUL) and the key in hex into 254 bytes. Longer keys are refused with
+ * every provider (PL0136); hash the parts that can be long. */
+#define PLAID_CACHE_KEY_MAX 118
+
+
 const char *plaid_cache_set(cmd_parms *cmd, void *cv, const char *arg);
 void plaid_cache_need(void);
 void plaid_cache_pre_config(apr_pool_t *pconf);
@@ -499,6 +506,9 @@ apr_status_t plaid_cache_get(request_rec *r, const char *key,
 apr_status_t plaid_cache_put(request_rec *r, const char *key,
                              apr_time_t expiry, const void *data,
                              unsigned int len);
+/* The second this child's calls to the store began to fail; 0 again once
+ * a write succeeds. */
+apr_uint32_t plaid_cache_down_since(void);
 
 /* ------------------------------------------------------------------ */
 /* What webhook verification keeps across restarts (keep.c): entries by
