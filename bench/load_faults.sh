@@ -58,7 +58,7 @@ mods=/usr/lib/apache2/modules
 handler=${LOAD_HANDLER:-module}
 case $handler in module|proxy) ;; *) echo "LOAD_HANDLER: module or proxy" >&2; exit 2 ;; esac
 export LOAD_HANDLER=$handler   # load.lua reads it
-work=${LOAD_DIR:-$top/build/load-$mpm$([ "$handler" = proxy ] && echo -proxy)}
+work=${LOAD_DIR:-$top/build/load-$mpm$([ "$handler" != proxy ] || echo -proxy)}
 
 command -v wrk >/dev/null || {
     apt-get update -q >/dev/null
