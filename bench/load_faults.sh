@@ -194,6 +194,10 @@ else
         front_common
         cat <<CONF
 LoadModule plaid_link_module "$top/.libs/mod_plaid_link.so"
+# Calls in flight in the server (default: a quarter of MaxRequestWorkers)
+# up to every worker: this measures the calls and their faults, not the
+# limit (bench/slow_plaid.sh does), and the warm-up fills every pool.
+PlaidMaxInFlight 128
 PlaidBaseURL       $emu
 PlaidCACertificate "$work/emu/server.crt"
 PlaidClientId      0123456789abcdef01234567
