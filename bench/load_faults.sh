@@ -58,7 +58,7 @@ mods=/usr/lib/apache2/modules
 handler=${LOAD_HANDLER:-module}
 case $handler in module|proxy) ;; *) echo "LOAD_HANDLER: module or proxy" >&2; exit 2 ;; esac
 export LOAD_HANDLER=$handler   # load.lua reads it
-work=${LOAD_DIR:-$top/build/load-$mpm$([ "$handler" = proxy ] && echo -proxy)}
+work=${LOAD_DIR:-$top/build/load-$mpm$([ "$handler" != proxy ] || echo -proxy)}
 
 command -v wrk >/dev/null || {
     apt-get update -q >/dev/null
@@ -194,6 +194,10 @@ else
         front_common
         cat <<CONF
 LoadModule plaid_link_module "$top/.libs/mod_plaid_link.so"
+# Calls in flight in the server (default: a quarter of MaxRequestWorkers)
+# up to every worker: this measures the calls and their faults, not the
+# limit (bench/slow_plaid.sh does), and the warm-up fills every pool.
+PlaidMaxInFlight 128
 PlaidBaseURL       $emu
 PlaidCACertificate "$work/emu/server.crt"
 PlaidClientId      0123456789abcdef01234567

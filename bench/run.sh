@@ -217,12 +217,12 @@ DocumentRoot "$work/htdocs"
 </Directory>
 
 # This module, straight to nginx and (relay pass) through the relay. Its
-# limit of calls in flight (default: half the threads, so 503s past 32
-# requests at once in a child) raised to the threads: the bench measures
-# the calls, not the limit.
+# limit of calls in flight in the server (default: a quarter of
+# MaxRequestWorkers, so 503s past that many requests at once) raised to
+# all the workers: the bench measures the calls, not the limit.
 # Both locations inherit the server's Plaid directives and differ in
 # their Plaid host only.
-PlaidMaxInFlight $threads_per_child
+PlaidMaxInFlight $((servers * threads_per_child))
 PlaidCACertificate "$work/ca.crt"
 PlaidClientId      $client_id
 PlaidSecret        file:$work/plaid.secret

@@ -12,7 +12,7 @@
 # each on a freshly started httpd:
 #
 #   baseline   the static page alone, no link-token load
-#   default    PlaidMaxInFlight unset (half of ThreadsPerChild; 1 in prefork)
+#   default    PlaidMaxInFlight unset (a quarter of MaxRequestWorkers: 37)
 #   no cap     PlaidMaxInFlight 10000, more than the MPM has threads
 #
 # Under load, wrk keeps SLOW_CONCURRENCY (200) connections POSTing `{}` to
@@ -139,15 +139,15 @@ CONF
 
 # Debian 12's /etc/apache2/mods-available/mpm_*.conf and apache2.conf, as
 # shipped (ServerLimit is httpd's default: 16, or 256 under prefork).
-# The module's default cap is half of ThreadsPerChild, 1 under prefork.
+# The module's default cap is a quarter of MaxRequestWorkers, for the
+# whole server.
+default_cap=$((150 / 4))
 if [ "$mpm" = prefork ]; then
-    default_cap=1
     pool="StartServers 5
 MinSpareServers 5
 MaxSpareServers 10
 MaxRequestWorkers 150"
 else
-    default_cap=$((25 / 2))
     pool="StartServers 2
 MinSpareThreads 25
 MaxSpareThreads 75
@@ -277,7 +277,7 @@ echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---:
 # No static answer at all in the measurement: each request waited longer.
 awk -F'\t' -v none="> $static_dur s" -v dc="$default_cap" '
     function ms(us) { return $3 == 0 ? none : us < 1e6 ? sprintf("%.1f ms", us / 1000) : sprintf("%.2f s", us / 1e6) }
-    { cap = $2 == "default" ? "unset (" dc " per child)" : $2
+    { cap = $2 == "default" ? "unset (" dc ")" : $2
       printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $1, cap, $3,
           ms($4), ms($5), $1 == "baseline" ? "-" : $6, $1 == "baseline" ? "-" : $7,
           $1 == "baseline" ? "-" : $8, $9, $10, $12 }' runs.tsv

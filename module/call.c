@@ -1,10 +1,8 @@
 /*
  * The call to Plaid from a handler: the child's pool of curl handles, the
- * PlaidMaxInFlight budget, the call itself and what its failure logs and
- * answers.
+ * server's PlaidMaxInFlight budget, the call itself and what its failure
+ * logs and answers.
  */
-#include <apr_atomic.h>
-
 #include "ap_mpm.h"
 
 #include "mod_plaid_link.h"
@@ -12,44 +10,44 @@
 /* Each child keeps its own curl handles, made after the fork. */
 static plaid_http *child_http;
 
-/* PlaidMaxInFlight: the calls this child may have in flight, and has; the
- * requests refused since the last warning, and when that was (seconds). */
+/* PlaidMaxInFlight: the calls all the server's children together may have
+ * in flight (metrics.c keeps the count, one word per child). */
 static apr_uint32_t max_in_flight;
-static apr_uint32_t in_flight;
-static apr_uint32_t refused;
-static apr_uint32_t warned_at;
 
 /* Each refusal has its info line (PL0110); the admin's warning comes at
- * most once a minute per child, with the count: a flood of requests must
- * not become a flood of warnings. */
+ * most once a minute for the whole server, with the count: a flood of
+ * requests must not become a flood of warnings, nor prefork's hundreds of
+ * children a warning each. */
 static void warn_refusals(request_rec *r)
 {
-    apr_uint32_t now = (apr_uint32_t)apr_time_sec(r->request_time);
-    apr_uint32_t last = apr_atomic_read32(&warned_at);
+    apr_uint32_t last = 0;
+    apr_uint32_t n = plaid_metrics_refused(
+        (apr_uint32_t)apr_time_sec(r->request_time), &last);
 
-    apr_atomic_inc32(&refused);
-    if ((last && now - last < 60)
-        || apr_atomic_cas32(&warned_at, now, last) != last) {
+    if (!n) {
         return;
     }
     ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, PLLOGNO(0116)
-                  "PlaidMaxInFlight (%u) refused %u requests in this child "
-                  "%s: Plaid is slow, or the limit is low for the load",
-                  max_in_flight, apr_atomic_xchg32(&refused, 0),
-                  last ? "in the last minute" : "since it started");
+                  "PlaidMaxInFlight (%u) refused %u requests %s: Plaid is "
+                  "slow, or the limit is low for the load", max_in_flight, n,
+                  last ? "in the last minute" : "since httpd started");
 }
 
-/* Half the threads of a child, so that a slow Plaid leaves the other half
- * to the rest of the site; prefork's one thread is its own limit. */
+/* A quarter of MaxRequestWorkers (the MPM's processes times their
+ * threads; prefork's processes), at least 1: a slow Plaid then holds at
+ * most a quarter of the server's workers, in whatever children they are,
+ * and the rest of the site keeps three quarters. */
 static apr_uint32_t default_max_in_flight(void)
 {
-    int threads = 1;
+    int daemons = 0, threads = 1;
 
+    ap_mpm_query(AP_MPMQ_MAX_DAEMONS, &daemons);
     if (ap_mpm_query(AP_MPMQ_MAX_THREADS, &threads) != APR_SUCCESS
-        || threads < 2) {
-        return 1;
+        || threads < 1) {
+        threads = 1;
     }
-    return (apr_uint32_t)(threads / 2);
+    return daemons * threads >= 8 ? (apr_uint32_t)(daemons * threads / 4)
+                                  : 1;
 }
 
 void plaid_child_init(apr_pool_t *pchild, server_rec *s)
@@ -59,9 +57,6 @@ void plaid_child_init(apr_pool_t *pchild, server_rec *s)
 
     max_in_flight = sc->max_in_flight > 0 ? (apr_uint32_t)sc->max_in_flight
                                           : default_max_in_flight();
-    apr_atomic_set32(&in_flight, 0);
-    apr_atomic_set32(&refused, 0);
-    apr_atomic_set32(&warned_at, 0);
     plaid_cache_child_init(pchild, s);
     if (plaid_http_create(pchild, &child_http) != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, PLLOGNO(0003)
@@ -70,15 +65,14 @@ void plaid_child_init(apr_pool_t *pchild, server_rec *s)
     }
 }
 
-/* POST within the budget; 0 when the budget is spent (no call made). The
- * gateway's bodies carry access_tokens: their trace line says only the
- * length. */
+/* POST within the server's budget; 0 when it is spent (no call made).
+ * The gateway's bodies carry access_tokens: their trace line says only
+ * the length. */
 static int post(request_rec *r, const plaid_request *req,
                 const plaid_call *call, plaid_response *resp,
                 plaid_result *res, json_t **answer)
 {
-    if (apr_atomic_inc32(&in_flight) >= max_in_flight) {
-        apr_atomic_dec32(&in_flight);
+    if (!plaid_metrics_call_begin(r, max_in_flight)) {
         return 0;
     }
     if (!req->handler->log_body) {
@@ -91,9 +85,7 @@ static int post(request_rec *r, const plaid_request *req,
                       "POST %s%s body=%s", call->base_url, call->path,
                       call->body);
     }
-    plaid_metrics_call_begin(r);
     plaid_http_post(child_http, r->pool, call, resp);
-    apr_atomic_dec32(&in_flight);
     *answer = plaid_result_from(r->pool, resp, res);
     plaid_metrics_call_end(r, res);
     return 1;
@@ -137,7 +129,7 @@ int plaid_call_raw(request_rec *r, const plaid_request *req,
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, PLLOGNO(0110)
                       "%s refused: %s status=503: "
                       "PlaidMaxInFlight: %u calls to Plaid are already in "
-                      "flight in this child; Plaid was not called", h->what,
+                      "flight in this server; Plaid was not called", h->what,
                       plaid_where(r, req), max_in_flight);
         warn_refusals(r);
         apr_table_setn(r->headers_out, "Retry-After", "1");

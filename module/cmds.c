@@ -630,8 +630,8 @@ const command_rec plaid_cmds[] = {
         "An outbound proxy's URL for the calls to Plaid, or none to ignore "
         "the environment's https_proxy"),
     AP_INIT_TAKE1("PlaidMaxInFlight", set_max_in_flight, NULL, RSRC_CONF,
-        "Calls to Plaid at once per child process; more get 503 at once "
-        "(default: half of ThreadsPerChild)"),
+        "Calls to Plaid at once in all the server's children together; "
+        "more get 503 at once (default: a quarter of MaxRequestWorkers)"),
     AP_INIT_TAKE2("PlaidTimeout", set_timeout, NULL, CTX,
         "CONNECT TOTAL: seconds to connect and for the whole call "
         "(default 3 10)"),

@@ -16,30 +16,45 @@
  * Number 0 is "other": an endpoint made some other way, or past
  * PLAID_METRICS_ENDPOINTS.
  */
+#include <errno.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <apr_shm.h>
 
 #include "ap_mpm.h"
-#include "scoreboard.h"
 
 #include "mod_plaid_link.h"
 
-#define STORE_KEY "plaid_link_metrics"
+/* With the layout's version: a graceful restart onto a build whose store
+ * differs makes a new one instead of reading the old one wrongly. */
+#define STORE_KEY "plaid_link_metrics/2"
 
-/* One child's calls in flight. A child adds to its own word, and the
- * gauge sums the words of the children the scoreboard has: a child killed
- * during a call (a crash, a hard restart) leaves nothing behind. */
+/* One child's calls in flight. A child adds to its own word, and
+ * PlaidMaxInFlight (call.c) and the gauge sum the words: the server's
+ * calls in flight, whatever child they are in. A word is zeroed when its
+ * child exits, however it exits (child_exited, in the parent), and when a
+ * new child takes it: a child killed during a call (a crash, a hard
+ * restart) leaves nothing behind. */
 typedef struct {
     apr_uint32_t pid;          /* 0: free */
     apr_uint32_t calls;
 } child_calls;
+
+/* PlaidMaxInFlight's refusals since its last warning, and when that was
+ * (seconds, 0 never): one warning a minute for the whole server, not one
+ * per child (prefork has hundreds). */
+typedef struct {
+    apr_uint32_t refused;
+    apr_uint32_t warned_at;
+} refusals;
 
 /* What outlives a generation, in the process pool; nothing in it points
  * into this module, which httpd unloads and loads again at a restart. */
 typedef struct {
     apr_pool_t *pool;          /* the process pool */
     plaid_metrics *block;      /* shared */
+    refusals *refusals;        /* shared */
     child_calls *children;     /* shared, n_children of them */
     int n_children;
     apr_hash_t *numbers;       /* "vhost\nlocation\nhandler" -> int */
@@ -53,8 +68,10 @@ static metrics_store *store;
  * start-up and only read after. */
 static apr_hash_t *numbered;
 
-/* This child's word of calls in flight. */
+/* This child's word of calls in flight; when it found none free, a word
+ * of its own memory, so that its calls still count in this child. */
 static child_calls *mine;
+static child_calls unshared;
 
 struct endpoint_key {
     const server_rec *s;
@@ -71,8 +88,9 @@ const plaid_endpoint *plaid_metrics_endpoint(cmd_parms *cmd,
     return e;
 }
 
-/* The block and the children's words: twice ServerLimit of them, so that
- * children that died without a word (killed) leave room for new ones. */
+/* The block, the refusals and the children's words: twice ServerLimit of
+ * them, since the processes of an old generation that lost their slot
+ * (event, worker) still finish their calls beside a full new one. */
 static apr_status_t make_store(apr_pool_t *pproc, apr_size_t *size)
 {
     metrics_store *st = apr_pcalloc(pproc, sizeof(*st));
@@ -83,7 +101,8 @@ static apr_status_t make_store(apr_pool_t *pproc, apr_size_t *size)
 
     ap_mpm_query(AP_MPMQ_HARD_LIMIT_DAEMONS, &limit);
     st->n_children = 2 * (limit > 16 ? limit : 16);
-    *size = sizeof(plaid_metrics) + st->n_children * sizeof(child_calls);
+    *size = sizeof(plaid_metrics) + sizeof(refusals)
+            + st->n_children * sizeof(child_calls);
     /* Anonymous: inherited by every child, and nothing on disk to remove
      * (or to be removed by a process that exits after a fork). */
     if ((rv = apr_shm_create(&shm, *size, NULL, pproc)) != APR_SUCCESS) {
@@ -93,7 +112,9 @@ static apr_status_t make_store(apr_pool_t *pproc, apr_size_t *size)
     memset(base, 0, *size);
     st->pool = pproc;
     st->block = (plaid_metrics *)base;
-    st->children = (child_calls *)(base + sizeof(plaid_metrics));
+    st->refusals = (refusals *)(base + sizeof(plaid_metrics));
+    st->children = (child_calls *)(base + sizeof(plaid_metrics)
+                                   + sizeof(refusals));
     st->numbers = apr_hash_make(pproc);
     st->labels[0].vhost = st->labels[0].location = "other";
     st->labels[0].handler = "other";
@@ -208,20 +229,11 @@ void plaid_metrics_answer(request_rec *r, int status)
     }
 }
 
-void plaid_metrics_call_begin(request_rec *r)
-{
-    (void)r;
-    if (mine) {
-        __atomic_fetch_add(&mine->calls, 1, __ATOMIC_RELAXED);
-    }
-}
-
 void plaid_metrics_call_end(request_rec *r, const plaid_result *res)
 {
     (void)r;
-    if (mine) {
-        __atomic_fetch_sub(&mine->calls, 1, __ATOMIC_RELAXED);
-    }
+    __atomic_fetch_sub(&(mine ? mine : &unshared)->calls, 1,
+                       __ATOMIC_SEQ_CST);
     if (store) {
         plaid_metrics_count_call(store->block, res);
     }
@@ -244,37 +256,30 @@ void plaid_metrics_circuit_refused(request_rec *r)
 }
 
 /* ------------------------------------------------------------------ */
-/* Each child's calls in flight. */
+/* Each child's calls in flight, and PlaidMaxInFlight on their sum. */
 
-static int in_scoreboard(apr_uint32_t pid)
+/* Whether process pid is gone. Only a process that is no more: a child of
+ * an old generation that lost its scoreboard slot still finishes its
+ * calls, and a pid some other user's process took is left alone. */
+static int gone(apr_uint32_t pid)
 {
-    int limit = 0, i;
-    process_score *ps;
-
-    ap_mpm_query(AP_MPMQ_HARD_LIMIT_DAEMONS, &limit);
-    for (i = 0; i < limit; i++) {
-        if ((ps = ap_get_scoreboard_process(i)) && ps->pid > 0
-            && (apr_uint32_t)ps->pid == pid) {
-            return 1;
-        }
-    }
-    return 0;
+    return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
 }
 
 static apr_status_t release_word(void *data)
 {
     child_calls *c = data;
 
-    __atomic_store_n(&c->calls, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&c->calls, 0, __ATOMIC_SEQ_CST);
     __atomic_store_n(&c->pid, 0, __ATOMIC_RELEASE);
     mine = NULL;
     return APR_SUCCESS;
 }
 
-/* A free word, else one of a child the scoreboard no longer has; the
- * compare-and-swap on its pid makes it this child's alone. A child that
- * finds none (ServerLimit raised past twice the first one's) is not in
- * the gauge. */
+/* A free word, else one of a child that is gone (its exit was not seen);
+ * the compare-and-swap on its pid makes it this child's alone. A child
+ * that finds none (more live children than twice ServerLimit) counts its
+ * calls in its own memory: PlaidMaxInFlight then holds in it alone. */
 static void child_init(apr_pool_t *pchild, server_rec *s)
 {
     apr_uint32_t me = (apr_uint32_t)getpid(), pid;
@@ -282,16 +287,17 @@ static void child_init(apr_pool_t *pchild, server_rec *s)
 
     (void)s;
     mine = NULL;
+    __atomic_store_n(&unshared.calls, 0, __ATOMIC_SEQ_CST);
     for (pass = 0; store && pass < 2 && !mine; pass++) {
         for (i = 0; i < store->n_children && !mine; i++) {
             child_calls *c = &store->children[i];
 
             pid = __atomic_load_n(&c->pid, __ATOMIC_ACQUIRE);
-            if ((pass == 0 ? pid == 0 || pid == me : !in_scoreboard(pid))
+            if ((pass == 0 ? pid == 0 || pid == me : gone(pid))
                 && __atomic_compare_exchange_n(&c->pid, &pid, me, 0,
                                                __ATOMIC_ACQ_REL,
                                                __ATOMIC_RELAXED)) {
-                __atomic_store_n(&c->calls, 0, __ATOMIC_RELEASE);
+                __atomic_store_n(&c->calls, 0, __ATOMIC_SEQ_CST);
                 mine = c;
             }
         }
@@ -302,33 +308,96 @@ static void child_init(apr_pool_t *pchild, server_rec *s)
     }
 }
 
-apr_uint64_t plaid_metrics_in_flight(apr_pool_t *p)
+/* In the parent, for every child that exits, whatever the way (a crash,
+ * kill -9, a hard restart, MaxConnectionsPerChild): its word is free
+ * again and its calls no longer count. The pid makes sure the word is
+ * still that child's. */
+static void child_exited(server_rec *s, pid_t pid, ap_generation_t gen,
+                         int slot, mpm_child_status state)
 {
-    apr_hash_t *alive = apr_hash_make(p);
-    apr_uint32_t me = (apr_uint32_t)getpid(), pid, *kept;
-    apr_uint64_t sum = 0;
-    int limit = 0, i;
-    process_score *ps;
+    apr_uint32_t was;
+    int i;
 
-    if (!store) {
-        return 0;
-    }
-    ap_mpm_query(AP_MPMQ_HARD_LIMIT_DAEMONS, &limit);
-    for (i = 0; i < limit; i++) {
-        if ((ps = ap_get_scoreboard_process(i)) && ps->pid > 0) {
-            pid = (apr_uint32_t)ps->pid;
-            kept = apr_pmemdup(p, &pid, sizeof(pid));
-            apr_hash_set(alive, kept, sizeof(*kept), kept);
-        }
+    (void)s;
+    (void)gen;
+    (void)slot;
+    if (state != MPM_CHILD_EXITED || !store || pid <= 0) {
+        return;
     }
     for (i = 0; i < store->n_children; i++) {
-        pid = __atomic_load_n(&store->children[i].pid, __ATOMIC_ACQUIRE);
-        if (pid && (pid == me || apr_hash_get(alive, &pid, sizeof(pid)))) {
-            sum += __atomic_load_n(&store->children[i].calls,
-                                   __ATOMIC_RELAXED);
+        child_calls *c = &store->children[i];
+
+        was = (apr_uint32_t)pid;
+        if (__atomic_load_n(&c->pid, __ATOMIC_ACQUIRE) == was) {
+            __atomic_store_n(&c->calls, 0, __ATOMIC_SEQ_CST);
+            __atomic_compare_exchange_n(&c->pid, &was, 0, 0,
+                                        __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
+        }
+    }
+}
+
+/* A word's calls; a count below zero (a thread of a child that outlived
+ * its word) is none. */
+static apr_uint32_t calls_of(child_calls *c)
+{
+    apr_int32_t n = (apr_int32_t)__atomic_load_n(&c->calls,
+                                                 __ATOMIC_SEQ_CST);
+
+    return n > 0 ? (apr_uint32_t)n : 0;
+}
+
+/* The server's calls in flight: every taken word, this child's own
+ * memory if it has no word. */
+static apr_uint32_t calls_in_flight(void)
+{
+    apr_uint32_t sum = mine ? 0 : calls_of(&unshared);
+    int i;
+
+    for (i = 0; store && i < store->n_children; i++) {
+        if (__atomic_load_n(&store->children[i].pid, __ATOMIC_ACQUIRE)) {
+            sum += calls_of(&store->children[i]);
         }
     }
     return sum;
+}
+
+/* Count first, then sum: of two children that begin a call at the same
+ * time, the later to count sees both (sequentially consistent), so the
+ * sum never passes max; at the edge both may be refused. */
+int plaid_metrics_call_begin(request_rec *r, apr_uint32_t max)
+{
+    child_calls *c = mine ? mine : &unshared;
+
+    (void)r;
+    __atomic_fetch_add(&c->calls, 1, __ATOMIC_SEQ_CST);
+    if (calls_in_flight() > max) {
+        __atomic_fetch_sub(&c->calls, 1, __ATOMIC_SEQ_CST);
+        return 0;
+    }
+    return 1;
+}
+
+apr_uint32_t plaid_metrics_refused(apr_uint32_t now, apr_uint32_t *last)
+{
+    static refusals alone;     /* no shared memory: this child's own */
+    refusals *f = store ? store->refusals : &alone;
+    apr_uint32_t was = __atomic_load_n(&f->warned_at, __ATOMIC_ACQUIRE);
+
+    __atomic_fetch_add(&f->refused, 1, __ATOMIC_SEQ_CST);
+    *last = was;
+    if ((was && (apr_int32_t)(now - was) < 60)
+        || !__atomic_compare_exchange_n(&f->warned_at, &was, now, 0,
+                                        __ATOMIC_ACQ_REL,
+                                        __ATOMIC_RELAXED)) {
+        return 0;
+    }
+    return __atomic_exchange_n(&f->refused, 0, __ATOMIC_SEQ_CST);
+}
+
+apr_uint64_t plaid_metrics_in_flight(apr_pool_t *p)
+{
+    (void)p;
+    return calls_in_flight();
 }
 
 /* ------------------------------------------------------------------ */
@@ -389,5 +458,6 @@ int plaid_metrics_handler(request_rec *r, plaid_request *req)
 void plaid_metrics_register(apr_pool_t *p)
 {
     ap_hook_child_init(child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_status(child_exited, NULL, NULL, APR_HOOK_MIDDLE);
     plaid_status_register(p);
 }

@@ -463,9 +463,16 @@ void plaid_metrics_register(apr_pool_t *p);
  * JSON answers, browser.c; a hand-off counts as 200, handoff.c). */
 void plaid_metrics_answer(request_rec *r, int status);
 
-/* Around each call to Plaid (call.c): in flight, then what it came to. */
-void plaid_metrics_call_begin(request_rec *r);
+/* Around each call to Plaid (call.c): in flight, if fewer than max calls
+ * are in flight in all the server's children together (0, nothing
+ * counted, when not); then what it came to. */
+int plaid_metrics_call_begin(request_rec *r, apr_uint32_t max);
 void plaid_metrics_call_end(request_rec *r, const plaid_result *res);
+
+/* A call refused by PlaidMaxInFlight, at now (seconds). When no warning
+ * was given in the last minute, server-wide: the refusals since the last
+ * one, and *last when it was (0: never); else 0. */
+apr_uint32_t plaid_metrics_refused(apr_uint32_t now, apr_uint32_t *last);
 
 /* Requests refused without a call (limits.c). */
 void plaid_metrics_rate_limited(request_rec *r);

@@ -258,7 +258,7 @@ for my $case (@good) {
     isnt($rc, 0, 'PlaidMaxInFlight 0 fails');
     ($rc, $out) = check("<VirtualHost *:80>\nPlaidMaxInFlight 4\n</VirtualHost>\n"
                         . location_conf(\@complete));
-    isnt($rc, 0, 'PlaidMaxInFlight in a vhost fails (it is per child)');
+    isnt($rc, 0, 'PlaidMaxInFlight in a vhost fails (it is server-wide)');
 }
 
 # mod_info's dump of the configuration shows neither the inline secret nor
