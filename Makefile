@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # mod_plaid_link: build with apxs; `make test` runs every check.
 APXS      ?= apxs
 APR_CONFIG ?= apr-1-config

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mod_plaid_link: Plaid's Link integration as httpd configuration.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * What bench/transport.c, bench/rawtls.c and bench/handle_rss.c share: the
  * /link/token/create body they send and the process's CPU time.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # bench/gateway.sh: one balance call from PHP, through the module's gateway
 # (SetHandler plaid-api) against PHP calling Plaid itself with curl, over a
 # simulated network round trip. Not a test: it prints figures for

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bench/handle_rss.c: what a pooled curl handle costs in RSS. THREADS
  * threads wait at a barrier, then each makes one call at the same time, so

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # shellcheck shell=bash
 # bench/lib.sh: what the bench scripts share (sourced, not run): installing
 # what Debian 12 lacks, the private CA and localhost certificate an upstream

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # bench/load_faults.sh: load with upstream faults mixed in. Not a test: it
 # prints figures for bench/LOAD.md.
 #

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- wrk script: what a signed-in browser sends to the link-token endpoint
 -- (POST, JSON body). Prints one machine-readable RESULT line at the end.
 -- BENCH_METHOD=GET for the static-file ceiling (httpd refuses POST to a

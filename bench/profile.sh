@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # bench/profile.sh: instructions per request in httpd, the module against
 # mod_proxy_http and the static file, whole request, per function.
 #

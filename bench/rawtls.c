@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bench/rawtls.c: what a call to Plaid costs without libcurl. Not the
  * module's transport: a measuring stick for bench/RESULTS.md, "what would

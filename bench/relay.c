@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bench/relay.c: a network round trip on loopback, for bench/run.sh (its
  * relay pass) and bench/gateway.sh.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # bench/run.sh: mod_plaid_link against mod_proxy_http and against the peers
 # a site would otherwise use: Plaid's Node quickstart and a PHP page.
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # bench/slow_plaid.sh: does a slow Plaid take the rest of the site down?
 # Not a test: it prints figures for bench/LOAD.md.
 #

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bench/transport.c: the transport alone, without httpd. THREADS threads
  * share one plaid_http (as an httpd child's worker threads do) and call

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # bench/transport.sh: the transport (src/plaid_http.c) alone, no httpd.
 # Builds bench/transport.c against src/, starts the benchmark's TLS upstream
 # (bench/run.sh serve), and prints calls/s and CPU µs per call at 1 and 8

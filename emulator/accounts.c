@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * POST /accounts/get (AccountsGetRequest) and /accounts/balance/get
  * (AccountsBalanceGetRequest): one answer for both, AccountsGetResponse

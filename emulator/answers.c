@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * What every endpoint shares on the way in and out: the request body read
  * and parsed as Plaid reads it, answers written as Plaid writes them (a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * emu.h: what the files of mod_plaid_emulator share. Private to emulator/.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The emulator's directives: the credentials and environment of a location
  * (per directory, so that /sandbox and /production can differ in one vhost)

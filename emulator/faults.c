@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Faults steered by the path in front of an endpoint, for any endpoint:
  *

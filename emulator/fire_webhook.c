@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * POST /sandbox/item/fire_webhook: SandboxItemFireWebhookRequest in,
  * {"webhook_fired": true, "request_id"} out, as Plaid's sandbox answers,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * POST /item/remove: ItemRemoveRequest in, ItemRemoveResponse
  * ({"request_id"}) out, for an access_token whose Item this emulator made

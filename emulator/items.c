@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The Item behind a token, as every child sees it through the state
  * directory (state.c):

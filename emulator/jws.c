@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The Plaid-Verification header: a compact JWS (RFC 7515) over
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The keys the emulator signs webhooks with, as Plaid's are: ECDSA on
  * P-256 (ES256), each named by a kid and served as a JWK by

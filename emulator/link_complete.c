@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * POST /link/complete: emulator only, no Plaid endpoint. It stands for what
  * Plaid Link does in the browser between open() and onSuccess: the page's

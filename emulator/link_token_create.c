@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * POST /link/token/create: LinkTokenCreateRequest in, LinkTokenCreateResponse
  * ({"link_token","expiration","request_id"}) out. The link_token carries the

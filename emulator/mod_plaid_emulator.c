@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mod_plaid_emulator: the part of Plaid's API that mod_plaid_link calls,
  * emulated inside httpd so that the module can be tested, demonstrated and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * POST /item/public_token/exchange: ItemPublicTokenExchangeRequest in,
  * ItemPublicTokenExchangeResponse ({"access_token","item_id","request_id"})

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * POST /sandbox/item/reset_login: how Plaid's sandbox makes an Item need
  * its user's login again, to try the path an application takes for

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * POST /sandbox/public_token/create: how Plaid's sandbox hands a test a
  * public_token without Link. SandboxPublicTokenCreateRequest in,

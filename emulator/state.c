@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * What every child of the emulator's httpd must agree on, prefork's many
  * processes included:

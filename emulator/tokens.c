@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Identifiers as Plaid shapes them, and tokens any child can recognise.
  *

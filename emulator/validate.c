@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * A request body checked as Plaid checks it, driven by the endpoint's
  * property table (its request schema in Plaid's OpenAPI description):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * POST /webhook_verification_key/get: WebhookVerificationKeyGetRequest in,
  * WebhookVerificationKeyGetResponse ({"key": JWKPublicKey, "request_id"})

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * POST /webhook/sign: emulator only, no Plaid endpoint. A test's way to a
  * Plaid-Verification header for a body of its choosing, signed as Plaid

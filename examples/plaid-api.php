@@ -1,4 +1,5 @@
 <?php
+// SPDX-License-Identifier: Apache-2.0
 // plaid_api('/accounts/balance/get', ['access_token' => $token]) calls Plaid
 // through mod_plaid_link's gateway (SetHandler plaid-api on a loopback
 // location, docs/php.md): no client_id or secret in PHP, and one kept-alive

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Shared by the fuzz targets: each is a LLVMFuzzerTestOneInput over one
  * parser of untrusted input in the core (src/), built either with libFuzzer

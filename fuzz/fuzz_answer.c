@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Plaid's answer to /link/token/create, as the transport hands it over: an
  * HTTP status and a body of at most PLAID_ANSWER_MAX bytes, classified by

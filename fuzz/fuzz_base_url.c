@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * PlaidBaseURL (and the check PlaidWebhook / PlaidRedirectURI reuse):
  * plaid_check_base_url on the directive's text. An accepted URL is https,

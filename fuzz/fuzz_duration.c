@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * PlaidTimeout's values: plaid_parse_duration. Accepted: 1 ms .. 600 s.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The exchange's untrusted inputs: the browser's public_token (checked by
  * plaid_check_public_token before it goes into a body) and Plaid's answer

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * PlaidLinkTokenExtra: the directive's text (a C string, as httpd gives
  * it) through plaid_parse_extra, and, when accepted, merged into a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * What libcurl hands the transport from Plaid's side of the wire, through
  * the transport's callbacks, reached through the core's internal header

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The key Plaid's /webhook_verification_key/get answers, untrusted: the
  * answer classified, then plaid_webhook_key_answer on its "key" (kty, crv,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The Plaid-Verification header, untrusted: plaid_jws_parse (base64url,
  * the header's alg and kid, the payload's claims), then the steps that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The spec's tables as directive values see them (src/plaid_known.c):
  * PlaidProducts & co., PlaidCountryCodes, PlaidLanguage, and the

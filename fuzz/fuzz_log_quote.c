@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * plaid_log_quote: every Plaid field and some browser headers reach the
  * error log through it. The first byte is the cut (max), the rest the text.

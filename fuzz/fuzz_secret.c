@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * PlaidSecret's value: plaid_resolve_secret for inline values and env:NAME
  * (NAME is fuzzed; a lookup in this process's environment). file: is left

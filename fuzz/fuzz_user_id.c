@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The per-request user id (PlaidUserId's result: a header, REMOTE_USER, an
  * expression of them; attacker-controlled in the worst configuration)

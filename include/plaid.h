@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * plaid.h: what every part of mod_plaid_link's core shares: versions, the
  * API hosts, the limits docs/reference.md documents, the outcome of a call, and

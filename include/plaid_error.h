@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * What a call came to (src/plaid_error.c): Plaid's answer classified, its
  * PlaidError read, the browser's status and a hint for the admin. Shared

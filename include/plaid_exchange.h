@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * POST /item/public_token/exchange (src/plaid_exchange.c): Link's
  * public_token for the Item's access_token and item_id.

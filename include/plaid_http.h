@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The transport (src/plaid_http.c): POST a body to a path of a Plaid host
  * and hand back what came back. It knows no endpoint: each endpoint builds

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * plaid_known.h: the values Plaid's /link/token/create accepts, taken from
  * Plaid's OpenAPI description (2020-09-14). One table per fact; the test

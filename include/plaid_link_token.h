@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * POST /link/token/create (src/plaid_link_token.c): the body from the
  * directives and the user id, serialized once at start-up but for the id;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The metrics (src/plaid_metrics.c): one block of 64-bit counters that the
  * glue keeps in shared memory for every child of the server

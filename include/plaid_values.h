@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Directive values and the per-request user id (src/plaid_values.c). Each
  * check returns NULL when the value is good, else a message for the admin

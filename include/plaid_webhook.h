@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Plaid's webhooks (src/plaid_webhook.c): the Plaid-Verification header, a
  * compact JWS signed with ES256, checked step by step; the verification

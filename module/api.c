@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * SetHandler plaid-api: a gateway for the site's own server-side code
  * (PHP on the same machine, typically). The caller POSTs

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The browser side every browser-facing handler shares: the correlation
  * id, the JSON answers, and the checks a request passes before Plaid is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The shared store (PlaidCache): what every child of the server, and with
  * redis or memcache every server behind a balancer, must agree on: the

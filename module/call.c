@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The call to Plaid from a handler: the child's pool of curl handles, the
  * server's PlaidMaxInFlight budget, the call itself and what its failure

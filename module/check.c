@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Start-up: every place that sets one of the handlers must give Plaid what
  * that handler's call requires, or `apache2 -t` and the start fail naming

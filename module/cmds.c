@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The directives. Values are checked here, as they are read, so that an
  * error points at the line; what is missing is checked at start-up

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The configuration: one struct for server, vhost and location, in parts
  * (the connection every handler needs, the browser side, each handler's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * SetHandler plaid-public-token-exchange: the browser hands in Link's
  * public_token; the module exchanges it with Plaid for the Item's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The handlers, one row each: the table that dispatch (mod_plaid_link.c),
  * the request intake (browser.c), the start-up checks (check.c), the

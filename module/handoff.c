@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The hand-off to the site's application: a handler that has done its
  * part (the exchange, a verified webhook) redirects internally to the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Limits that hold across children, and across servers sharing a redis or
  * memcache PlaidCache: per user and per client id request windows

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * SetHandler plaid-link-token: a link_token for the signed-in user, from
  * the body the directives describe (serialized at start-up but for the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * What the error log says: the one line with everything about a failed
  * call (PL0100), and the names of the vhost and location lines carry.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Metrics: what the module did, for SetHandler plaid-metrics (Prometheus)
  * and mod_status's page (status.c). The counters are one block of shared

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The glue's private header: what the files of module/ share. The glue
  * knows httpd and the core's API (include/), never curl.h.

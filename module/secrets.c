@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The credentials' directives: PlaidSecret and PlaidUserIdHashKey (file:,
  * env: or inline), PlaidClientId. A secret never appears where httpd shows

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The module's section of mod_status's page (/server-status), with the
  * totals of SetHandler plaid-metrics, for admins without Prometheus.

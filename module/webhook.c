@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * SetHandler plaid-webhook: a webhook from Plaid is handed to the site's
  * application (PlaidWebhookHandoff, by internal redirect, with its body as

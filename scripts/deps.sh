@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Install the Debian 12 packages mod_plaid_link needs. Idempotent: a quick
 # no-op when everything is already installed. Run as root (or via sudo);
 # only Debian's apt is used.

@@ -1,4 +1,5 @@
 #!/usr/bin/env perl
+# SPDX-License-Identifier: Apache-2.0
 # Derives spec/plaid-openapi-extract.yml from Plaid's OpenAPI description
 # (https://github.com/plaid/plaid-openapi, file 2020-09-14.yml): the parts
 # the module's tables, its emulator and its tests rely on, copied line for

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The example page in a real browser: builds the module and the emulator,
 # starts an httpd like scripts/run.sh's in a directory of its own, but under
 # prefork with mod_php and the PHP application that stores Items in SQLite

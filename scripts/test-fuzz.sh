@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Runs every libFuzzer target in fuzz/ for a while, from its seed corpus in
 # fuzz/corpus/<target>/, and prints the executions each made. Not part of
 # ./scripts/test.sh (that replays the seeds: `make fuzz-replay`).

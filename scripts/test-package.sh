@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The Debian way in, end to end, on this machine's own httpd:
 #   1. `make install DESTDIR=...` lays out the .so and the a2enmod files;
 #   2. dpkg-buildpackage builds libapache2-mod-plaid-link from debian/;

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The Apache::Test suite with httpd under valgrind, in one process (-X).
 #
 #   scripts/test-valgrind.sh            event MPM (the default)

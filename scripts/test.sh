@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The one command that proves mod_plaid_link works: installs what a fresh
 # Debian 12 machine lacks, builds with warnings as errors, runs the unit
 # tests, then the Apache::Test suite against the real httpd under each MPM.

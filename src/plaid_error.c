@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Plaid's answer classified: success, a PlaidError, or something unusable;
  * the browser's status for each outcome and the admin's hint. Everything

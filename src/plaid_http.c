@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The libcurl transport. Each process keeps a stack of easy handles; a
  * handle keeps its own open connection to Plaid, so a request reuses it

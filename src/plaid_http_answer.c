@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * What the transport takes from Plaid's side of the wire: the libcurl
  * callbacks that collect the answer (capped at its max) and its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The transport's internals, for src/plaid_http.c and for the unit tests
  * and fuzz targets that feed its libcurl callbacks directly

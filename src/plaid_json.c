@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * JSON and buffers: UTF-8 checks, pool buffers, jansson's dump into pool
  * memory, and jansson's string escaping redone for the body templates and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The values Plaid accepts in /link/token/create, transcribed from
  * ../shared/plaid-openapi/2020-09-14.yml. t/spec_tables.t reads the spec and

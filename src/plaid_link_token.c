@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * POST /link/token/create. The body is built as a jansson tree (jansson
  * allocates with malloc), dumped straight into a buffer from the request's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The metrics' block, its label sets and its Prometheus text. The glue
  * (module/metrics.c) places the block in shared memory and says which

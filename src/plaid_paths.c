@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Every POST path of Plaid's API, from its OpenAPI description
  * (spec/plaid-openapi-extract.yml): what PlaidApiPaths may name.

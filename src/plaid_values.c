@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Parsing and checking of directive values and of the per-request user id.
  * Messages name the directive's value only when it is not a secret.

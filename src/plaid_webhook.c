@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Plaid's webhook verification, by the book (Plaid's "Webhook
  * verification" guide, RFC 7515 and RFC 7518), every step required:

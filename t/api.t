@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # SetHandler plaid-api: the site's own code calls Plaid through the module
 # (credentials added, Plaid's status and body given back unchanged, the
 # module's id in X-Plaid-Link-Id); refused without a call: a caller not on

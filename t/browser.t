@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # What the module refuses from the browser, before Plaid is ever called:
 # wrong method, a request a form could forge (no JSON Content-Type, no
 # X-Requested-With), an Origin not in PlaidAllowedOrigins, no user, an

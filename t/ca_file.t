@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # PlaidCACertificate FILE replaces the system's CAs; it does not add to
 # them. To see that, the test CA (which signs the emulator's certificate)
 # is made a system CA for the length of this file: a hashed link in

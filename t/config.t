@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Start-up validation: `apache2 -t` on small generated configurations.
 # A configuration the module cannot serve must fail the syntax check, with
 # a message naming the directive, the value and the <Location> at fault;

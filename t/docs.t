@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # The documentation agrees with the code; no server needed.
 #  - Every directive of the command table (plaid_cmds in module/cmds.c)
 #    has a section in docs/directives.md with the httpd manual's fields, and
@@ -7,6 +8,7 @@
 #  - docs/reference.md's table of log lines lists exactly the PLLOGNO numbers.
 #  - docs/testing.md's table names every file of t/.
 #  - Every relative link of README.md and docs/*.md names a file that exists.
+#  - Every source file of the checkout carries its SPDX licence line.
 #  - Every log line number (PLLOGNO) has a section in docs/troubleshooting.md,
 #    and so does every error_code of the hints table in src/plaid_error.c.
 #  - docs/design.md, the map, names every file of module/, src/ and
@@ -161,6 +163,26 @@ for my $page ('README.md', map { "docs/$_" } sort grep { /\.md\z/ } readdir $ddi
         map { s/#.*//r } grep { !m{^(?:[a-z]+:|#)} }
         $text =~ /\]\(([^)\s]+)\)/g;
     ok(!@broken, "$page: every relative link names a file") or diag("@broken");
+}
+
+# --- SPDX ------------------------------------------------------------------------
+SKIP: {
+    my @files = -e "$top/.git" ? split /\n/, qx{git -C '$top' ls-files} : ();
+    skip 'not a git checkout: no list of the sources', 1 unless @files;
+    my @sources = grep {
+        !m{^(?:fuzz/corpus|spec)/} && !m{^t/htdocs/(?:addhandler|htaccess)-endpoint/}
+        && (/\.(?:c|h|js|php|lua|sh|t|pl|pm|cgi|conf|in|load|supp)\z/
+            || m{(?:^|/)(?:Makefile|TEST|\.ci/run|debian/rules)\z}
+            || $_ eq 'examples/link.html')
+    } @files;
+    my @lacking = grep {
+        open my $fh, '<', "$top/$_" or die "$top/$_: $!\n";
+        my $head = join '', grep { defined } map { scalar <$fh> } 1 .. 3;
+        $head !~ /SPDX-License-Identifier: Apache-2\.0/;
+    } @sources;
+    ok(@sources > 100 && !@lacking,
+       scalar(@sources) . ' source files carry SPDX-License-Identifier: Apache-2.0')
+        or diag("lacking: @lacking");
 }
 
 done_testing();

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Every way the call to Plaid can fail, one location each (see
 # t/conf/extra.conf.in). The browser gets only
 # {"error":"Unable to fetch link_token","request_id":ID} with the mapped

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # SetHandler plaid-public-token-exchange: Link's public_token, from the
 # emulator's /sandbox/public_token/create as from Plaid's sandbox, is
 # exchanged for the Item, which reaches the application behind

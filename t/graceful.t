@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # A graceful restart (apache2 -k graceful, i.e. SIGUSR1 to the parent)
 # while requests are flowing loses none of them: old children finish what
 # they hold, new children build their curl pools afresh.

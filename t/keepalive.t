@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # A kept-alive connection to Plaid that Plaid closed while it sat idle in the
 # module's curl pool must not cost a request: the emulator's vhost has
 # KeepAliveTimeout 1, so after a pause every pooled connection is dead.

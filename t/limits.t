@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # PlaidRateLimit (per user, per location), PlaidRateLimitTotal (all users
 # of a client id) and PlaidCircuitBreaker (per Plaid host), with the
 # default shared store (shmcb): a refused request gets 429 (limits) or 503

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # SetHandler plaid-metrics and the module's section of mod_status's page.
 # A known mix of requests (successes, each class of failure, refusals
 # before any call, a hand-off, a rate-limited and a breaker-refused

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Legacy LAMP servers run prefork with mod_php: under prefork the suite loads
 # Debian's mod_php beside the module (t/conf/extra.conf.in), every other
 # test file runs with it loaded, and this one proves PHP really answers.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # What an admin of a shared server (PHP and CGI beside the module, other
 # people's .htaccess files) must be able to count on:
 # - an env: secret is gone from the environment of every CGI and PHP page,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # src/plaid_known.c must list exactly what Plaid's OpenAPI description
 # (spec/plaid-openapi-extract.yml, see spec/README.md) lists: the Products enum, the
 # products each LinkTokenCreateRequest array shows, CountryCode, the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # The happy path: a signed-in user POSTs {} and gets a link_token made by
 # the emulator from the location's configuration.
 use strict;

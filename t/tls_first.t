@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # A child's first connection to Plaid goes alone: the calls that come with
 # it wait for its TLS session and resume it, instead of each negotiating a
 # session of its own. Each round: a graceful restart (children with no

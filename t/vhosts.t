@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Two vhosts, each with its own PlaidEnv and credentials (sandbox with a
 # file: secret, production with an env: secret), get tokens from their own
 # environment. Their locations hold only SetHandler: everything else is

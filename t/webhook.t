@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # SetHandler plaid-webhook: a webhook signed as Plaid signs them (by the
 # emulator's key, fetched from its /webhook_verification_key/get) reaches
 # the application behind PlaidWebhookHandoff with its exact body and

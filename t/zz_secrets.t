@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # No secret leaves the module: after the whole suite (this file runs last,
 # and first makes a success and a failure in every vhost of its own), no
 # file under t/logs and no answer holds a Plaid secret or a full client id.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 // server.js in NODE_WORKERS processes (2) sharing one port through Node's
 // cluster module: what a quickstart user would add to use more than one
 // core. Not the quickstart itself; bench/run.sh's "node x2" rows.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 // bench/run.sh's Node peer: the link-token route of Plaid's quickstart
 // (node/index.js there) as its users run it: express, the official plaid
 // client with the credentials in baseOptions' headers, one process. Two

@@ -1,4 +1,5 @@
 <?php
+// SPDX-License-Identifier: Apache-2.0
 // What both pages of bench/gateway.sh share: the Item's access_token (the
 // application's database in real life; here the bench's environment), and
 // the answer, which tells the driver how long the call to Plaid took.

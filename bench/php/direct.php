@@ -1,4 +1,5 @@
 <?php
+// SPDX-License-Identifier: Apache-2.0
 // Plaid called as a LAMP developer writes it: a new curl handle per
 // request (PHP keeps nothing between requests), so a TCP connection and a
 // TLS handshake per call, and the credentials in PHP (here from the

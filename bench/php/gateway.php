@@ -1,4 +1,5 @@
 <?php
+// SPDX-License-Identifier: Apache-2.0
 // Plaid called through mod_plaid_link's gateway with the helper in
 // examples/plaid-api.php: no credentials in PHP, and the module's kept
 // TLS connection instead of a handshake per call.

@@ -1,4 +1,5 @@
 <?php
+// SPDX-License-Identifier: Apache-2.0
 // bench/run.sh's PHP peer: a link token as a LAMP page gets one, with a
 // new curl handle per request (PHP keeps nothing between requests), so a
 // TCP connection and a full TLS handshake per call. The same fields as

@@ -1,4 +1,5 @@
 <?php
+// SPDX-License-Identifier: Apache-2.0
 // The signed-in user's balances, as JSON for the page: every Item that
 // examples/app/plaid-item.php stored for the user, each asked for its
 // balances through mod_plaid_link's gateway (SetHandler plaid-api,

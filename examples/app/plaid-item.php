@@ -1,4 +1,5 @@
 <?php
+// SPDX-License-Identifier: Apache-2.0
 // The application behind PlaidExchangeHandoff: it stores the Item that
 // mod_plaid_link got for the signed-in user, and writes the answer the
 // page gets. The module has exchanged Link's public_token with Plaid and

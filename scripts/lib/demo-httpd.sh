@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # shellcheck shell=bash
 # Sourced by scripts/run.sh and scripts/test-browser.sh: one httpd on
 # 127.0.0.1 with the example site, and the Plaid emulator (TLS) when the

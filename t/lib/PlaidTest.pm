@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Helpers shared by the mod_plaid_link Apache::Test files: requests to the
 # module, the JSON answer, and reading what the run appended to error_log.
 package PlaidTest;

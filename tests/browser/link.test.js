@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 // Drives Debian's chromium through examples/link.html, served by an httpd
 // that scripts/test-browser.sh starts (prefork, mod_php) with
 // mod_plaid_link, the Plaid emulator, and examples/app/plaid-item.php

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The /link/token/create body, Plaid's answers, status mapping and hints. */
 #include <apr_strings.h>
 

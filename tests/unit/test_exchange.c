@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* /item/public_token/exchange: the public_token check, the body, the
  * answer. */
 #include <apr_strings.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The transport's callbacks for what libcurl hands it from Plaid's side:
  * plaid_on_header and plaid_on_body, and the retry wait they lead to,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The metrics' label sets, what a call and an answer add, and the
  * Prometheus text. */
 #include <apr_strings.h>

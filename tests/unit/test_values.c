@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Directive values, user ids, masking and log quoting. */
 #include <stdlib.h>
 #include <string.h>

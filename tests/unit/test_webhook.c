@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Webhook verification, step by step, with two fixed P-256 keys (test
  * keys made for this file, nothing else): tokens are signed here as

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * A minimal test harness for the core: CHECK records a failure and goes on;
  * UNIT_MAIN runs the listed tests and ends with "N passed, N failed".

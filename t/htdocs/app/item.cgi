@@ -1,4 +1,5 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: Apache-2.0
 # The application behind PlaidExchangeHandoff in t/exchange.t: what a
 # site's own code receives from the exchange, answered as JSON. It says
 # whether it got an access_token that looks like one, never the token.

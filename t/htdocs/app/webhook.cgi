@@ -1,4 +1,5 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: Apache-2.0
 # The application behind PlaidWebhookHandoff in t/webhook.t: what a site's
 # own code receives of a verified webhook, answered as JSON: the three
 # variables and the body it read on its standard input, by its SHA-256.

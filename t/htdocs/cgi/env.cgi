@@ -1,4 +1,5 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: Apache-2.0
 # Prints what a CGI started by an httpd child inherits: its environment and
 # its open file descriptors, and what the kernel shows of its parent's (the
 # httpd child's) environment block (t/shared_server.t).

@@ -1,4 +1,5 @@
 <?php
+// SPDX-License-Identifier: Apache-2.0
 // t/api.t under prefork: PHP calls Plaid through the gateway with the
 // helper in examples/plaid-api.php. The test POSTs the gateway's URL and
 // an access_token (never in a URL: access logs keep URLs).

@@ -1,4 +1,5 @@
 <?php
+// SPDX-License-Identifier: Apache-2.0
 // What PHP code on the same server can read of the process environment
 // (t/shared_server.t): getenv() with no argument, $_SERVER/$_ENV, and the
 // block the kernel shows in /proc/self/environ (readable by the child's own

@@ -1,4 +1,5 @@
 <?php
+// SPDX-License-Identifier: Apache-2.0
 // The application behind PlaidExchangeHandoff under prefork with mod_php
 // (t/exchange.t): the same as t/htdocs/app/item.cgi, from $_SERVER.
 header('Content-Type: application/json');

@@ -1,4 +1,5 @@
 <?php
+// SPDX-License-Identifier: Apache-2.0
 // The application behind PlaidWebhookHandoff under prefork with mod_php
 // (t/webhook.t): the body from php://input, the variables from $_SERVER.
 header('Content-Type: application/json');
