@@ -208,6 +208,12 @@ int plaid_api_handler(request_rec *r, plaid_request *req)
                                         "secret" : "the body is not a JSON "
                                                    "object");
     }
+    /* PlaidItemStore: by item_id, the Item's access_token put in. */
+    if (req->conf->items.store
+        && plaid_items_api_body(r, req, doc, &body, &len) != OK) {
+        json_decref(doc);
+        return OK;   /* answered */
+    }
     json_decref(doc);
 
     status = plaid_call_raw(r, req, path, body, len,
@@ -220,6 +226,9 @@ int plaid_api_handler(request_rec *r, plaid_request *req)
 
         if (res.outcome != PLAID_OK) {
             plaid_log_failure(r, req, (int)resp.status, &res);
+        }
+        if (req->conf->items.store) {
+            plaid_items_api_done(r, req, path, resp.status);
         }
         if (wait_s > 0) {
             apr_table_setn(r->headers_out, "Retry-After",

@@ -16,6 +16,7 @@ const char plaid_system_cas[] = "system";
     X(browser.user_id) X(browser.origins) X(limits.scope)                   \
     X(exchange.handoff) X(webhook.handoff) X(handler_htaccess)             \
     X(api.prefix) X(api.paths) X(api.allow)             \
+    X(items.store) X(items.keys)                                            \
     X(endpoint)
 
 /* The same for numbers, -1 unset. */
@@ -24,7 +25,8 @@ const char plaid_system_cas[] = "system";
     X(webhook.max_age_s) X(handler_enabled)                                 \
     X(limits.user_count) X(limits.user_seconds) X(limits.total_count)       \
     X(limits.total_seconds) X(limits.breaker_failures)                      \
-    X(limits.breaker_seconds)
+    X(limits.breaker_seconds)                                               \
+    X(items.handoff_access_token) X(items.api_allow_access_token)
 
 /* The fields of the /link/token/create body: merged alike, and noted by
  * the side they come from, so that a merge whose fields all came from one

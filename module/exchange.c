@@ -47,7 +47,7 @@ static const char *public_token_of(const plaid_request *req,
 
 int plaid_exchange_handler(request_rec *r, plaid_request *req)
 {
-    const char *token, *why = NULL, *body;
+    const char *token, *why = NULL, *body, *handoff_token;
     plaid_handoff *h;
     plaid_exchange item;
     plaid_result res;
@@ -77,10 +77,16 @@ int plaid_exchange_handler(request_rec *r, plaid_request *req)
                   plaid_log_quote(r->pool, res.request_id,
                                   PLAID_LOG_FIELD_MAX),
                   res.elapsed_ms, req->conf->exchange.handoff);
+    /* PlaidItemStore: the Item kept, its access_token not handed off. */
+    if ((status = plaid_items_exchanged(r, req, &item, &handoff_token))
+        != OK) {
+        return plaid_answer_error(r, status, req->handler->generic_error,
+                                  req->id);
+    }
     h = apr_pcalloc(r->pool, sizeof(*h));
     h->names = exchange_vars;
     h->n = 4;
-    h->values[0] = item.access_token;
+    h->values[0] = handoff_token;
     h->values[1] = item.item_id;
     h->values[2] = req->user;
     h->values[3] = res.request_id;

@@ -19,6 +19,8 @@
  *   limits.c           PlaidRateLimit(Total), PlaidCircuitBreaker
  *   metrics.c          counters in shared memory, SetHandler plaid-metrics
  *   status.c           the module's section of mod_status's page
+ *   items.c            PlaidItemStore: the Items kept, SetHandler plaid-items
+ *   item_store.c       the Items' table, through mod_dbd
  */
 #ifndef MOD_PLAID_LINK_H
 #define MOD_PLAID_LINK_H
@@ -40,6 +42,7 @@
 #include "plaid_known.h"
 #include "plaid_link_token.h"
 #include "plaid_metrics.h"
+#include "plaid_seal.h"
 #include "plaid_values.h"
 #include "plaid_webhook.h"
 
@@ -103,6 +106,21 @@ typedef struct {
                                 * NULL: loopback only */
 } plaid_api_conf;
 
+/* The Item store (items.c): the keys of PlaidItemKey, the current first;
+ * the previous one, when given, only opens. */
+typedef struct plaid_item_keys {
+    plaid_seal_key current, previous;
+    const plaid_seal_key *open[2];
+    int n;
+} plaid_item_keys;
+
+typedef struct {
+    const char *store;         /* PlaidItemStore: "dbd", NULL unset */
+    const plaid_item_keys *keys;    /* PlaidItemKey */
+    int handoff_access_token;  /* PlaidExchangeHandoffAccessToken, -1 unset */
+    int api_allow_access_token;     /* PlaidApiAllowAccessToken, -1 unset */
+} plaid_items_conf;
+
 /* Limits (limits.c): -1 unset. */
 typedef struct {
     const char *scope;         /* the section PlaidRateLimit was set in */
@@ -119,6 +137,7 @@ typedef struct {
     plaid_exchange_conf exchange;
     plaid_webhook_conf webhook;
     plaid_api_conf api;
+    plaid_items_conf items;
     /* 1 where a SetHandler of httpd's own configuration files named one of
      * our handlers: only that makes an endpoint (cmds.c, note_handler). */
     int handler_enabled;       /* -1 unset */
@@ -171,6 +190,7 @@ struct plaid_handler {
     const char *what;          /* its log lines' word for a request */
     const char *generic_error; /* what the browser gets on a failure */
     plaid_intake intake;
+    const char *methods;       /* "GET, DELETE": those it takes; NULL: POST */
     const plaid_requirement *needs;  /* ended by a NULL directive */
     const char *needs_why;     /* why its required directives are */
     apr_size_t handoff_at;     /* its hand-off path in plaid_conf, 0 none */
@@ -220,6 +240,10 @@ const char *plaid_cmd_where(cmd_parms *cmd);
 const char *plaid_set_secret(cmd_parms *cmd, void *cv, const char *arg);
 const char *plaid_set_client_id(cmd_parms *cmd, void *cv, const char *arg);
 const char *plaid_set_hash_key(cmd_parms *cmd, void *cv, const char *arg);
+/* A file:/path secret read as PlaidSecret's is (PL0004 when others can
+ * read it), and the directive's arguments hidden from mod_info. */
+const char *plaid_read_secret_file(cmd_parms *cmd, const char *what,
+                                   const char *arg, plaid_secret *sec);
 
 /* ------------------------------------------------------------------ */
 /* Start-up (check.c). */
@@ -245,6 +269,8 @@ struct plaid_request {
     const char *user;          /* client_user_id (hashed when so set);
                                 * PLAID_INTAKE_BROWSER only */
     json_t *body;              /* the browser's JSON object, or NULL */
+    int body_secret;           /* what is sent to Plaid holds an
+                                * access_token: PL0102 gives its length */
     /* The connection, resolved once: the Plaid host (PlaidBaseURL, else
      * PlaidEnv's), the credentials, CA, proxy, timeouts and retries with
      * their defaults; each call adds its path and body. */
@@ -451,5 +477,78 @@ apr_status_t plaid_cache_get(request_rec *r, const char *key,
 apr_status_t plaid_cache_put(request_rec *r, const char *key,
                              apr_time_t expiry, const void *data,
                              unsigned int len);
+
+/* ------------------------------------------------------------------ */
+/* The Item store (items.c, item_store.c): with PlaidItemStore, the module
+ * keeps each Item's access_token sealed (src/plaid_seal.c) in the
+ * database of the server's mod_dbd connection, and the application works
+ * by item_id. Each function that fails has logged its one line. */
+
+const char *plaid_set_item_store(cmd_parms *cmd, void *cv, const char *arg);
+const char *plaid_set_item_key(cmd_parms *cmd, void *cv, const char *cur,
+                               const char *prev);
+
+/* At start-up, for a section that sets one of the handlers: 1 (logged)
+ * when PlaidItemStore is set there without PlaidItemKey. */
+int plaid_items_check(apr_pool_t *p, server_rec *s, const char *path,
+                      const plaid_conf *c, const ap_directive_t *sethandler);
+
+/* After the exchange: the Item kept (with a store), and the token to hand
+ * off (NULL unless there is no store or PlaidExchangeHandoffAccessToken
+ * is on). OK, or the browser's status. */
+int plaid_items_exchanged(request_rec *r, const plaid_request *req,
+                          const plaid_exchange *item,
+                          const char **handoff_token);
+
+/* The gateway's body at a location with a store: an item_id without an
+ * access_token becomes that Item's access_token; a raw access_token is
+ * refused unless PlaidApiAllowAccessToken is on. OK (*body, *len maybe
+ * replaced), or DONE: answered. */
+int plaid_items_api_body(request_rec *r, const plaid_request *req,
+                         json_t *doc, char **body, apr_size_t *len);
+
+/* After the gateway's call of path answered plaid_status: an
+ * /item/remove by item_id that Plaid took forgets the Item. */
+void plaid_items_api_done(request_rec *r, const plaid_request *req,
+                          const char *path, long plaid_status);
+
+/* plaid-link-token with a store and a body {"item_id"}: *body becomes the
+ * update-mode body for the user's Item. OK, or DONE: answered. */
+int plaid_items_link_update(request_rec *r, plaid_request *req,
+                            const char **body, apr_size_t *len);
+
+/* plaid-webhook with a store: an ITEM webhook's status kept. OK, or
+ * DONE: answered (503). */
+int plaid_items_webhook(request_rec *r, const plaid_request *req,
+                        const json_t *doc);
+
+int plaid_items_handler(request_rec *r, plaid_request *req);
+
+/* One Item's row (item_store.c). Times are seconds since the epoch. */
+typedef struct {
+    const char *environment, *item_id, *client_user_id, *institution_id;
+    const char *status, *sealed;
+    apr_int64_t created, updated;
+} plaid_item;
+
+/* Each gives OK, HTTP_NOT_FOUND where it says so, or 503 with its PL0171
+ * line written (the database unreachable, locked, or failing). */
+int plaid_item_get(request_rec *r, const plaid_request *req,
+                   const char *env, const char *item_id, plaid_item *out);
+int plaid_item_list(request_rec *r, const plaid_request *req,
+                    const char *env, const char *user,
+                    apr_array_header_t **items);
+int plaid_item_put(request_rec *r, const plaid_request *req,
+                   const plaid_item *item);
+/* HTTP_NOT_FOUND: no such row. */
+int plaid_item_set_status(request_rec *r, const plaid_request *req,
+                          const char *env, const char *item_id,
+                          const char *status);
+int plaid_item_reseal(request_rec *r, const plaid_request *req,
+                      const plaid_item *item, const char *sealed);
+int plaid_item_delete(request_rec *r, const plaid_request *req,
+                      const char *env, const char *item_id);
+/* Whether mod_dbd is loaded (its optional functions found). */
+int plaid_item_store_available(void);
 
 #endif
