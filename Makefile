@@ -11,7 +11,7 @@ HEADERS   = $(wildcard include/*.h src/*.h)
 APR_FLAGS = $(shell $(APR_CONFIG) --cflags --cppflags --includes)
 CORE_LIBS = -lcurl -ljansson -lcrypto
 
-all: .libs/mod_plaid_link.so emulator/.libs/mod_plaid_emulator.so
+all: .libs/mod_plaid_link.so emulator/.libs/mod_plaid_emulator.so build/plaid-item-seal
 
 # The core (src/) is built once per flavour into a static library that the
 # module, the unit tests, the fuzz targets and the benchmarks link: plain
@@ -39,6 +39,11 @@ emulator/.libs/mod_plaid_emulator.so: $(wildcard emulator/*.c) emulator/emu.h sr
 	cd emulator && $(APXS) -c -I../include $(APXS_WARN) \
 	    -o mod_plaid_emulator.la $(notdir $(wildcard emulator/*.c)) \
 	    ../src/plaid_known.c -ljansson -lcrypto -lcurl
+
+# plaid-item-seal: an application's existing access_tokens sealed as the
+# module seals them, to move them into PlaidItemStore (docs/items.md).
+build/plaid-item-seal: tools/plaid_item_seal.c build/core/libplaidcore.a
+	$(CC) $(UNIT_CFLAGS) -o $@ $< build/core/libplaidcore.a $(UNIT_LIBS)
 
 # Unit tests: the core in plain C, no httpd.
 UNIT_CFLAGS = -g -O1 $(WARN) -Iinclude -Isrc $(APR_FLAGS)

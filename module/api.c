@@ -108,10 +108,9 @@ static int refuse_call(request_rec *r, const plaid_request *req,
                   int status, const char *error, const char *why)
 {
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, PLLOGNO(0140)
-                  "api call refused: vhost=%s location=%s id=%s status=%d: "
+                  "api call refused: %s status=%d: "
                   "%s; Plaid was not called",
-                  plaid_vhost_name(r->pool, r->server), plaid_location_of(r),
-                  req->id, status, why);
+                  plaid_where(r, req), status, why);
     return plaid_answer_error(r, status, error, req->id);
 }
 
@@ -186,6 +185,12 @@ int plaid_api_handler(request_rec *r, plaid_request *req)
                            ? "the body carries client_id or secret"
                            : "the body is not a JSON object");
     }
+    /* PlaidItemStore: by item_id, the Item's access_token put in. */
+    if (req->conf->items.store
+        && plaid_items_api_body(r, req, doc, &body, &len) != OK) {
+        json_decref(doc);
+        return OK;   /* answered */
+    }
     json_decref(doc);
 
     status = plaid_call_raw(r, req, path, body, len,
@@ -198,6 +203,9 @@ int plaid_api_handler(request_rec *r, plaid_request *req)
 
         if (res.outcome != PLAID_OK) {
             plaid_log_failure(r, req, (int)resp.status, &res);
+        }
+        if (req->conf->items.store) {
+            plaid_items_api_done(r, req, path, resp.status);
         }
         if (wait_s > 0) {
             apr_table_setn(r->headers_out, "Retry-After",

@@ -188,6 +188,29 @@ static int answer_refusal(request_rec *r, int status, const char *msg,
 }
 
 
+/* POST, or one of the row's methods; r->allowed says which. */
+static int method_taken(request_rec *r, const plaid_handler *h)
+{
+    char *copy, *state = NULL;
+    const char *word;
+    int taken = 0;
+
+    if (!h->methods) {
+        r->allowed = AP_METHOD_BIT << M_POST;
+        return r->method_number == M_POST;
+    }
+    copy = apr_pstrdup(r->pool, h->methods);
+    r->allowed = 0;
+    for (word = apr_strtok(copy, ", ", &state); word;
+         word = apr_strtok(NULL, ", ", &state)) {
+        int m = ap_method_number_of(word);
+
+        r->allowed |= AP_METHOD_BIT << m;
+        taken |= m == r->method_number;
+    }
+    return taken;
+}
+
 /* The checks every handler that calls Plaid shares: a caller the handler
  * admits (told nothing, not even which methods it would take), POST, an
  * endpoint the server's configuration made, nothing missing. */
@@ -200,9 +223,9 @@ static int accept_endpoint(request_rec *r, const plaid_handler *h,
     if (h->refuse_caller && h->refuse_caller(r, req)) {
         return DONE;
     }
-    if (r->method_number != M_POST) {
-        r->allowed = AP_METHOD_BIT << M_POST;
-        apr_table_setn(r->headers_out, "Allow", "POST");
+    if (!method_taken(r, h)) {
+        apr_table_setn(r->headers_out, "Allow",
+                       h->methods ? h->methods : "POST");
         return answer_refusal(r, HTTP_METHOD_NOT_ALLOWED,
                               "Method not allowed", id);
     }

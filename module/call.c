@@ -76,7 +76,7 @@ static int post(request_rec *r, const plaid_request *req,
     if (!plaid_metrics_call_begin(r, max_in_flight)) {
         return 0;
     }
-    if (!req->handler->log_body) {
+    if (!req->handler->log_body || req->body_secret) {
         ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r, PLLOGNO(0102)
                       "POST %s%s body=(%" APR_SIZE_T_FMT " bytes, not "
                       "logged)", call->base_url, call->path, call->body_len);

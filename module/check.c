@@ -142,6 +142,7 @@ static void check_endpoint(struct validation *v, server_rec *s,
     else if (h->check) {
         h->check(v->p, s, path, c);
     }
+    v->errors += plaid_items_check(v->p, s, path, c, sethandler);
 }
 
 /* The handler a SetHandler line names, when it is one of ours. */

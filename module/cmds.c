@@ -645,6 +645,20 @@ const command_rec plaid_cmds[] = {
     AP_INIT_TAKE1("PlaidCACertificate", set_ca_file, NULL, CTX,
         "A PEM file of CAs to verify the Plaid host with, or 'system' for "
         "the system's CAs (the default)"),
+    AP_INIT_TAKE1("PlaidItemStore", plaid_set_item_store, NULL, CTX,
+        "dbd: keep the Items (their access_tokens sealed) in the database "
+        "of mod_dbd's DBDriver and DBDParams; the application gets item_ids"),
+    AP_INIT_TAKE12("PlaidItemKey", plaid_set_item_key, NULL, CTX,
+        "file:/path [file:/previous]: the 64 hex digits the access_tokens "
+        "are sealed under; a second key, the previous one, only opens"),
+    AP_INIT_FLAG("PlaidExchangeHandoffAccessToken", ap_set_flag_slot,
+        FIELD(items.handoff_access_token), CTX,
+        "On: with PlaidItemStore, hand PLAID_ACCESS_TOKEN to the "
+        "application still (a migration); default off"),
+    AP_INIT_FLAG("PlaidApiAllowAccessToken", ap_set_flag_slot,
+        FIELD(items.api_allow_access_token), CTX,
+        "On: with PlaidItemStore, the gateway still takes a raw "
+        "access_token in the body (a migration); default off"),
     /* Not ours: read before core's, which it leaves the line to. */
     AP_INIT_RAW_ARGS("SetHandler", note_handler, NULL, OR_FILEINFO,
         "(noted by mod_plaid_link, handled by core)"),

@@ -43,7 +43,7 @@ static const char *public_token_of(const plaid_request *req,
 
 int plaid_exchange_handler(request_rec *r, plaid_request *req)
 {
-    const char *token, *why = NULL, *body;
+    const char *token, *why = NULL, *body, *handoff_token;
     plaid_handoff *h;
     plaid_exchange item;
     plaid_result res;
@@ -73,8 +73,14 @@ int plaid_exchange_handler(request_rec *r, plaid_request *req)
                   plaid_log_quote(r->pool, res.request_id,
                                   PLAID_LOG_FIELD_MAX),
                   res.elapsed_ms, req->conf->exchange.handoff);
+    /* PlaidItemStore: the Item kept, its access_token not handed off. */
+    if ((status = plaid_items_exchanged(r, req, &item, &handoff_token))
+        != OK) {
+        return plaid_answer_error(r, status, req->handler->generic_error,
+                                  req->id);
+    }
     h = apr_pcalloc(r->pool, sizeof(*h));
-    h->values[PLAID_VAR_ACCESS_TOKEN] = item.access_token;
+    h->values[PLAID_VAR_ACCESS_TOKEN] = handoff_token;
     h->values[PLAID_VAR_ITEM_ID] = item.item_id;
     h->values[PLAID_VAR_CLIENT_USER_ID] = req->user;
     h->values[PLAID_VAR_REQUEST_ID] = res.request_id;

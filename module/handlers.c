@@ -43,6 +43,13 @@ static const plaid_requirement api_needs[] = {
     END
 };
 
+static const plaid_requirement items_needs[] = {
+    CONNECTION,
+    NEEDS("PlaidItemStore", items.store),
+    NEEDS("PlaidItemKey", items.keys),
+    END
+};
+
 static const plaid_requirement no_needs[] = { END };
 
 static const plaid_handler handlers[] = {
@@ -88,6 +95,17 @@ static const plaid_handler handlers[] = {
        * bodies carry access_tokens, never logged. */
       .answer_max = PLAID_API_ANSWER_MAX,
       .run = plaid_api_handler },
+    { .name = "plaid-items",
+      .what = "items request",
+      .generic_error = "Unable to manage the Items",
+      .intake = PLAID_INTAKE_BROWSER,
+      /* GET lists the user's Items, DELETE <location>/<item_id> removes
+       * one; its bodies to Plaid carry access_tokens, never logged. */
+      .methods = "GET, DELETE",
+      .needs = items_needs,
+      .needs_why = "the Items are kept in the store, sealed under the key, "
+                   "and removed at Plaid",
+      .run = plaid_items_handler },
     { .name = "plaid-metrics",
       .what = "metrics request",
       .generic_error = "Metrics unavailable",

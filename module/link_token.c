@@ -24,6 +24,10 @@ int plaid_link_token_handler(request_rec *r, plaid_request *req)
     body = c->body_template
         ? plaid_body_from_template(r->pool, c->body_template, req->user, &len)
         : plaid_link_token_body(r->pool, &c->fields, req->user, &len);
+    /* PlaidItemStore and {"item_id"}: Link's update mode for that Item. */
+    if (body && plaid_items_link_update(r, req, &body, &len) != OK) {
+        return OK;   /* answered */
+    }
     status = plaid_call_endpoint(r, req, PLAID_LINK_TOKEN_PATH, body, len,
                         read_link_token, &token, &res);
     if (status != OK) {

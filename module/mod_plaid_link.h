@@ -21,6 +21,8 @@
  *   limits.c           PlaidRateLimit(Total), PlaidCircuitBreaker
  *   metrics.c          counters in shared memory, SetHandler plaid-metrics
  *   status.c           the module's section of mod_status's page
+ *   items.c            PlaidItemStore: the Items kept, SetHandler plaid-items
+ *   item_store.c       the Items' table, through mod_dbd
  */
 #ifndef MOD_PLAID_LINK_H
 #define MOD_PLAID_LINK_H
@@ -42,6 +44,7 @@
 #include "plaid_known.h"
 #include "plaid_link_token.h"
 #include "plaid_metrics.h"
+#include "plaid_seal.h"
 #include "plaid_values.h"
 #include "plaid_webhook.h"
 
@@ -55,6 +58,14 @@ APLOG_USE_MODULE(plaid_link);
 /* ------------------------------------------------------------------ */
 /* Configuration (config.c). NULL (or -1) means unset, so that a
  * <Location> inherits from its vhost and the vhost from the main server. */
+
+/* The Item store's keys (PlaidItemKey), the current first; the previous
+ * one, when given, only opens. */
+typedef struct plaid_item_keys {
+    plaid_seal_key current, previous;
+    const plaid_seal_key *open[2];
+    int n;
+} plaid_item_keys;
 
 /* The fields, each once: the structs below, plaid_create_conf and
  * plaid_merge_conf (config.c) are made from these lists, so that a field
@@ -128,6 +139,15 @@ APLOG_USE_MODULE(plaid_link);
     X(P, PTR, const char *, htaccess)                                       \
     X(P, PTR, const struct plaid_endpoint *, endpoint)
 
+/* The Item store's own part (items.c): PlaidItemStore ("dbd"),
+ * PlaidItemKey's keys, PlaidExchangeHandoffAccessToken,
+ * PlaidApiAllowAccessToken. */
+#define PLAID_ITEMS_FIELDS(X, P)                                            \
+    X(P, PTR, const char *, store)                                          \
+    X(P, PTR, const plaid_item_keys *, keys)                                \
+    X(P, NUM, int, handoff_access_token)                                    \
+    X(P, NUM, int, api_allow_access_token)
+
 /* The parts of the configuration, each its list. */
 #define PLAID_CONF_PARTS(X)                                                 \
     X(conn, PLAID_CONN_FIELDS)                                              \
@@ -137,6 +157,7 @@ APLOG_USE_MODULE(plaid_link);
     X(exchange, PLAID_EXCHANGE_FIELDS)                                      \
     X(webhook, PLAID_WEBHOOK_FIELDS)                                        \
     X(api, PLAID_API_FIELDS)                                                \
+    X(items, PLAID_ITEMS_FIELDS)                                            \
     X(handler, PLAID_HANDLER_FIELDS)
 
 /* Each part a struct (plaid_conn_conf, ...), and one struct of the parts
@@ -195,6 +216,7 @@ struct plaid_handler {
     const char *what;          /* its log lines' word for a request */
     const char *generic_error; /* what the browser gets on a failure */
     plaid_intake intake;
+    const char *methods;       /* "GET, DELETE": those it takes; NULL: POST */
     const plaid_requirement *needs;  /* ended by a NULL directive */
     const char *needs_why;     /* why its required directives are */
     apr_size_t handoff_at;     /* its hand-off path in plaid_conf, 0 none */
@@ -255,6 +277,10 @@ const char *plaid_cmd_commas(cmd_parms *cmd, const char *arg,
 const char *plaid_set_secret(cmd_parms *cmd, void *cv, const char *arg);
 const char *plaid_set_client_id(cmd_parms *cmd, void *cv, const char *arg);
 const char *plaid_set_hash_key(cmd_parms *cmd, void *cv, const char *arg);
+/* A file:/path secret read as PlaidSecret's is (PL0004 when others can
+ * read it), and the directive's arguments hidden from mod_info. */
+const char *plaid_read_secret_file(cmd_parms *cmd, const char *what,
+                                   const char *arg, plaid_secret *sec);
 
 /* ------------------------------------------------------------------ */
 /* Start-up (check.c). */
@@ -280,6 +306,8 @@ struct plaid_request {
     const char *user;          /* client_user_id (hashed when so set);
                                 * PLAID_INTAKE_BROWSER only */
     json_t *body;              /* the browser's JSON object, or NULL */
+    int body_secret;           /* what is sent to Plaid holds an
+                                * access_token: PL0102 gives its length */
     /* The connection, resolved once: the Plaid host (PlaidBaseURL, else
      * PlaidEnv's), the credentials, CA, proxy, timeouts and retries with
      * their defaults; each call adds its path and body. */
@@ -535,5 +563,78 @@ apr_status_t plaid_keep_put(const char *name, apr_int64_t expiry,
                             const void *data, unsigned int len);
 /* Marks name until expiry unless it is marked already (*seen). */
 apr_status_t plaid_keep_mark(const char *name, apr_int64_t expiry, int *seen);
+
+/* ------------------------------------------------------------------ */
+/* The Item store (items.c, item_store.c): with PlaidItemStore, the module
+ * keeps each Item's access_token sealed (src/plaid_seal.c) in the
+ * database of the server's mod_dbd connection, and the application works
+ * by item_id. Each function that fails has logged its one line. */
+
+const char *plaid_set_item_store(cmd_parms *cmd, void *cv, const char *arg);
+const char *plaid_set_item_key(cmd_parms *cmd, void *cv, const char *cur,
+                               const char *prev);
+
+/* At start-up, for a section that sets one of the handlers: 1 (logged)
+ * when PlaidItemStore is set there without PlaidItemKey. */
+int plaid_items_check(apr_pool_t *p, server_rec *s, const char *path,
+                      const plaid_conf *c, const ap_directive_t *sethandler);
+
+/* After the exchange: the Item kept (with a store), and the token to hand
+ * off (NULL unless there is no store or PlaidExchangeHandoffAccessToken
+ * is on). OK, or the browser's status. */
+int plaid_items_exchanged(request_rec *r, const plaid_request *req,
+                          const plaid_exchange *item,
+                          const char **handoff_token);
+
+/* The gateway's body at a location with a store: an item_id without an
+ * access_token becomes that Item's access_token; a raw access_token is
+ * refused unless PlaidApiAllowAccessToken is on. OK (*body, *len maybe
+ * replaced), or DONE: answered. */
+int plaid_items_api_body(request_rec *r, const plaid_request *req,
+                         json_t *doc, char **body, apr_size_t *len);
+
+/* After the gateway's call of path answered plaid_status: an
+ * /item/remove by item_id that Plaid took forgets the Item. */
+void plaid_items_api_done(request_rec *r, const plaid_request *req,
+                          const char *path, long plaid_status);
+
+/* plaid-link-token with a store and a body {"item_id"}: *body becomes the
+ * update-mode body for the user's Item. OK, or DONE: answered. */
+int plaid_items_link_update(request_rec *r, plaid_request *req,
+                            const char **body, apr_size_t *len);
+
+/* plaid-webhook with a store: an ITEM webhook's status kept. OK, or
+ * DONE: answered (503). */
+int plaid_items_webhook(request_rec *r, const plaid_request *req,
+                        const json_t *doc);
+
+int plaid_items_handler(request_rec *r, plaid_request *req);
+
+/* One Item's row (item_store.c). Times are seconds since the epoch. */
+typedef struct {
+    const char *environment, *item_id, *client_user_id, *institution_id;
+    const char *status, *sealed;
+    apr_int64_t created, updated;
+} plaid_item;
+
+/* Each gives OK, HTTP_NOT_FOUND where it says so, or 503 with its PL0171
+ * line written (the database unreachable, locked, or failing). */
+int plaid_item_get(request_rec *r, const plaid_request *req,
+                   const char *env, const char *item_id, plaid_item *out);
+int plaid_item_list(request_rec *r, const plaid_request *req,
+                    const char *env, const char *user,
+                    apr_array_header_t **items);
+int plaid_item_put(request_rec *r, const plaid_request *req,
+                   const plaid_item *item);
+/* HTTP_NOT_FOUND: no such row. */
+int plaid_item_set_status(request_rec *r, const plaid_request *req,
+                          const char *env, const char *item_id,
+                          const char *status);
+int plaid_item_reseal(request_rec *r, const plaid_request *req,
+                      const plaid_item *item, const char *sealed);
+int plaid_item_delete(request_rec *r, const plaid_request *req,
+                      const char *env, const char *item_id);
+/* Whether mod_dbd is loaded (its optional functions found). */
+int plaid_item_store_available(void);
 
 #endif

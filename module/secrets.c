@@ -127,3 +127,13 @@ const char *plaid_set_hash_key(cmd_parms *cmd, void *cv, const char *arg)
     return NULL;
 }
 
+const char *plaid_read_secret_file(cmd_parms *cmd, const char *what,
+                                   const char *arg, plaid_secret *sec)
+{
+    if (strncmp(arg, "file:", 5) != 0 || !arg[5]) {
+        return apr_psprintf(cmd->pool, "%s takes file:/path, not a value "
+                            "or env:NAME", what);
+    }
+    plaid_cmd_show(cmd, "(hidden)");
+    return read_secret(cmd, what, arg, sec);
+}

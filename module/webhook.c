@@ -540,6 +540,11 @@ int plaid_webhook_handler(request_rec *r, plaid_request *req)
     h->values[PLAID_VAR_ITEM_ID] = plaid_json_string(r->pool, doc, "item_id");
     h->body = body;
     h->body_len = len;
+    /* PlaidItemStore: an ITEM webhook's status kept before the hand-off. */
+    if (plaid_items_webhook(r, req, doc) != OK) {
+        json_decref(doc);
+        return OK;   /* answered */
+    }
     json_decref(doc);
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, PLLOGNO(0121)
                   "webhook verified: %s kid=%s "

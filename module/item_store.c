@@ -1,0 +1,341 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The Items' table, in the database of the server's mod_dbd connection
+ * (DBDriver, DBDParams), through mod_dbd's optional ap_dbd_acquire:
+ *
+ *     plaid_items (environment, item_id) -> client_user_id, institution_id,
+ *                  status, sealed (the access_token, src/plaid_seal.c),
+ *                  created, updated (seconds since the epoch)
+ *
+ * The statements are prepared on each connection at its first use here,
+ * after CREATE TABLE IF NOT EXISTS, and kept with it. Not by
+ * ap_dbd_prepare: mod_dbd prepares those as it opens a connection, before
+ * the table can exist, and a statement that fails to prepare fails the
+ * connection for every module of the server (mod_authn_dbd,
+ * mod_session_dbd) too.
+ *
+ * Every failure writes one PL0171 line naming the statement and the
+ * driver's word, and gives 503: nothing here waits past what the driver
+ * does (SQLite's busy retries, about a second and a half; PostgreSQL's
+ * connect_timeout in DBDParams).
+ */
+#include <apr_dbd.h>
+#include <apr_optional.h>
+
+#include "mod_dbd.h"
+
+#include "mod_plaid_link.h"
+
+#define TABLE_SQL                                                           \
+    "CREATE TABLE IF NOT EXISTS plaid_items ("                              \
+    "environment VARCHAR(64) NOT NULL, "                                    \
+    "item_id VARCHAR(128) NOT NULL, "                                       \
+    "client_user_id VARCHAR(256) NOT NULL, "                                \
+    "institution_id VARCHAR(64) NOT NULL, "                                 \
+    "status VARCHAR(96) NOT NULL, "                                         \
+    "sealed VARCHAR(1024) NOT NULL, "                                       \
+    "created BIGINT NOT NULL, "                                             \
+    "updated BIGINT NOT NULL, "                                             \
+    "PRIMARY KEY (environment, item_id))"
+
+/* The statements, by label; apr_dbd's %s placeholders. */
+static const struct statement {
+    const char *label, *sql;
+} statements[] = {
+#define S_GET 0
+    { "plaid_items_get",
+      "SELECT client_user_id, institution_id, status, sealed, created, "
+      "updated FROM plaid_items WHERE environment = %s AND item_id = %s" },
+#define S_LIST 1
+    { "plaid_items_list",
+      "SELECT item_id, institution_id, status, created, updated FROM "
+      "plaid_items WHERE environment = %s AND client_user_id = %s "
+      "ORDER BY created, item_id" },
+#define S_INSERT 2
+    { "plaid_items_insert",
+      "INSERT INTO plaid_items (environment, item_id, client_user_id, "
+      "institution_id, status, sealed, created, updated) VALUES "
+      "(%s, %s, %s, %s, %s, %s, %s, %s)" },
+#define S_REPLACE 3
+    { "plaid_items_replace",
+      "UPDATE plaid_items SET client_user_id = %s, institution_id = %s, "
+      "status = %s, sealed = %s, updated = %s WHERE environment = %s AND "
+      "item_id = %s" },
+#define S_STATUS 4
+    { "plaid_items_status",
+      "UPDATE plaid_items SET status = %s, updated = %s WHERE "
+      "environment = %s AND item_id = %s" },
+#define S_RESEAL 5
+    { "plaid_items_reseal",
+      "UPDATE plaid_items SET sealed = %s WHERE environment = %s AND "
+      "item_id = %s AND sealed = %s" },
+#define S_DELETE 6
+    { "plaid_items_delete",
+      "DELETE FROM plaid_items WHERE environment = %s AND item_id = %s" },
+};
+#define N_STATEMENTS (sizeof(statements) / sizeof(statements[0]))
+
+static APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) *dbd_acquire;
+
+int plaid_item_store_available(void)
+{
+    if (!dbd_acquire) {
+        dbd_acquire = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_acquire);
+    }
+    return dbd_acquire != NULL;
+}
+
+/* One line, and the answer's status. */
+static int failed(request_rec *r, const plaid_request *req, const char *what,
+                  const char *why)
+{
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PLLOGNO(0171)
+                  "%s failed: %s status=503: the Item store (PlaidItemStore "
+                  "dbd, mod_dbd's DBDriver and DBDParams) %s: %s",
+                  req->handler->what, plaid_where(r, req), what,
+                  why ? plaid_log_quote(r->pool, why, 300) : "\"?\"");
+    apr_table_setn(r->headers_out, "Retry-After", "5");
+    return HTTP_SERVICE_UNAVAILABLE;
+}
+
+/* The table made and the statements prepared on this connection, once:
+ * a connection serves one request at a time, so its pool's user data
+ * needs no lock. */
+static int ready(request_rec *r, const plaid_request *req, ap_dbd_t *dbd)
+{
+    void *done = NULL;
+    apr_size_t i;
+    int nrows = 0;
+
+    apr_pool_userdata_get(&done, "plaid_items_ready", dbd->pool);
+    if (done) {
+        return OK;
+    }
+    if (apr_dbd_query(dbd->driver, dbd->handle, &nrows, TABLE_SQL) != 0) {
+        return failed(r, req, "cannot create the table plaid_items",
+                      apr_dbd_error(dbd->driver, dbd->handle, 1));
+    }
+    for (i = 0; i < N_STATEMENTS; i++) {
+        apr_dbd_prepared_t *stmt = NULL;
+
+        if (apr_dbd_prepare(dbd->driver, dbd->pool, dbd->handle,
+                            statements[i].sql, statements[i].label, &stmt)
+            != 0) {
+            return failed(r, req, apr_pstrcat(r->pool, "cannot prepare ",
+                                              statements[i].label, NULL),
+                          apr_dbd_error(dbd->driver, dbd->handle, 1));
+        }
+        apr_hash_set(dbd->prepared, statements[i].label, APR_HASH_KEY_STRING,
+                     stmt);
+    }
+    apr_pool_userdata_setn("1", "plaid_items_ready", NULL, dbd->pool);
+    return OK;
+}
+
+/* This request's connection, ready. */
+static int acquire(request_rec *r, const plaid_request *req, ap_dbd_t **dbd)
+{
+    if (!plaid_item_store_available()) {
+        return failed(r, req, "is not available", "mod_dbd is not loaded");
+    }
+    if (!(*dbd = dbd_acquire(r))) {
+        return failed(r, req, "cannot be reached", "mod_dbd gave no "
+                      "connection (its own line above says why)");
+    }
+    return ready(r, req, *dbd);
+}
+
+static apr_dbd_prepared_t *prepared(ap_dbd_t *dbd, int which)
+{
+    return apr_hash_get(dbd->prepared, statements[which].label,
+                        APR_HASH_KEY_STRING);
+}
+
+/* A statement that changes rows: OK, with *nrows. */
+static int change(request_rec *r, const plaid_request *req, int which,
+                  int nargs, const char **args, int *nrows)
+{
+    ap_dbd_t *dbd;
+    int rc, rv;
+
+    if ((rc = acquire(r, req, &dbd)) != OK) {
+        return rc;
+    }
+    *nrows = 0;
+    rv = apr_dbd_pquery(dbd->driver, r->pool, dbd->handle, nrows,
+                        prepared(dbd, which), nargs, args);
+    if (rv != 0) {
+        return failed(r, req, apr_pstrcat(r->pool, "failed in ",
+                                          statements[which].label, NULL),
+                      apr_dbd_error(dbd->driver, dbd->handle, rv));
+    }
+    return OK;
+}
+
+/* A select: every row read (so that SQLite lets go of its lock), each
+ * given to take with its columns. */
+typedef void take_fn(apr_pool_t *p, const apr_dbd_driver_t *d,
+                     apr_dbd_row_t *row, void *out);
+
+static int select_rows(request_rec *r, const plaid_request *req, int which,
+                       int nargs, const char **args, take_fn *take, void *out)
+{
+    apr_dbd_results_t *res = NULL;
+    apr_dbd_row_t *row = NULL;
+    ap_dbd_t *dbd;
+    int rc, rv;
+
+    if ((rc = acquire(r, req, &dbd)) != OK) {
+        return rc;
+    }
+    rv = apr_dbd_pselect(dbd->driver, r->pool, dbd->handle, &res,
+                         prepared(dbd, which), 0, nargs, args);
+    if (rv != 0) {
+        return failed(r, req, apr_pstrcat(r->pool, "failed in ",
+                                          statements[which].label, NULL),
+                      apr_dbd_error(dbd->driver, dbd->handle, rv));
+    }
+    while ((rv = apr_dbd_get_row(dbd->driver, r->pool, res, &row, -1)) == 0) {
+        take(r->pool, dbd->driver, row, out);
+    }
+    if (rv != -1) {
+        return failed(r, req, apr_pstrcat(r->pool, "failed reading ",
+                                          statements[which].label, NULL),
+                      apr_dbd_error(dbd->driver, dbd->handle, rv));
+    }
+    return OK;
+}
+
+static const char *column(apr_pool_t *p, const apr_dbd_driver_t *d,
+                          apr_dbd_row_t *row, int n)
+{
+    const char *v = apr_dbd_get_entry(d, row, n);
+
+    return apr_pstrdup(p, v ? v : "");
+}
+
+static apr_int64_t number(const apr_dbd_driver_t *d, apr_dbd_row_t *row,
+                          int n)
+{
+    const char *v = apr_dbd_get_entry(d, row, n);
+
+    return v ? apr_atoi64(v) : 0;
+}
+
+struct one {
+    plaid_item *item;
+    int found;
+};
+
+static void take_one(apr_pool_t *p, const apr_dbd_driver_t *d,
+                     apr_dbd_row_t *row, void *out)
+{
+    struct one *o = out;
+
+    o->found = 1;
+    o->item->client_user_id = column(p, d, row, 0);
+    o->item->institution_id = column(p, d, row, 1);
+    o->item->status = column(p, d, row, 2);
+    o->item->sealed = column(p, d, row, 3);
+    o->item->created = number(d, row, 4);
+    o->item->updated = number(d, row, 5);
+}
+
+int plaid_item_get(request_rec *r, const plaid_request *req,
+                   const char *env, const char *item_id, plaid_item *out)
+{
+    const char *args[] = { env, item_id };
+    struct one o = { out, 0 };
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    out->environment = env;
+    out->item_id = item_id;
+    if ((rc = select_rows(r, req, S_GET, 2, args, take_one, &o)) != OK) {
+        return rc;
+    }
+    return o.found ? OK : HTTP_NOT_FOUND;
+}
+
+static void take_listed(apr_pool_t *p, const apr_dbd_driver_t *d,
+                        apr_dbd_row_t *row, void *out)
+{
+    plaid_item *item = apr_array_push(out);
+
+    memset(item, 0, sizeof(*item));
+    item->item_id = column(p, d, row, 0);
+    item->institution_id = column(p, d, row, 1);
+    item->status = column(p, d, row, 2);
+    item->created = number(d, row, 3);
+    item->updated = number(d, row, 4);
+}
+
+int plaid_item_list(request_rec *r, const plaid_request *req,
+                    const char *env, const char *user,
+                    apr_array_header_t **items)
+{
+    const char *args[] = { env, user };
+
+    *items = apr_array_make(r->pool, 4, sizeof(plaid_item));
+    return select_rows(r, req, S_LIST, 2, args, take_listed, *items);
+}
+
+static const char *seconds(apr_pool_t *p, apr_int64_t t)
+{
+    return apr_psprintf(p, "%" APR_INT64_T_FMT, t);
+}
+
+int plaid_item_put(request_rec *r, const plaid_request *req,
+                   const plaid_item *i)
+{
+    const char *replace[] = {
+        i->client_user_id, i->institution_id, i->status, i->sealed,
+        seconds(r->pool, i->updated), i->environment, i->item_id
+    };
+    const char *insert[] = {
+        i->environment, i->item_id, i->client_user_id, i->institution_id,
+        i->status, i->sealed, seconds(r->pool, i->created),
+        seconds(r->pool, i->updated)
+    };
+    int nrows = 0, rc;
+
+    /* An Item exchanged again (Plaid gives the same item_id) replaces its
+     * row; the two statements are portable where an upsert is not. */
+    if ((rc = change(r, req, S_REPLACE, 7, replace, &nrows)) != OK
+        || nrows > 0) {
+        return rc;
+    }
+    return change(r, req, S_INSERT, 8, insert, &nrows);
+}
+
+int plaid_item_set_status(request_rec *r, const plaid_request *req,
+                          const char *env, const char *item_id,
+                          const char *status)
+{
+    const char *args[] = {
+        status, seconds(r->pool, apr_time_sec(apr_time_now())), env, item_id
+    };
+    int nrows = 0, rc = change(r, req, S_STATUS, 4, args, &nrows);
+
+    return rc != OK ? rc : nrows > 0 ? OK : HTTP_NOT_FOUND;
+}
+
+int plaid_item_reseal(request_rec *r, const plaid_request *req,
+                      const plaid_item *item, const char *sealed)
+{
+    const char *args[] = {
+        sealed, item->environment, item->item_id, item->sealed
+    };
+    int nrows = 0;
+
+    return change(r, req, S_RESEAL, 4, args, &nrows);
+}
+
+int plaid_item_delete(request_rec *r, const plaid_request *req,
+                      const char *env, const char *item_id)
+{
+    const char *args[] = { env, item_id };
+    int nrows = 0;
+
+    return change(r, req, S_DELETE, 2, args, &nrows);
+}
