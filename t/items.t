@@ -41,17 +41,6 @@ plan tests => 133;
 
 # --- helpers -------------------------------------------------------------------
 
-sub public_token {
-    my $ua = LWP::UserAgent->new(timeout => 30);
-    my $res = $ua->request(HTTP::Request->new(POST =>
-        vhost_url('plaid_emulator_http', '/sandbox/sandbox/public_token/create'),
-        ['Content-Type' => 'application/json',
-         'PLAID-CLIENT-ID' => 'sandbox0client0id000001',
-         'PLAID-SECRET' => 'sandbox-secret-Zq7Xv9'],
-        '{"institution_id":"ins_109508","initial_products":["transactions"]}'));
-    return (json_body($res) || {})->{public_token};
-}
-
 # A new Item of $user through $path (one test): the application's view.
 sub new_item {
     my ($user, $path) = @_;
