@@ -79,7 +79,7 @@ static int plaid_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
 static void plaid_register_hooks(apr_pool_t *p)
 {
     plaid_handoff_register(p);
-    plaid_metrics_register(p);
+    plaid_counters_register(p);
     ap_hook_pre_config(plaid_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_config(plaid_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(plaid_post_config, NULL, NULL, APR_HOOK_MIDDLE);

@@ -34,7 +34,7 @@ static const char *correlation_id(request_rec *r)
 int plaid_answer_body(request_rec *r, int status, const char *body,
                       apr_size_t len)
 {
-    plaid_metrics_answer(r, status);
+    plaid_count_answer(r, status);
     r->status = status;
     ap_set_content_type(r, "application/json");
     apr_table_setn(r->headers_out, "Cache-Control", "no-store");

@@ -22,7 +22,7 @@ static apr_uint32_t max_in_flight;
 static void warn_refusals(request_rec *r)
 {
     apr_uint32_t last = 0;
-    apr_uint32_t n = plaid_metrics_refused(
+    apr_uint32_t n = plaid_count_refused(
         (apr_uint32_t)apr_time_sec(r->request_time), &last);
 
     if (!n) {
@@ -73,7 +73,7 @@ static int post(request_rec *r, const plaid_request *req,
                 const plaid_call *call, plaid_response *resp,
                 plaid_result *res, json_t **answer)
 {
-    if (!plaid_metrics_call_begin(r, max_in_flight)) {
+    if (!plaid_count_call_begin(r, max_in_flight)) {
         return 0;
     }
     if (!req->handler->log_body || req->body_secret) {
@@ -88,7 +88,7 @@ static int post(request_rec *r, const plaid_request *req,
     }
     plaid_http_post(child_http, r->pool, call, resp);
     *answer = plaid_result_from(r->pool, resp, res);
-    plaid_metrics_call_end(r, res);
+    plaid_count_call_end(r, res);
     return 1;
 }
 

@@ -205,7 +205,7 @@ static void make_template(apr_pool_t *pconf, server_rec *s,
 {
     plaid_conf *c = ap_get_module_config(v, &plaid_link_module);
 
-    plaid_metrics_note(pconf, s, c);
+    plaid_counters_note(pconf, s, c);
 
     plaid_note_handoffs(pconf, c);
     if (c && !c->link.body_template) {
@@ -236,7 +236,7 @@ int plaid_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     if (ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_CREATE_PRE_CONFIG) {
         say_warnings(pconf, s);
     }
-    if ((rc = plaid_metrics_post_config(pconf, s)) != OK) {
+    if ((rc = plaid_counters_post_config(pconf, s)) != OK) {
         return rc;
     }
     for (; s; s = s->next) {

@@ -203,7 +203,7 @@ static const char *note_handler(cmd_parms *cmd, void *cv, const char *args)
         }
         else {
             c->handler.enabled = 1;
-            c->handler.endpoint = plaid_metrics_endpoint(cmd, h);
+            c->handler.endpoint = plaid_counted_endpoint(cmd, h);
         }
     }
     return DECLINE_CMD;

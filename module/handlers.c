@@ -113,7 +113,7 @@ static const plaid_handler handlers[] = {
       .needs = no_needs,
       .needs_why = "it needs none",
       .uncounted = 1,
-      .run = plaid_metrics_handler },
+      .run = plaid_serve_metrics },
 };
 
 const plaid_handler *plaid_handler_named(const char *name)

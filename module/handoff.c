@@ -116,7 +116,7 @@ static const char *handoff_path_of(const request_rec *r)
 void plaid_handoff_to(request_rec *r, const char *path, plaid_handoff *h)
 {
     /* The application answers; the module's part ended well. */
-    plaid_metrics_answer(r, HTTP_OK);
+    plaid_count_answer(r, HTTP_OK);
     state_of(r)->handoff = h;
     ap_internal_redirect(path, r);
 }

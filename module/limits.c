@@ -146,7 +146,7 @@ int plaid_limits_check(request_rec *r, const plaid_request *req)
                   "%s refused: %s status=429: %s "
                   "reached; Plaid was not called", req->handler->what,
                   plaid_where(r, req), limit_name[kind]);
-    plaid_metrics_rate_limited(r);
+    plaid_count_rate_limited(r);
     apr_table_setn(r->headers_out, "Retry-After", apr_ltoa(r->pool, wait));
     plaid_answer_error(r, HTTP_TOO_MANY_REQUESTS, "Too many requests",
                        req->id);
@@ -258,7 +258,7 @@ long plaid_breaker_admit(request_rec *r, const plaid_request *req)
                       "the circuit breaker for %s is open; Plaid was not "
                       "called", req->handler->what,
                       plaid_where(r, req), b.host);
-        plaid_metrics_circuit_refused(r);
+        plaid_count_circuit_refused(r);
     }
     return wait;
 }

@@ -10,7 +10,7 @@
  *
  * An endpoint is a vhost, the section of a SetHandler that named one of
  * the handlers, and the handler. Each gets a number at start-up, from
- * the sections of each server (check.c calls plaid_metrics_note); the
+ * the sections of each server (check.c calls plaid_counters_note); the
  * numbers are kept in the process pool too, so that an endpoint keeps its
  * counters across restarts, and a child of the old generation still
  * counts under the right labels while a graceful restart replaces it.
@@ -79,7 +79,7 @@ struct endpoint_key {
     const plaid_endpoint *e;
 };
 
-const plaid_endpoint *plaid_metrics_endpoint(cmd_parms *cmd,
+const plaid_endpoint *plaid_counted_endpoint(cmd_parms *cmd,
                                              const plaid_handler *h)
 {
     plaid_endpoint *e = apr_palloc(cmd->pool, sizeof(*e));
@@ -131,7 +131,7 @@ static apr_status_t forget_numbers(void *data)
     return APR_SUCCESS;
 }
 
-int plaid_metrics_post_config(apr_pool_t *pconf, server_rec *s)
+int plaid_counters_post_config(apr_pool_t *pconf, server_rec *s)
 {
     apr_pool_t *pproc = s->process->pool;
     apr_size_t size = 0;
@@ -183,8 +183,8 @@ static int *number_for(apr_pool_t *pconf, const char *vhost,
     return n;
 }
 
-void plaid_metrics_note(apr_pool_t *pconf, server_rec *s,
-                        const plaid_conf *c)
+void plaid_counters_note(apr_pool_t *pconf, server_rec *s,
+                         const plaid_conf *c)
 {
     struct endpoint_key k, *kp;
 
@@ -221,7 +221,7 @@ static int number_of(request_rec *r, const plaid_handler *h)
     return n ? *n : 0;
 }
 
-void plaid_metrics_answer(request_rec *r, int status)
+void plaid_count_answer(request_rec *r, int status)
 {
     const plaid_handler *h = plaid_handler_named(r->handler);
 
@@ -230,7 +230,7 @@ void plaid_metrics_answer(request_rec *r, int status)
     }
 }
 
-void plaid_metrics_call_end(request_rec *r, const plaid_result *res)
+void plaid_count_call_end(request_rec *r, const plaid_result *res)
 {
     (void)r;
     __atomic_fetch_sub(&(mine ? mine : &unshared)->calls, 1,
@@ -240,7 +240,7 @@ void plaid_metrics_call_end(request_rec *r, const plaid_result *res)
     }
 }
 
-void plaid_metrics_rate_limited(request_rec *r)
+void plaid_count_rate_limited(request_rec *r)
 {
     (void)r;
     if (store) {
@@ -248,7 +248,7 @@ void plaid_metrics_rate_limited(request_rec *r)
     }
 }
 
-void plaid_metrics_circuit_refused(request_rec *r)
+void plaid_count_circuit_refused(request_rec *r)
 {
     (void)r;
     if (store) {
@@ -365,7 +365,7 @@ static apr_uint32_t calls_in_flight(void)
 /* Count first, then sum: of two children that begin a call at the same
  * time, the later to count sees both (sequentially consistent), so the
  * sum never passes max; at the edge both may be refused. */
-int plaid_metrics_call_begin(request_rec *r, apr_uint32_t max)
+int plaid_count_call_begin(request_rec *r, apr_uint32_t max)
 {
     child_calls *c = mine ? mine : &unshared;
 
@@ -378,7 +378,7 @@ int plaid_metrics_call_begin(request_rec *r, apr_uint32_t max)
     return 1;
 }
 
-apr_uint32_t plaid_metrics_refused(apr_uint32_t now, apr_uint32_t *last)
+apr_uint32_t plaid_count_refused(apr_uint32_t now, apr_uint32_t *last)
 {
     static refusals alone;     /* no shared memory: this child's own */
     refusals *f = store ? store->refusals : &alone;
@@ -395,7 +395,7 @@ apr_uint32_t plaid_metrics_refused(apr_uint32_t now, apr_uint32_t *last)
     return __atomic_exchange_n(&f->refused, 0, __ATOMIC_SEQ_CST);
 }
 
-apr_uint64_t plaid_metrics_in_flight(apr_pool_t *p)
+apr_uint64_t plaid_counters_in_flight(apr_pool_t *p)
 {
     (void)p;
     return calls_in_flight();
@@ -404,12 +404,12 @@ apr_uint64_t plaid_metrics_in_flight(apr_pool_t *p)
 /* ------------------------------------------------------------------ */
 /* What status.c reads, and SetHandler plaid-metrics. */
 
-const plaid_metrics *plaid_metrics_block(void)
+const plaid_metrics *plaid_counters_block(void)
 {
     return store ? store->block : NULL;
 }
 
-const plaid_metrics_labels *plaid_metrics_endpoints(int *n)
+const plaid_metrics_labels *plaid_counters_endpoints(int *n)
 {
     *n = store ? store->n : 0;
     return store ? store->labels : NULL;
@@ -418,7 +418,7 @@ const plaid_metrics_labels *plaid_metrics_endpoints(int *n)
 /* GET only; no Plaid call, no browser checks, no credentials needed. The
  * counts are the whole server's, every vhost's: only a SetHandler in
  * httpd's own files makes the URL, never an .htaccess file. */
-int plaid_metrics_handler(request_rec *r, plaid_request *req)
+int plaid_serve_metrics(request_rec *r, plaid_request *req)
 {
     const plaid_conf *c = req->conf;
     apr_size_t len = 0;
@@ -444,7 +444,7 @@ int plaid_metrics_handler(request_rec *r, plaid_request *req)
         return HTTP_SERVICE_UNAVAILABLE;
     }
     text = plaid_metrics_text(r->pool, store->block, store->labels,
-                              store->n, plaid_metrics_in_flight(r->pool),
+                              store->n, plaid_counters_in_flight(r->pool),
                               &len);
     ap_set_content_type(r, "text/plain; version=0.0.4; charset=utf-8");
     apr_table_setn(r->headers_out, "Cache-Control", "no-store");
@@ -456,7 +456,7 @@ int plaid_metrics_handler(request_rec *r, plaid_request *req)
     return OK;
 }
 
-void plaid_metrics_register(apr_pool_t *p)
+void plaid_counters_register(apr_pool_t *p)
 {
     ap_hook_child_init(child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_status(child_exited, NULL, NULL, APR_HOOK_MIDDLE);

@@ -478,42 +478,42 @@ typedef struct plaid_endpoint {
 } plaid_endpoint;
 
 /* For note_handler (cmds.c), as the SetHandler is read. */
-const plaid_endpoint *plaid_metrics_endpoint(cmd_parms *cmd,
+const plaid_endpoint *plaid_counted_endpoint(cmd_parms *cmd,
                                              const plaid_handler *h);
 
 /* Start-up, in the parent (check.c): the shared memory, made once; then
  * each section of each server, so that every endpoint has its number. */
-int plaid_metrics_post_config(apr_pool_t *pconf, server_rec *s);
-void plaid_metrics_note(apr_pool_t *pconf, server_rec *s,
-                        const plaid_conf *c);
-void plaid_metrics_register(apr_pool_t *p);
+int plaid_counters_post_config(apr_pool_t *pconf, server_rec *s);
+void plaid_counters_note(apr_pool_t *pconf, server_rec *s,
+                         const plaid_conf *c);
+void plaid_counters_register(apr_pool_t *p);
 
 /* One answer of a Plaid handler: the status it gave the browser (the
  * JSON answers, browser.c; a hand-off counts as 200, handoff.c). */
-void plaid_metrics_answer(request_rec *r, int status);
+void plaid_count_answer(request_rec *r, int status);
 
 /* Around each call to Plaid (call.c): in flight, if fewer than max calls
  * are in flight in all the server's children together (0, nothing
  * counted, when not); then what it came to. */
-int plaid_metrics_call_begin(request_rec *r, apr_uint32_t max);
-void plaid_metrics_call_end(request_rec *r, const plaid_result *res);
+int plaid_count_call_begin(request_rec *r, apr_uint32_t max);
+void plaid_count_call_end(request_rec *r, const plaid_result *res);
 
 /* A call refused by PlaidMaxInFlight, at now (seconds). When no warning
  * was given in the last minute, server-wide: the refusals since the last
  * one, and *last when it was (0: never); else 0. */
-apr_uint32_t plaid_metrics_refused(apr_uint32_t now, apr_uint32_t *last);
+apr_uint32_t plaid_count_refused(apr_uint32_t now, apr_uint32_t *last);
 
 /* Requests refused without a call (limits.c). */
-void plaid_metrics_rate_limited(request_rec *r);
-void plaid_metrics_circuit_refused(request_rec *r);
+void plaid_count_rate_limited(request_rec *r);
+void plaid_count_circuit_refused(request_rec *r);
 
 /* SetHandler plaid-metrics: the Prometheus text. */
-int plaid_metrics_handler(request_rec *r, plaid_request *req);
+int plaid_serve_metrics(request_rec *r, plaid_request *req);
 
 /* What status.c shows: the block, the endpoints' labels, the gauge. */
-const plaid_metrics *plaid_metrics_block(void);
-const plaid_metrics_labels *plaid_metrics_endpoints(int *n);
-apr_uint64_t plaid_metrics_in_flight(apr_pool_t *p);
+const plaid_metrics *plaid_counters_block(void);
+const plaid_metrics_labels *plaid_counters_endpoints(int *n);
+apr_uint64_t plaid_counters_in_flight(apr_pool_t *p);
 
 /* mod_status's hook, when mod_status is loaded (status.c). */
 void plaid_status_register(apr_pool_t *p);

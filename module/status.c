@@ -86,7 +86,7 @@ static void outcomes(request_rec *r, const plaid_metrics *m,
                      const plaid_metrics_totals *t, int notable)
 {
     int n = 0, i, j, rows = 0;
-    const plaid_metrics_labels *labels = plaid_metrics_endpoints(&n);
+    const plaid_metrics_labels *labels = plaid_counters_endpoints(&n);
 
     if (!t->requests) {
         ap_rputs("<p id=\"plaid-link-outcomes\">No answers yet.</p>\n", r);
@@ -207,7 +207,7 @@ static void latency(request_rec *r, const plaid_metrics_totals *t)
 
 static int plaid_status(request_rec *r, int flags)
 {
-    const plaid_metrics *m = plaid_metrics_block();
+    const plaid_metrics *m = plaid_counters_block();
     apr_uint64_t in_flight;
     plaid_metrics_totals t;
 
@@ -215,7 +215,7 @@ static int plaid_status(request_rec *r, int flags)
         return OK;
     }
     plaid_metrics_sum(m, &t);
-    in_flight = plaid_metrics_in_flight(r->pool);
+    in_flight = plaid_counters_in_flight(r->pool);
     if (flags & AP_STATUS_SHORT) {
         short_report(r, &t, in_flight);
         return OK;
