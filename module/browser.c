@@ -31,12 +31,12 @@ static const char *correlation_id(request_rec *r)
     return hex;
 }
 
-int plaid_answer_body(request_rec *r, int status, const char *body,
-                      apr_size_t len)
+int plaid_answer_typed(request_rec *r, int status, const char *type,
+                       const char *body, apr_size_t len)
 {
     plaid_count_answer(r, status);
     r->status = status;
-    ap_set_content_type(r, "application/json");
+    ap_set_content_type(r, type);
     apr_table_setn(r->headers_out, "Cache-Control", "no-store");
     apr_table_setn(r->headers_out, "X-Content-Type-Options", "nosniff");
     ap_set_content_length(r, len);
@@ -44,6 +44,12 @@ int plaid_answer_body(request_rec *r, int status, const char *body,
         ap_rwrite(body, (int)len, r);
     }
     return OK;
+}
+
+int plaid_answer_body(request_rec *r, int status, const char *body,
+                      apr_size_t len)
+{
+    return plaid_answer_typed(r, status, "application/json", body, len);
 }
 
 int plaid_answer(request_rec *r, int status, const char *const *fields)

@@ -334,6 +334,10 @@ int plaid_read_body(request_rec *r, apr_size_t max, char **data,
 int plaid_answer_body(request_rec *r, int status, const char *body,
                       apr_size_t len);
 
+/* The same with another Content-Type (the Prometheus text). */
+int plaid_answer_typed(request_rec *r, int status, const char *type,
+                       const char *body, apr_size_t len);
+
 /* The same for an object of the name, value pairs in fields, ended by a
  * NULL name (plaid_json_flat). */
 int plaid_answer(request_rec *r, int status, const char *const *fields);
