@@ -29,7 +29,7 @@
 
 /* With the layout's version: a graceful restart onto a build whose store
  * differs makes a new one instead of reading the old one wrongly. */
-#define STORE_KEY "plaid_link_metrics/2"
+#define STORE_KEY "plaid_link_metrics/3"
 
 /* One child's calls in flight. A child adds to its own word, and
  * PlaidMaxInFlight (call.c) and the gauge sum the words: the server's
@@ -48,6 +48,11 @@ typedef struct {
 typedef struct {
     apr_uint32_t refused;
     apr_uint32_t warned_at;
+    /* At least the calls in flight in the server: raised before a child's
+     * word, lowered after it, and never lowered for a child that died (its
+     * word is zeroed, this is not), so it can only be too high. Below the
+     * cap, no call needs the sum of every child's word. */
+    apr_uint32_t calls_bound;
 } refusals;
 
 /* What outlives a generation, in the process pool; nothing in it points
@@ -236,6 +241,8 @@ void plaid_count_call_end(request_rec *r, const plaid_result *res)
     __atomic_fetch_sub(&(mine ? mine : &unshared)->calls, 1,
                        __ATOMIC_SEQ_CST);
     if (store) {
+        __atomic_fetch_sub(&store->refusals->calls_bound, 1,
+                           __ATOMIC_SEQ_CST);
         plaid_metrics_count_call(store->block, res);
     }
 }
@@ -369,10 +376,19 @@ int plaid_count_call_begin(request_rec *r, apr_uint32_t max)
 {
     child_calls *c = mine ? mine : &unshared;
 
+    apr_uint32_t *bound = store ? &store->refusals->calls_bound : NULL;
+
     (void)r;
+    if (bound && __atomic_add_fetch(bound, 1, __ATOMIC_SEQ_CST) <= max) {
+        __atomic_fetch_add(&c->calls, 1, __ATOMIC_SEQ_CST);
+        return 1;
+    }
     __atomic_fetch_add(&c->calls, 1, __ATOMIC_SEQ_CST);
     if (calls_in_flight() > max) {
         __atomic_fetch_sub(&c->calls, 1, __ATOMIC_SEQ_CST);
+        if (bound) {
+            __atomic_fetch_sub(bound, 1, __ATOMIC_SEQ_CST);
+        }
         return 0;
     }
     return 1;
