@@ -29,7 +29,7 @@ build/core/libplaidcore.a: $(call core_objs,core)
 
 GLUE_SRC  = mod_plaid_link.c $(wildcard module/*.c)
 
-.libs/mod_plaid_link.so: $(GLUE_SRC) module/mod_plaid_link.h build/core/libplaidcore.a $(HEADERS)
+.libs/mod_plaid_link.so: $(GLUE_SRC) module/glue.h build/core/libplaidcore.a $(HEADERS)
 	$(APXS) -c -Iinclude $(APXS_WARN) -o mod_plaid_link.la \
 	    $(GLUE_SRC) build/core/libplaidcore.a $(CORE_LIBS)
 

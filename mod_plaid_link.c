@@ -13,7 +13,7 @@
  * module/handlers.c has a row for each handler); the core it calls
  * (include/, src/) knows no httpd header.
  */
-#include "module/mod_plaid_link.h"
+#include "module/glue.h"
 
 /* r->filename of a URL a handler answers (plaid_translate_name). */
 #define PLAID_NO_FILE "plaid:"

@@ -17,7 +17,7 @@
 
 #include "ap_listen.h"
 
-#include "mod_plaid_link.h"
+#include "glue.h"
 
 /* The caller's body, at most this: Plaid's requests are small. */
 #define API_BODY_MAX (64 * 1024)

@@ -35,7 +35,7 @@
 #include "ap_socache.h"
 #include "util_mutex.h"
 
-#include "mod_plaid_link.h"
+#include "glue.h"
 
 #define CACHE_MUTEX "plaid-link-cache"
 #define CACHE_NAME  "mod_plaid_link"

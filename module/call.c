@@ -6,7 +6,7 @@
  */
 #include "ap_mpm.h"
 
-#include "mod_plaid_link.h"
+#include "glue.h"
 
 /* Each child keeps its own curl handles, made after the fork. */
 static plaid_http *child_http;

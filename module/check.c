@@ -6,7 +6,7 @@
  * directives were read are said here, once the configuration is whole;
  * and each section's /link/token/create body is serialized once.
  */
-#include "mod_plaid_link.h"
+#include "glue.h"
 
 /* Warnings found while the configuration is read, said once it is whole:
  * at `apache2 -t` (plaid_check_config) or at start-up (plaid_post_config).

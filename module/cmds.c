@@ -11,7 +11,7 @@
 #include <apr_network_io.h>
 #include <apr_uri.h>
 
-#include "mod_plaid_link.h"
+#include "glue.h"
 
 static const char *set_max_in_flight(cmd_parms *cmd, void *cv,
                                      const char *arg)

@@ -6,7 +6,7 @@
  * and those lists make the structs, create and merge: a new field cannot
  * be forgotten here. The few that merge otherwise say why.
  */
-#include "mod_plaid_link.h"
+#include "glue.h"
 
 const char plaid_system_cas[] = "system";
 

@@ -11,7 +11,7 @@
  * writes the browser's answer. The access_token goes nowhere else: no log
  * line, no answer of the module's. (The hand-off itself: handoff.c.)
  */
-#include "mod_plaid_link.h"
+#include "glue.h"
 
 static void read_exchange(apr_pool_t *p, const json_t *answer,
                           plaid_result *res, void *out)

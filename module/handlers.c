@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The handlers, one row each: the table that dispatch (mod_plaid_link.c),
- * the request intake (browser.c), the start-up checks (check.c), the
+ * the request intake (request.c), the start-up checks (check.c), the
  * metrics' labels (metrics.c) and t/docs.t read. A new handler is its
  * own file and a row here.
  */
 #include <stddef.h>
 
-#include "mod_plaid_link.h"
+#include "glue.h"
 
 #define NEEDS(directive, field) { directive, offsetof(plaid_conf, field), 0 }
 

@@ -13,7 +13,7 @@
  * file a hand-off path maps to (reached through an Alias, a RewriteRule,
  * a DirectoryIndex...), is refused.
  */
-#include "mod_plaid_link.h"
+#include "glue.h"
 
 #define BODY_FILTER "PLAID_HANDOFF_BODY"
 #define PROXY_TARGET "proxy:"

@@ -24,7 +24,7 @@
 
 #include "mod_dbd.h"
 
-#include "mod_plaid_link.h"
+#include "glue.h"
 
 #define TABLE_SQL                                                           \
     "CREATE TABLE IF NOT EXISTS plaid_items ("                              \

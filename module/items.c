@@ -15,7 +15,7 @@
  */
 #include <apr_lib.h>
 
-#include "mod_plaid_link.h"
+#include "glue.h"
 
 #define ITEM_ID_MAX 128
 

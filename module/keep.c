@@ -37,7 +37,7 @@
 
 #include "apr_portable.h"
 
-#include "mod_plaid_link.h"
+#include "glue.h"
 
 #define KEEP_NAME   "mod_plaid_link.keep"
 #define KEEP_SLOTS  16384

@@ -22,7 +22,7 @@
 #include <apr_atomic.h>
 #include <apr_uri.h>
 
-#include "mod_plaid_link.h"
+#include "glue.h"
 
 typedef enum {
     LIMIT_USER,

@@ -4,7 +4,7 @@
  * the body the directives describe (serialized at start-up but for the
  * user id).
  */
-#include "mod_plaid_link.h"
+#include "glue.h"
 
 static void read_link_token(apr_pool_t *p, const json_t *answer,
                             plaid_result *res, void *out)

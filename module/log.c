@@ -3,7 +3,7 @@
  * What the error log says: the one line with everything about a failed
  * call (PL0100), and the names of the vhost and location lines carry.
  */
-#include "mod_plaid_link.h"
+#include "glue.h"
 
 const char *plaid_vhost_name(apr_pool_t *p, const server_rec *s)
 {

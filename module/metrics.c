@@ -25,7 +25,7 @@
 
 #include "ap_mpm.h"
 
-#include "mod_plaid_link.h"
+#include "glue.h"
 
 /* With the layout's version: a graceful restart onto a build whose store
  * differs makes a new one instead of reading the old one wrongly. */

@@ -8,7 +8,7 @@
  * it, and a value that cannot travel in a header is refused where it is
  * written.
  */
-#include "mod_plaid_link.h"
+#include "glue.h"
 
 /* The least PlaidUserIdHashKey's key may be: HMAC-SHA256 wants 32 bytes,
  * and a short key is a guessable one. */

@@ -6,7 +6,7 @@
  * endpoint in a table, and the Plaid call's latency as bars, in plain
  * HTML with inline styles: no script, no asset, nothing to fetch.
  */
-#include "mod_plaid_link.h"
+#include "glue.h"
 
 #include "apr_optional_hooks.h"
 #include "mod_status.h"

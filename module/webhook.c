@@ -24,7 +24,7 @@
  * request), a generic JSON body. When the key cannot be had (Plaid or
  * the store unreachable): 503, so that Plaid sends the webhook again.
  */
-#include "mod_plaid_link.h"
+#include "glue.h"
 
 /* New kids fetched a minute, for each client and for the server;
  * documented. */

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The browser side every browser-facing handler shares: the correlation
- * id, the JSON answers, and the checks a request passes before Plaid is
- * called (method, an endpoint the server's configuration made, CSRF,
- * Origin, a JSON body, the signed-in user).
+ * The way in and the way out of every handler's request. In: the intake
+ * its row of handlers.c names (the caller, the method, an endpoint the
+ * server's configuration made, nothing missing; for a browser, CSRF,
+ * Origin, a JSON body, the signed-in user, PlaidRateLimit), the
+ * correlation id, and the connection resolved once. Out: the answers,
+ * each counted in the metrics.
  */
-#include "mod_plaid_link.h"
+#include "glue.h"
 
 static apr_status_t release_json(void *data)
 {

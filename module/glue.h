@@ -3,29 +3,30 @@
  * The glue's private header: what the files of module/ share. The glue
  * knows httpd and the core's API (include/), never curl.h.
  *
- *   mod_plaid_link.c   module record, hooks, handler dispatch
- *   config.c           the configuration, its parts and their merge
- *   cmds.c             the directives (the command table)
- *   secrets.c          the credentials' directives
+ *   mod_plaid_link.c   module record and hooks
+ *   handlers.c         the table of handlers, one row each
+ *   request.c          the intake of every request, and the answers
+ *   config.c           the configuration's parts and their merge
+ *   cmds.c             the directives (the command table, the setters)
+ *   secrets.c          the credentials' values: read, checked, hidden
  *   check.c            start-up: warnings, required directives, templates
- *   browser.c          what every browser-facing handler shares
  *   call.c             the child's transport, PlaidMaxInFlight, the call
  *   log.c              the one failure line, names of vhosts and locations
  *   link_token.c       SetHandler plaid-link-token
  *   exchange.c         SetHandler plaid-public-token-exchange
  *   webhook.c          SetHandler plaid-webhook
+ *   api.c              SetHandler plaid-api: the gateway for the site's code
+ *   items.c            SetHandler plaid-items, PlaidItemStore: Items kept
+ *   item_store.c       the Items' table, through mod_dbd
+ *   metrics.c          counters in shared memory, SetHandler plaid-metrics
+ *   status.c           the module's section of mod_status's page
  *   handoff.c          the hand-off of a result to the site's application
  *   cache.c            the shared store (PlaidCache, mod_socache)
  *   keep.c             what webhooks keep across restarts (a file)
- *   api.c              SetHandler plaid-api: the gateway for the site's code
  *   limits.c           PlaidRateLimit(Total), PlaidCircuitBreaker
- *   metrics.c          counters in shared memory, SetHandler plaid-metrics
- *   status.c           the module's section of mod_status's page
- *   items.c            PlaidItemStore: the Items kept, SetHandler plaid-items
- *   item_store.c       the Items' table, through mod_dbd
  */
-#ifndef MOD_PLAID_LINK_H
-#define MOD_PLAID_LINK_H
+#ifndef PLAID_GLUE_H
+#define PLAID_GLUE_H
 
 #include "httpd.h"
 #include "http_config.h"
@@ -191,7 +192,7 @@ static APR_INLINE const void *plaid_conf_field(const plaid_conf *c,
 /* ------------------------------------------------------------------ */
 /* The handlers (handlers.c): one row each. */
 
-/* What a request passes before its handler runs (browser.c). */
+/* What a request passes before its handler runs (request.c). */
 typedef enum {
     PLAID_INTAKE_OWN,          /* none: the handler checks its own */
     PLAID_INTAKE_SERVER,       /* POST, an endpoint of httpd's own files,
@@ -295,7 +296,7 @@ int plaid_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                       apr_pool_t *ptemp, server_rec *s);
 
 /* ------------------------------------------------------------------ */
-/* The intake of every request and the answers (browser.c). */
+/* The intake of every request and the answers (request.c). */
 
 /* A request to one of the handlers (a browser's, Plaid's webhook, the
  * site's own code through the gateway), past its handler's intake. */
@@ -493,7 +494,7 @@ void plaid_counters_note(apr_pool_t *pconf, server_rec *s,
 void plaid_counters_register(apr_pool_t *p);
 
 /* One answer of a Plaid handler: the status it gave the browser (the
- * JSON answers, browser.c; a hand-off counts as 200, handoff.c). */
+ * JSON answers, request.c; a hand-off counts as 200, handoff.c). */
 void plaid_count_answer(request_rec *r, int status);
 
 /* Around each call to Plaid (call.c): in flight, if fewer than max calls
