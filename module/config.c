@@ -2,7 +2,7 @@
 /*
  * The configuration: one struct for server, vhost and location, in parts
  * (the connection every handler needs, the browser side, each handler's
- * own), and its merge. The fields are listed once, in mod_plaid_link.h,
+ * own), and its merge. The fields are listed once, in glue.h,
  * and those lists make the structs, create and merge: a new field cannot
  * be forgotten here. The few that merge otherwise say why.
  */

@@ -18,7 +18,7 @@
 #define BODY_FILTER "PLAID_HANDOFF_BODY"
 #define PROXY_TARGET "proxy:"
 
-/* The variables' names (mod_plaid_link.h lists them), and the names httpd
+/* The variables' names (glue.h lists them), and the names httpd
  * gives their copies on an internal redirect: removed from every other
  * request. */
 #define VAR_NAME(e, name) [e] = name,
