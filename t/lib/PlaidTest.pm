@@ -14,7 +14,20 @@ use JSON::PP ();
 
 our @EXPORT = qw(post_token request_token json_body vhost_url
                  log_mark log_since emulator_bodies secrets unique_user
-                 token_re error_answer_ok public_token);
+                 token_re error_answer_ok public_token httpd_cmdline);
+
+# The command line of the test server's main process, NUL-separated:
+# scripts/test-valgrind.sh runs it as "valgrind ... apache2 -X ...", one
+# process, which a test that kills children or reads the exec-time
+# environment must know.
+sub httpd_cmdline {
+    my $pidfile = Apache::Test::vars('t_logs') . '/httpd.pid';
+    open my $fh, '<', $pidfile or return '';
+    chomp(my $pid = <$fh> // '');
+    open my $c, '<', "/proc/$pid/cmdline" or return '';
+    local $/;
+    return <$c> // '';
+}
 
 # Every secret and full client id in t/conf; t/zz_secrets.t looks for them.
 sub secrets {
