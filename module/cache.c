@@ -73,33 +73,6 @@ static apr_uint32_t stale;
 static apr_uint32_t down_since;
 static apr_uint32_t refused_said_at;
 
-const char *plaid_cache_set(cmd_parms *cmd, void *cv, const char *arg)
-{
-    plaid_server_conf *sc = ap_get_module_config(cmd->server->module_config,
-                                                 &plaid_link_module);
-    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY), *colon;
-    const char *name;
-
-    (void)cv;
-    if (err) {
-        return err;
-    }
-    colon = ap_strchr_c(arg, ':');
-    name = colon ? apr_pstrmemdup(cmd->pool, arg, (apr_size_t)(colon - arg))
-                 : arg;
-    sc->cache = ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP, name,
-                                   AP_SOCACHE_PROVIDER_VERSION);
-    if (!sc->cache) {
-        return apr_psprintf(cmd->pool, "PlaidCache: no socache provider "
-                            "'%s': LoadModule socache_%s_module first (shmcb "
-                            "for one server, redis or memcache for several)",
-                            name, name);
-    }
-    sc->cache_args = colon ? colon + 1 : NULL;
-    sc->cache_text = arg;
-    return NULL;
-}
-
 void plaid_cache_need(void)
 {
     needed = 1;

@@ -11,7 +11,14 @@
 #include <apr_network_io.h>
 #include <apr_uri.h>
 
+#include "ap_provider.h"
+#include "ap_socache.h"
+
 #include "glue.h"
+
+/* The least PlaidUserIdHashKey's key may be: HMAC-SHA256 wants 32 bytes,
+ * and a short key is a guessable one. */
+#define HASH_KEY_MIN 16
 
 static const char *set_max_in_flight(cmd_parms *cmd, void *cv,
                                      const char *arg)
@@ -182,6 +189,151 @@ static const char *set_api_allow(cmd_parms *cmd, void *cv, const char *arg)
         c->api.allow = apr_array_make(cmd->pool, 4, sizeof(apr_ipsubnet_t *));
     }
     APR_ARRAY_PUSH(c->api.allow, apr_ipsubnet_t *) = subnet;
+    return NULL;
+}
+
+/* The credentials (their values are read, checked and hidden by
+ * secrets.c). */
+static const char *set_secret(cmd_parms *cmd, void *cv, const char *arg)
+{
+    plaid_conf *c = cv;
+    plaid_secret sec;
+    const char *err = plaid_read_secret(cmd, "PlaidSecret", arg, &sec);
+
+    if (!err) {
+        err = plaid_check_credential(cmd->pool, "PlaidSecret", sec.value);
+    }
+    if (err) {
+        return plaid_cmd_fail(cmd, err);
+    }
+    c->conn.secret = sec.value;
+    if (sec.is_inline) {
+        plaid_cmd_show(cmd, "(hidden)");
+        plaid_defer_warning(cmd, apr_psprintf(cmd->temp_pool, PLLOGNO(0001)
+                      "PlaidSecret is written inline in %s line %d%s: use "
+                      "file:/path or env:NAME to keep it out of httpd.conf "
+                      "and backups", cmd->directive->filename,
+                      cmd->directive->line_num, plaid_cmd_where(cmd)));
+    }
+    return NULL;
+}
+
+static const char *set_client_id(cmd_parms *cmd, void *cv, const char *arg)
+{
+    plaid_conf *c = cv;
+    const char *err = plaid_check_credential(cmd->pool, "PlaidClientId", arg);
+
+    if (err) {
+        return plaid_cmd_fail(cmd, err);
+    }
+    c->conn.client_id = arg;
+    plaid_cmd_show(cmd, plaid_mask(cmd->pool, arg));
+    return NULL;
+}
+
+static const char *set_hash_key(cmd_parms *cmd, void *cv, const char *arg)
+{
+    plaid_conf *c = cv;
+    plaid_secret sec;
+    const char *err;
+
+    if (strncmp(arg, "file:", 5) != 0 && strncmp(arg, "env:", 4) != 0) {
+        return plaid_cmd_fail(cmd, "PlaidUserIdHashKey takes file:/path or "
+                                   "env:NAME; a key written in the "
+                                   "configuration is not kept secret");
+    }
+    if ((err = plaid_read_secret(cmd, "PlaidUserIdHashKey", arg, &sec))) {
+        return plaid_cmd_fail(cmd, err);
+    }
+    if (strlen(sec.value) < HASH_KEY_MIN) {
+        return plaid_cmd_failf(cmd, "PlaidUserIdHashKey: the "
+                               "key is %lu bytes; use at least %d "
+                               "random bytes (openssl rand -hex 32)",
+                               (unsigned long)strlen(sec.value),
+                               HASH_KEY_MIN);
+    }
+    c->browser.hash_key = sec.value;
+    c->browser.hash_key_len = strlen(sec.value);
+    return NULL;
+}
+
+/* PlaidItemStore and PlaidItemKey (items.c keeps the Items). */
+static const char *set_item_store(cmd_parms *cmd, void *cv, const char *arg)
+{
+    plaid_conf *c = cv;
+
+    if (strcmp(arg, "dbd") != 0) {
+        return plaid_cmd_failf(cmd, "PlaidItemStore takes dbd "
+                               "(the database of mod_dbd's DBDriver "
+                               "and DBDParams), not '%s'", arg);
+    }
+    if (!plaid_item_store_available()) {
+        return plaid_cmd_fail(cmd, "PlaidItemStore dbd needs mod_dbd: "
+                                   "LoadModule dbd_module before it, and "
+                                   "DBDriver and DBDParams in the server or "
+                                   "the vhost");
+    }
+    c->items.store = "dbd";
+    return NULL;
+}
+
+static const char *read_key(cmd_parms *cmd, const char *arg,
+                            plaid_seal_key *key)
+{
+    plaid_secret sec;
+    const char *err = plaid_read_secret_file(cmd, "PlaidItemKey", arg, &sec);
+
+    if (!err && (err = plaid_seal_key_parse(sec.value, key))) {
+        err = apr_psprintf(cmd->pool, "PlaidItemKey %s: %s", arg, err);
+    }
+    return err;
+}
+
+static const char *set_item_key(cmd_parms *cmd, void *cv, const char *cur,
+                                const char *prev)
+{
+    plaid_conf *c = cv;
+    plaid_item_keys *k = apr_pcalloc(cmd->pool, sizeof(*k));
+    const char *err;
+
+    if ((err = read_key(cmd, cur, &k->current))
+        || (prev && (err = read_key(cmd, prev, &k->previous)))) {
+        return plaid_cmd_fail(cmd, err);
+    }
+    k->open[k->n++] = &k->current;
+    if (prev) {
+        k->open[k->n++] = &k->previous;
+    }
+    c->items.keys = k;
+    return NULL;
+}
+
+/* PlaidCache: the provider looked up as the directive is read, as
+ * mod_authn_socache does (cache.c makes and opens it). */
+static const char *set_cache(cmd_parms *cmd, void *cv, const char *arg)
+{
+    plaid_server_conf *sc = ap_get_module_config(cmd->server->module_config,
+                                                 &plaid_link_module);
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY), *colon;
+    const char *name;
+
+    (void)cv;
+    if (err) {
+        return err;
+    }
+    colon = ap_strchr_c(arg, ':');
+    name = colon ? apr_pstrmemdup(cmd->pool, arg, (apr_size_t)(colon - arg))
+                 : arg;
+    sc->cache = ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP, name,
+                                   AP_SOCACHE_PROVIDER_VERSION);
+    if (!sc->cache) {
+        return apr_psprintf(cmd->pool, "PlaidCache: no socache provider "
+                            "'%s': LoadModule socache_%s_module first (shmcb "
+                            "for one server, redis or memcache for several)",
+                            name, name);
+    }
+    sc->cache_args = colon ? colon + 1 : NULL;
+    sc->cache_text = arg;
     return NULL;
 }
 
@@ -556,9 +708,9 @@ const command_rec plaid_cmds[] = {
     AP_INIT_TAKE1("PlaidBaseURL", set_base_url, NULL, CTX,
         "Another API host (an emulator, an egress gateway); https, or http "
         "to a loopback host"),
-    AP_INIT_TAKE1("PlaidClientId", plaid_set_client_id, NULL, CTX,
+    AP_INIT_TAKE1("PlaidClientId", set_client_id, NULL, CTX,
         "The Plaid client_id"),
-    AP_INIT_TAKE1("PlaidSecret", plaid_set_secret, NULL, CTX,
+    AP_INIT_TAKE1("PlaidSecret", set_secret, NULL, CTX,
         "The Plaid secret for PlaidEnv: file:/path, env:NAME, or the value"),
     AP_INIT_TAKE1("PlaidClientName", set_string, FIELD(link.fields.client_name),
         CTX, "client_name: the application's name shown in Link"),
@@ -619,12 +771,12 @@ const command_rec plaid_cmds[] = {
     AP_INIT_TAKE2("PlaidCircuitBreaker", set_breaker, NULL, CTX,
         "FAILURES SECONDS: after FAILURES failed calls in a row to a Plaid "
         "host, refuse calls to it for SECONDS, then let one through"),
-    AP_INIT_TAKE1("PlaidCache", plaid_cache_set, NULL, RSRC_CONF,
+    AP_INIT_TAKE1("PlaidCache", set_cache, NULL, RSRC_CONF,
         "provider[:args]: the mod_socache store the children (and, with "
         "redis or memcache, several servers) share; default shmcb"),
     AP_INIT_TAKE1("PlaidUserId", set_user_id, NULL, CTX,
         "An expression giving user.client_user_id; default %{REMOTE_USER}"),
-    AP_INIT_TAKE1("PlaidUserIdHashKey", plaid_set_hash_key, NULL, CTX,
+    AP_INIT_TAKE1("PlaidUserIdHashKey", set_hash_key, NULL, CTX,
         "file:/path or env:NAME: send the HMAC-SHA256 of the user id under "
         "this key as client_user_id, not the id itself"),
     AP_INIT_TAKE1("PlaidProxy", set_proxy, NULL, CTX,
@@ -645,10 +797,10 @@ const command_rec plaid_cmds[] = {
     AP_INIT_TAKE1("PlaidCACertificate", set_ca_file, NULL, CTX,
         "A PEM file of CAs to verify the Plaid host with, or 'system' for "
         "the system's CAs (the default)"),
-    AP_INIT_TAKE1("PlaidItemStore", plaid_set_item_store, NULL, CTX,
+    AP_INIT_TAKE1("PlaidItemStore", set_item_store, NULL, CTX,
         "dbd: keep the Items (their access_tokens sealed) in the database "
         "of mod_dbd's DBDriver and DBDParams; the application gets item_ids"),
-    AP_INIT_TAKE12("PlaidItemKey", plaid_set_item_key, NULL, CTX,
+    AP_INIT_TAKE12("PlaidItemKey", set_item_key, NULL, CTX,
         "file:/path [file:/previous]: the 64 hex digits the access_tokens "
         "are sealed under; a second key, the previous one, only opens"),
     AP_INIT_FLAG("PlaidExchangeHandoffAccessToken", ap_set_flag_slot,

@@ -273,11 +273,11 @@ void plaid_cmd_show(cmd_parms *cmd, const char *shown);
 const char *plaid_cmd_commas(cmd_parms *cmd, const char *arg,
                              const char *values);
 
-
-/* The credentials' directives (secrets.c). */
-const char *plaid_set_secret(cmd_parms *cmd, void *cv, const char *arg);
-const char *plaid_set_client_id(cmd_parms *cmd, void *cv, const char *arg);
-const char *plaid_set_hash_key(cmd_parms *cmd, void *cv, const char *arg);
+/* The credentials' values (secrets.c): a secret read from file:, env: or
+ * inline as PlaidSecret's is (a file others can read: PL0004; env: wiped
+ * from the environment), or the error. */
+const char *plaid_read_secret(cmd_parms *cmd, const char *what,
+                              const char *arg, plaid_secret *sec);
 /* A file:/path secret read as PlaidSecret's is (PL0004 when others can
  * read it), and the directive's arguments hidden from mod_info. */
 const char *plaid_read_secret_file(cmd_parms *cmd, const char *what,
@@ -533,7 +533,6 @@ void plaid_status_register(apr_pool_t *p);
 #define PLAID_CACHE_KEY_MAX 118
 
 
-const char *plaid_cache_set(cmd_parms *cmd, void *cv, const char *arg);
 void plaid_cache_need(void);
 void plaid_cache_pre_config(apr_pool_t *pconf);
 int plaid_cache_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
@@ -574,10 +573,6 @@ apr_status_t plaid_keep_mark(const char *name, apr_int64_t expiry, int *seen);
  * keeps each Item's access_token sealed (src/plaid_seal.c) in the
  * database of the server's mod_dbd connection, and the application works
  * by item_id. Each function that fails has logged its one line. */
-
-const char *plaid_set_item_store(cmd_parms *cmd, void *cv, const char *arg);
-const char *plaid_set_item_key(cmd_parms *cmd, void *cv, const char *cur,
-                               const char *prev);
 
 /* At start-up, for a section that sets one of the handlers: 1 (logged)
  * when PlaidItemStore is set there without PlaidItemKey. */

@@ -22,56 +22,6 @@
 /* ------------------------------------------------------------------ */
 /* The directives. */
 
-const char *plaid_set_item_store(cmd_parms *cmd, void *cv, const char *arg)
-{
-    plaid_conf *c = cv;
-
-    if (strcmp(arg, "dbd") != 0) {
-        return plaid_cmd_failf(cmd, "PlaidItemStore takes dbd "
-                               "(the database of mod_dbd's DBDriver "
-                               "and DBDParams), not '%s'", arg);
-    }
-    if (!plaid_item_store_available()) {
-        return plaid_cmd_fail(cmd, "PlaidItemStore dbd needs mod_dbd: "
-                                   "LoadModule dbd_module before it, and "
-                                   "DBDriver and DBDParams in the server or "
-                                   "the vhost");
-    }
-    c->items.store = "dbd";
-    return NULL;
-}
-
-static const char *read_key(cmd_parms *cmd, const char *arg,
-                            plaid_seal_key *key)
-{
-    plaid_secret sec;
-    const char *err = plaid_read_secret_file(cmd, "PlaidItemKey", arg, &sec);
-
-    if (!err && (err = plaid_seal_key_parse(sec.value, key))) {
-        err = apr_psprintf(cmd->pool, "PlaidItemKey %s: %s", arg, err);
-    }
-    return err;
-}
-
-const char *plaid_set_item_key(cmd_parms *cmd, void *cv, const char *cur,
-                               const char *prev)
-{
-    plaid_conf *c = cv;
-    plaid_item_keys *k = apr_pcalloc(cmd->pool, sizeof(*k));
-    const char *err;
-
-    if ((err = read_key(cmd, cur, &k->current))
-        || (prev && (err = read_key(cmd, prev, &k->previous)))) {
-        return plaid_cmd_fail(cmd, err);
-    }
-    k->open[k->n++] = &k->current;
-    if (prev) {
-        k->open[k->n++] = &k->previous;
-    }
-    c->items.keys = k;
-    return NULL;
-}
-
 int plaid_items_check(apr_pool_t *p, server_rec *s, const char *path,
                       const plaid_conf *c, const ap_directive_t *sethandler)
 {
