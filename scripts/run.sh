@@ -214,7 +214,7 @@ make_demo_item() {
         -d "$sandbox_public_token_body" "$site/plaid-api/sandbox/public_token/create")
     public=$(json_field public_token "$answer") || { echo "$answer"; return 1; }
     answer=$(curl -s --max-time 30 -u demo:demo -H 'Content-Type: application/json' \
-        -d "{\"public_token\":\"$public\"}" "$site/plaid/exchange")
+        -d "{\"public_token\":\"$public\",\"institution_id\":\"ins_109508\"}" "$site/plaid/exchange")
     json_field item_id "$answer" || { echo "$answer"; return 1; }
 }
 

@@ -141,6 +141,9 @@ LoadModule substitute_module $demo_mods/mod_substitute.so
 # mod_dbd with SQLite (Debian's libaprutil1-dbd-sqlite3): where the module
 # keeps the Items (PlaidItemStore dbd).
 LoadModule dbd_module $demo_mods/mod_dbd.so
+# The cache the children share: the webhook endpoint's keys and replay
+# marks (and mod_ssl's sessions, with the emulator).
+LoadModule socache_shmcb_module $demo_mods/mod_socache_shmcb.so
 LoadModule plaid_link_module "$top/.libs/mod_plaid_link.so"
 # mod_status's page, with the module's section (docs/metrics.md).
 <Location "/server-status">
@@ -167,7 +170,6 @@ demo_emulator() {
     cat <<CONF
 
 # The Plaid emulator, standing in for https://sandbox.plaid.com.
-LoadModule socache_shmcb_module $demo_mods/mod_socache_shmcb.so
 LoadModule ssl_module $demo_mods/mod_ssl.so
 LoadModule plaid_emulator_module "$top/emulator/.libs/mod_plaid_emulator.so"
 Listen 127.0.0.1:$emu_port
@@ -336,6 +338,11 @@ Listen 127.0.0.1:$port
     <Location "/plaid/webhook">
         SetHandler plaid-webhook
         PlaidWebhookHandoff $demo_webhook_handoff
+        Require all granted
+    </Location>
+    # Its hand-off: an internal redirect, checked like any request (a
+    # browser that asks for it gets 404 from the module).
+    <Location "$demo_webhook_handoff">
         Require all granted
     </Location>
 $(demo_app_section "$top" "$port")
