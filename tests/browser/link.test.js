@@ -204,6 +204,13 @@ async function shownAccounts(page) {
 
 const isBalances = (r) => new URL(r.url()).pathname === '/balances';
 
+// A promise the test may never await (a step before it failed): its
+// rejection is then no crash of the whole run.
+function awaitable(promise) {
+  promise.catch(() => {});
+  return promise;
+}
+
 // The page's "Linked accounts", as the user reads it.
 async function linkedItems(page) {
   await page.waitForSelector('#linked:not([hidden]) #items li[data-item-id]', { timeout: 10000 })
@@ -642,7 +649,7 @@ async function itemFixAndRemove(context) {
           && row.fix && listed.filter((i) => i.fix).length === 1, JSON.stringify(listed));
   await page.screenshot({ path: path.join(artifacts, '7b-linked-accounts-error.png'), fullPage: true });
 
-  const tokenAnswer = page.waitForResponse((r) => r.url().endsWith('/plaid/link-token'));
+  const tokenAnswer = awaitable(page.waitForResponse((r) => r.url().endsWith('/plaid/link-token')));
   await page.click(`#items li[data-item-id="${reset.item_id}"] button.fix`);
   const res = await tokenAnswer;
   let sent = null;
@@ -662,9 +669,9 @@ async function itemFixAndRemove(context) {
         `${shown}\n${seen.join('\n')}`);
 
   const before = keptItems().length;
-  const removed = page.waitForResponse((r) => r.request().method() === 'DELETE');
-  const relisted = page.waitForResponse(
-    (r) => r.request().method() === 'GET' && new URL(r.url()).pathname === '/plaid/items');
+  const removed = awaitable(page.waitForResponse((r) => r.request().method() === 'DELETE'));
+  const relisted = awaitable(page.waitForResponse(
+    (r) => r.request().method() === 'GET' && new URL(r.url()).pathname === '/plaid/items'));
   await page.click(`#items li[data-item-id="${reset.item_id}"] button.remove`);
   const del = await removed;
   check('Remove sends DELETE /plaid/items/<item_id>, 200',
@@ -682,7 +689,7 @@ async function itemFixAndRemove(context) {
   const line = logSince(0).find((l) => l.includes('PL0177') && l.includes(reset.item_id));
   check('Plaid was asked to remove it (/item/remove; PL0177)', !!line, line);
 
-  const balancesAnswer = page.waitForResponse(isBalances);
+  const balancesAnswer = awaitable(page.waitForResponse(isBalances));
   await page.evaluate(() => fetch('/balances').then((r) => r.text()));
   const { text, items } = await balancesOf(await balancesAnswer);
   check('the balances page leaves the removed Item out (the gateway no longer knows it)',
