@@ -13,11 +13,13 @@ usage() { echo "usage: $0 [--test]" >&2; exit 2; }
 
 # `make all` (apxs, the compiler, libcurl, jansson; libcrypto for HMAC) and
 # the demo (openssl makes its certificate, apache2 brings htpasswd, curl
-# asks the endpoint, ca-certificates verifies Plaid's sandbox host). None of
-# these enables a module or changes the MPM of the system's Apache.
+# asks the endpoint, ca-certificates verifies Plaid's sandbox host;
+# SQLite's apr-util driver for mod_dbd, where the demo's module keeps the
+# Items: apache2 depends on one of apr-util's drivers, not this one). None
+# of these enables a module or changes the MPM of the system's Apache.
 run_packages=(
     build-essential make
-    apache2 apache2-dev libapr1-dev libaprutil1-dev
+    apache2 apache2-dev libapr1-dev libaprutil1-dev libaprutil1-dbd-sqlite3
     libcurl4-openssl-dev libjansson-dev libssl-dev
     openssl curl ca-certificates
 )
@@ -26,8 +28,8 @@ run_packages=(
 # scripts/test-valgrind.sh, mod_php for t/php.t and, with SQLite's PDO
 # driver, for the example application that scripts/test-browser.sh runs
 # (examples/app/plaid-item.php); redis-server for t/redis.t, which starts
-# its own on a free port; SQLite's apr-util driver (mod_dbd) and its
-# shell for t/items.t (PlaidItemStore); node and npm for t/official_client.t (Plaid's
+# its own on a free port; SQLite's shell for t/items.t (PlaidItemStore)
+# and the browser test; node and npm for t/official_client.t (Plaid's
 # Node client) and scripts/test-browser.sh. Installing these changes the
 # system's Apache: libapache2-mod-perl2 enables mod_perl, and
 # libapache2-mod-php8.2 switches it to the prefork MPM and enables PHP.
@@ -36,7 +38,7 @@ test_packages=(
     valgrind
     libapache2-mod-php8.2 php8.2-sqlite3
     redis-server
-    libaprutil1-dbd-sqlite3 sqlite3
+    sqlite3
     nodejs npm
 )
 

@@ -2,9 +2,12 @@
 # SPDX-License-Identifier: Apache-2.0
 # The demo: builds the module, starts httpd on 127.0.0.1 with the example
 # page and the module's handlers (the link-token endpoint, the exchange,
-# which hands the Item to examples/app/plaid-item.cgi, the gateway that
-# examples/app/plaid-balances.cgi calls Plaid through, and the metrics),
-# and prints the page's address and a curl line for each handler.
+# which keeps the Item (PlaidItemStore dbd, SQLite, under a key made in
+# demo-run/) and hands its item_id to examples/app/plaid-item.cgi, the
+# user's Items (plaid-items), the ITEM webhooks, the gateway that
+# examples/app/plaid-balances.cgi calls Plaid through by item_id, and the
+# metrics), and prints the page's address and a curl line for each
+# handler. The application holds no access_token.
 #   scripts/run.sh         start (or restart) the demo
 #   scripts/run.sh stop    stop it
 #
@@ -32,9 +35,10 @@ port=${PLAID_DEMO_PORT:-8080}
 emu_port=${PLAID_DEMO_EMULATOR_PORT:-8443}
 httpd=/usr/sbin/apache2
 log="$run/run.log"
-# The Item run.sh makes at start-up: {"access_token"} for the printed
-# gateway line, in a file so that the token is not on the screen.
-item_file="$run/demo-item.json"
+# The module's Items (PlaidItemStore dbd): the key their access_tokens are
+# sealed under (made here, mode 600) and the SQLite file.
+items_key="$run/plaid-items.key"
+items_db="$run/app/plaid-items.db"
 
 die() { echo "run.sh: $*" >&2; exit 1; }
 
@@ -51,9 +55,10 @@ stop_demo() {
     fi
     rm -f "$run/httpd.pid"
     # httpd read the secret at start-up; a stopped demo leaves none behind,
-    # nor an access_token: run.sh's Item's, and the application's store
-    # (whose Items the emulator forgets as it stops anyway).
-    rm -f "$run"/*.secret "$item_file" "$run/app/items.jsonl"
+    # nor the Items (whose access_tokens the emulator forgets as it stops
+    # anyway): the module's store and its key, the application's item_ids.
+    rm -f "$run"/*.secret "$items_key" "$items_db" "$items_db-journal" \
+        "$run/app/items.jsonl"
 }
 
 if [ "${1:-}" = stop ]; then
@@ -145,8 +150,12 @@ stop_demo
 demo_files "$run"
 demo_app_dir "$run/app"
 demo_app_db="$run/app/items.jsonl"     # stop_demo removes it
-# The gateway's paths: the balances page's, and those of the lines below.
-demo_api_paths="/accounts/balance/get /accounts/get /sandbox/public_token/create /item/public_token/exchange"
+demo_items_db=$items_db demo_items_key=$items_key
+demo_item_key "$items_key"
+# The gateway's paths: the balances page's, those of the lines below, and
+# Plaid's sandbox call that puts an Item into ITEM_LOGIN_REQUIRED (by
+# item_id, as every call the gateway makes about an Item).
+demo_api_paths="/accounts/balance/get /accounts/get /sandbox/public_token/create /sandbox/item/reset_login"
 if [ -n "$client_id" ]; then
     [ "$env" = production ] && echo "run.sh: warning: the demo calls Plaid's production environment" >&2
     demo_secret "$run/plaid-$env.secret" "$secret"
@@ -195,33 +204,30 @@ json_field() {
 # Link (/sandbox/public_token/create): the printed lines use that call.
 sandbox_public_token_body="{\"institution_id\":\"ins_109508\",\"initial_products\":[\"${demo_products// /\",\"}\"]}"
 
-# An Item of run.sh's own, made through the gateway as an application would
-# (a sandbox public_token, then the exchange), so that the printed gateway
-# line has an access_token to send. Only in the sandbox.
+# An Item of run.sh's own, linked for user demo as the page links one (a
+# sandbox public_token, then the module's exchange, which keeps the Item
+# and hands the application its item_id), so that the printed gateway line
+# has an item_id to send. Only in the sandbox.
 make_demo_item() {
-    local answer public access
+    local answer public
     answer=$(curl -s --max-time 30 -H 'Content-Type: application/json' \
         -d "$sandbox_public_token_body" "$site/plaid-api/sandbox/public_token/create")
     public=$(json_field public_token "$answer") || { echo "$answer"; return 1; }
-    answer=$(curl -s --max-time 30 -H 'Content-Type: application/json' \
-        -d "{\"public_token\":\"$public\"}" "$site/plaid-api/item/public_token/exchange")
-    access=$(json_field access_token "$answer") || { echo "$answer"; return 1; }
-    # printf is a builtin: the token is on no command line.
-    (umask 077 && printf '{"access_token":"%s"}\n' "$access" > "$item_file")
+    answer=$(curl -s --max-time 30 -u demo:demo -H 'Content-Type: application/json' \
+        -d "{\"public_token\":\"$public\",\"institution_id\":\"ins_109508\"}" "$site/plaid/exchange")
+    json_field item_id "$answer" || { echo "$answer"; return 1; }
 }
 
-item=
+item_id=
 if [ "$env" = sandbox ]; then
-    if why=$(make_demo_item); then
-        item=1
-    else
-        echo "run.sh: warning: no Item for the gateway's line: Plaid answered ${why:-nothing}" >&2
+    if ! item_id=$(make_demo_item); then
+        echo "run.sh: warning: no Item for the gateway's line: Plaid answered ${item_id:-nothing}" >&2
+        item_id=
     fi
 fi
 
 # -w '\n': the module's answers end without a newline.
 json='-H '\''Content-Type: application/json'\'
-printf -v item_arg '%q' "@$item_file"
 echo
 echo "The demo's page: $site/  (user demo, password demo)"
 echo "Plaid: $upstream."
@@ -232,14 +238,16 @@ echo "  curl -s -w '\\n' -u demo:demo $json -d '{}' $site/plaid/link-token"
 if [ "$env" = sandbox ]; then
     echo "  # a public_token, as Link gives one (Plaid's sandbox call, through the gateway)"
     echo "  pt=\$(curl -s $json -d '$sandbox_public_token_body' $site/plaid-api/sandbox/public_token/create | grep -o 'public-sandbox-[^\"]*')"
-    echo "  # plaid-public-token-exchange: the module exchanges it and hands the Item to examples/app/plaid-item.cgi, which stores it"
+    echo "  # plaid-public-token-exchange: the module exchanges it, keeps the Item (PlaidItemStore) and hands its item_id to examples/app/plaid-item.cgi"
     echo "  curl -s -u demo:demo $json -d \"{\\\"public_token\\\":\\\"\$pt\\\"}\" $site/plaid/exchange"
 fi
-echo "  # the application's balances page (examples/app/plaid-balances.cgi), which calls Plaid through the gateway"
+echo "  # plaid-items: user demo's Items, kept by the module (item_id, institution, status; never a token)"
+echo "  curl -s -w '\\n' -u demo:demo -H 'X-Requested-With: fetch' $site/plaid/items"
+echo "  # the application's balances page (examples/app/plaid-balances.cgi), which calls Plaid through the gateway by item_id"
 echo "  curl -s -u demo:demo $site/balances"
-if [ -n "$item" ]; then
-    echo "  # plaid-api, the gateway (callers on this machine only): /accounts/get for an Item run.sh made"
-    echo "  curl -s -w '\\n' $json -d $item_arg $site/plaid-api/accounts/get"
+if [ -n "$item_id" ]; then
+    echo "  # plaid-api, the gateway (callers on this machine only): /accounts/get by the item_id of an Item run.sh linked"
+    echo "  curl -s -w '\\n' $json -d '{\"item_id\":\"$item_id\"}' $site/plaid-api/accounts/get"
 fi
 echo "  # plaid-metrics: the module's counters (callers on this machine only)"
 echo "  curl -s $site/plaid-metrics"

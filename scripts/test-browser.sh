@@ -11,11 +11,16 @@
 #     Link's onSuccess (a stand-in that gets a public_token from the
 #     emulator) leads to the exchange, the page shows the item_id the
 #     application answered, and the database holds the Item; then the
-#     page shows the Item's accounts and balances, and no access_token
-#     reaches the browser; back from a bank's OAuth sign-in
+#     page shows the Item's accounts and balances and lists it under
+#     "Linked accounts" (the module keeps it: PlaidItemStore dbd, SQLite),
+#     and no access_token reaches the browser or either database (the
+#     application's holds item_ids); back from a bank's OAuth sign-in
 #     (?oauth_state_id=), the page re-opens Link with the same token; an
-#     Item the emulator's /sandbox/item/reset_login put into
-#     ITEM_LOGIN_REQUIRED gets the customer's message;
+#     Item the emulator's /sandbox/item/reset_login (asked through the
+#     gateway by item_id) put into ITEM_LOGIN_REQUIRED gets the
+#     customer's message; after Plaid's ITEM ERROR webhook "Linked
+#     accounts" shows its status and "Fix", which finishes Link's update
+#     mode, and "Remove" removes it;
 #   - a vhost whose endpoint has a wrong secret: the page shows a message
 #     for the customer and, as the reference to quote to support, the
 #     correlation id of the error log's PL0100 line;
@@ -104,8 +109,7 @@ make -s all >"$run/make.log" 2>&1 || { tail -n 30 "$run/make.log"; fail_setup "m
 
 . "$top/scripts/lib/demo-httpd.sh"
 demo_files "$run"
-# The emulator's secret: the working site's, and the test's own for its
-# call to /sandbox/item/reset_login.
+# The emulator's secret.
 emu_secret=browser-sandbox-secret
 demo_secret "$run/plaid-sandbox.secret" "$emu_secret"
 demo_secret "$run/wrong.secret" wrong-secret-for-browser-test
@@ -113,6 +117,12 @@ demo_app_dir "$run/app"
 client_id=$demo_emulator_client_id
 # Debian's mod_php runs under prefork only.
 demo_mpm=prefork demo_app=php demo_app_db=$db
+# The module's Items, one store for both sites, under a key of the run's.
+demo_items_db="$run/app/plaid-items.db" demo_items_key="$run/plaid-items.key"
+demo_item_key "$demo_items_key"
+# The balances page's path, and Plaid's sandbox call the test makes by
+# item_id.
+demo_api_paths="/accounts/balance/get /sandbox/item/reset_login"
 {
     demo_httpd_conf "$run" "$top"
     demo_emulator "$run" "$top" "$emu_port" "$emu_secret"
@@ -148,9 +158,8 @@ PLAID_BROWSER_GOOD_URL="http://127.0.0.1:$port/" \
 PLAID_BROWSER_BAD_URL="http://127.0.0.1:$bad_port/" \
 PLAID_BROWSER_ERROR_LOG="$run/error_log" \
 PLAID_BROWSER_EMULATOR_URL="https://localhost:$emu_port" \
-PLAID_BROWSER_EMULATOR_CLIENT_ID=$client_id \
-PLAID_BROWSER_EMULATOR_SECRET=$emu_secret \
 PLAID_BROWSER_DB="$db" \
+PLAID_BROWSER_ITEMS_DB="$demo_items_db" \
 PLAID_BROWSER_DEMO_URL="http://127.0.0.1:$demo_port/" \
 PLAID_BROWSER_DEMO_KEYS_URL="http://127.0.0.1:$keys_port/" \
 PLAID_BROWSER_DEMO_ERROR_LOG="$run/demo/error_log" \

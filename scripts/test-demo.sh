@@ -6,8 +6,10 @@
 #   - it prints no compiler line (the build's output goes to its log);
 #   - every curl line it prints works as printed: the lines are taken
 #     from its output and run, in order, in one bash, each answer checked;
-#   - scripts/run.sh stop stops it, and leaves no secret or access_token
-#     (the application's store included).
+#   - the application's store holds item_ids, never an access_token, nor
+#     does the module's SQLite file (PlaidItemStore dbd) in clear;
+#   - scripts/run.sh stop stops it, and leaves no secret or Item (the
+#     module's store, its key and the application's store).
 # Ports (127.0.0.1): PLAID_DEMO_PORT (19256) and PLAID_DEMO_EMULATOR_PORT
 # (19257). Ends with "N passed, N failed".
 set -uo pipefail
@@ -61,13 +63,14 @@ check "it prints the page's address and login" "$out" \
 # The lines to paste: indented, not comments. Each runs as printed, in one
 # shell, so that a variable one sets is there for the next.
 mapfile -t lines < <(sed -n 's/^  \([^ #].*\)$/\1/p' <<<"$out")
-check "it prints six lines to paste" "$(printf '%s\n' "${lines[@]}")" [ ${#lines[@]} -eq 6 ]
+check "it prints seven lines to paste" "$(printf '%s\n' "${lines[@]}")" [ ${#lines[@]} -eq 7 ]
 
 # What each handler's answer must hold, by the URL the line asks.
 expect() {
     case $1 in
         */plaid/link-token) echo '"link_token":"link-sandbox-' ;;
         */plaid/exchange) echo '"item_id":"' ;;
+        */plaid/items) echo '"status":"good"' ;;
         */balances) echo '"name":"Plaid Checking"' ;;
         */plaid-api/accounts/get) echo '"accounts":[{' ;;
         */plaid-metrics) echo 'plaid_link_requests_total{' ;;
@@ -96,13 +99,24 @@ for line in "${lines[@]}"; do
         [ "$(grep -c "access-sandbox-" <<<"$answer")" = 0 ]
 done
 
+# The module keeps the Items: the application's store and the module's
+# hold item_ids, and no access_token (the module's only sealed).
+stored=$(cat "$run/app/items.jsonl" 2>/dev/null)
+check "the application's store holds item_ids" "$stored" has "$stored" '"item_id":"'
+check "and no access_token" "$stored" [ "$(grep -c "access" <<<"$stored")" = 0 ]
+check "nor does the module's SQLite file" "" \
+    eval '[ -s "$run/app/plaid-items.db" ] && ! grep -q "access-sandbox-" "$run/app/plaid-items.db"'
+key_mode=$(stat -c %a "$run/plaid-items.key" 2>/dev/null)
+check "PlaidItemKey's file is mode 600" "$key_mode" [ "$key_mode" = 600 ]
+
 pid=$(cat "$run/httpd.pid" 2>/dev/null)
 stop_out=$(demo stop 2>&1)
 stopped=1
 { [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null && ! curl -s -o /dev/null "$site/"; } || stopped=0
 check "run.sh stop stops httpd" "$stop_out" [ $stopped = 1 ]
-left=$(ls "$run"/*.secret "$run/demo-item.json" "$run/app/items.jsonl" 2>/dev/null)
-check "and leaves no secret and no access_token (run.sh's Item, the application's store)" \
+left=$(ls "$run"/*.secret "$run/plaid-items.key" "$run/app/plaid-items.db" \
+    "$run/app/items.jsonl" 2>/dev/null)
+check "and leaves no secret and no Item (the module's store and its key, the application's)" \
     "$left" [ -z "$left" ]
 leaked=$(grep -c "access-sandbox-" "$run/error_log")
 check "the error log holds no access_token" "$leaked lines" [ "$leaked" = 0 ]

@@ -13,7 +13,10 @@
 #              {"item_id", "error_code", "message", "update_mode": true,
 #               "request_id"}, ...]}
 #
-# Never an access_token: it is the credential for every call about the Item.
+# The gateway takes the item_id and puts the Item's access_token, which
+# the module keeps (PlaidItemStore dbd), in its place: this application
+# never holds one. An Item the user removed (the page's "Remove", which
+# asks the module) is unknown to the gateway (404): it is left out.
 use strict;
 use warnings;
 use utf8;
@@ -40,8 +43,7 @@ sub stored_items {
 }
 
 # Plaid's status and body, through the gateway; status 0 when the gateway
-# did not answer. The access_token goes in the body, never in a URL: logs
-# keep URLs.
+# did not answer.
 sub plaid_api {
     my ($plaid_path, $body) = @_;
     my $r = $http->post("$gateway$plaid_path", {
@@ -55,7 +57,8 @@ sub plaid_api {
 sub balances {
     my ($item) = @_;
     my ($status, $body) = plaid_api('/accounts/balance/get',
-                                    {access_token => $item->{access_token}});
+                                    {item_id => $item->{item_id}});
+    return () if $status == 404 && ($body->{error} // '') eq 'Unknown Item';
     if ($status == 200 && ref $body->{accounts} eq 'ARRAY') {
         return {item_id => $item->{item_id}, accounts => [map { {
             name => $_->{name}, mask => $_->{mask}, type => $_->{type},

@@ -13,8 +13,11 @@
 //
 // An Item that failed has a "message" for the customer, "error_code"
 // (Plaid's, null when Plaid did not answer) and "request_id" (Plaid's, or
-// the module's when Plaid did not answer) to quote to support. Never an
-// access_token: it is the credential for every call about the Item.
+// the module's when Plaid did not answer) to quote to support. The
+// gateway takes the item_id and puts the Item's access_token, which the
+// module keeps (PlaidItemStore dbd), in its place: this application never
+// holds one. An Item the user removed (the page's "Remove", which asks
+// the module) is unknown to the gateway (404): it is left out.
 require __DIR__ . '/../plaid-api.php';   // examples/plaid-api.php
 
 header('Content-Type: application/json');
@@ -37,16 +40,17 @@ $db = new PDO('sqlite:' . $path, null, null,
 // The user's Items, by the client_user_id the exchange stored: the
 // module's PlaidUserId, REMOTE_USER by default. With another PlaidUserId
 // (PlaidUserIdHashKey, a claim), look the user up by that same value.
-$items = $db->prepare('SELECT item_id, access_token FROM plaid_items
+$items = $db->prepare('SELECT item_id FROM plaid_items
                        WHERE client_user_id = ? ORDER BY created_at, rowid');
 $items->execute([$_SERVER['REMOTE_USER'] ?? '']);
 
 $out = [];
 foreach ($items->fetchAll(PDO::FETCH_ASSOC) as $item) {
-    // The access_token goes in the body, never in a URL: logs keep URLs.
-    $r = plaid_api('/accounts/balance/get',
-                   ['access_token' => $item['access_token']], $gateway);
+    $r = plaid_api('/accounts/balance/get', ['item_id' => $item['item_id']], $gateway);
     $body = is_array($r['body']) ? $r['body'] : [];
+    if ($r['status'] === 404 && ($body['error'] ?? null) === 'Unknown Item') {
+        continue;
+    }
     if ($r['status'] === 200 && is_array($body['accounts'] ?? null)) {
         $accounts = [];
         foreach ($body['accounts'] as $a) {
@@ -68,7 +72,7 @@ foreach ($items->fetchAll(PDO::FETCH_ASSOC) as $item) {
     if ($code === 'ITEM_LOGIN_REQUIRED') {
         // Nothing is wrong but the bank wants the user again: the
         // application would open Link in update mode for this Item (a
-        // link_token made with its access_token, docs/php.md).
+        // link_token for its item_id, docs/items.md).
         $failed['message'] = 'Your bank needs you to sign in again.';
         $failed['update_mode'] = true;
     } else {

@@ -2,20 +2,22 @@
 # SPDX-License-Identifier: Apache-2.0
 #
 # The demo's application behind PlaidExchangeHandoff (scripts/run.sh): it
-# stores the Item that mod_plaid_link exchanged for the signed-in user, and
-# answers the page with its item_id. Perl and its core modules only, which
-# Debian's apache2 brings: the demo installs nothing more.
+# notes the item_id of the Item that mod_plaid_link exchanged for the
+# signed-in user, and answers the page with it. The module keeps the Item
+# itself (PlaidItemStore dbd, docs/items.md): no access_token comes here.
+# Perl and its core modules only, which Debian's apache2 brings: the demo
+# installs nothing more.
 # plaid-item.php beside it does the same in PHP, with SQLite.
 #
 # The module redirected the browser's POST here internally, with the Item
-# in the environment (PLAID_ITEM_ID, PLAID_ACCESS_TOKEN,
-# PLAID_CLIENT_USER_ID); a request straight to this URL gets 404 from the
-# module, so these values are always the module's.
+# in the environment (PLAID_ITEM_ID, PLAID_CLIENT_USER_ID); a request
+# straight to this URL gets 404 from the module, so these values are
+# always the module's.
 #
 # The store is the file PLAID_EXAMPLE_DB (SetEnv), outside the document
 # root: one JSON object per line, {"item_id", "client_user_id",
-# "access_token", "created_at"}, one line per item_id. It holds access
-# tokens: mode 600, in a directory only httpd's user can enter.
+# "created_at"}, one line per item_id: mode 600, in a directory only
+# httpd's user can enter.
 use strict;
 use warnings;
 
@@ -32,14 +34,13 @@ sub answer {
     exit 0;
 }
 
-my ($item_id, $access_token, $user) =
-    @ENV{qw(PLAID_ITEM_ID PLAID_ACCESS_TOKEN PLAID_CLIENT_USER_ID)};
+my ($item_id, $user) = @ENV{qw(PLAID_ITEM_ID PLAID_CLIENT_USER_ID)};
 my $path = $ENV{PLAID_EXAMPLE_DB};
 answer('500 Internal Server Error', {error => 'no Item was handed over'})
-    unless $item_id && $access_token && defined $user && $path;
+    unless $item_id && defined $user && $path;
 
-# Linking the same Item again keeps its line and takes the new
-# access_token. The lock makes concurrent exchanges take turns.
+# Linking the same Item again keeps its line. The lock makes concurrent
+# exchanges take turns.
 umask 077;
 my $fh;
 sysopen($fh, $path, O_RDWR | O_CREAT, 0600) && flock($fh, LOCK_EX)
@@ -47,11 +48,10 @@ sysopen($fh, $path, O_RDWR | O_CREAT, 0600) && flock($fh, LOCK_EX)
 my @items = map { $json->decode($_) } grep { /\S/ } <$fh>;
 my ($same) = grep { $_->{item_id} eq $item_id } @items;
 if ($same) {
-    @$same{qw(client_user_id access_token)} = ($user, $access_token);
+    $same->{client_user_id} = $user;
 }
 else {
     push @items, {item_id => $item_id, client_user_id => $user,
-                  access_token => $access_token,
                   created_at => strftime('%Y-%m-%dT%H:%M:%SZ', gmtime)};
 }
 seek($fh, 0, 0);
@@ -59,6 +59,5 @@ truncate($fh, 0);
 print {$fh} map { $json->encode($_) . "\n" } @items;
 close($fh) or answer('500 Internal Server Error', {error => 'the store cannot be written'});
 
-# The page needs only the item_id. Never send the access_token to the
-# browser: it is the credential for every later call about this Item.
+# The page needs only the item_id.
 answer('200 OK', {item_id => $item_id});

@@ -9,15 +9,21 @@
 #   demo_secret FILE SECRET          the secret in FILE, mode 600
 #   demo_app_dir DIR                 a directory the children (user nobody)
 #                                    may write, for the application's
-#                                    database
+#                                    database and the module's Items
+#   demo_item_key FILE               PlaidItemKey's file (64 hex digits,
+#                                    mode 600), made when missing
 #   demo_httpd_conf RUN TOP          the server (MPM, modules, logs)
 #   demo_emulator RUN TOP EMU_PORT SECRET
 #                                    the emulator's vhost, standing in for
 #                                    https://sandbox.plaid.com
 #   demo_site RUN TOP PORT SECRET_FILE ENV CLIENT_ID [EMU_PORT]
 #                                    the page, the link-token endpoint, the
-#                                    exchange and the application behind its
-#                                    hand-off with its balances page, the
+#                                    exchange (the module keeps the Items:
+#                                    PlaidItemStore dbd, SQLite), the
+#                                    user's Items (plaid-items), the ITEM
+#                                    webhooks, and the application behind
+#                                    the exchange's hand-off with its
+#                                    balances page, the
 #                                    gateway that page calls Plaid through
 #                                    (loopback only) and the metrics
 #                                    (loopback only); all else behind basic
@@ -38,7 +44,12 @@
 #                         libapache2-mod-php8.2 and php8.2-sqlite3
 #   demo_app_db         the application's database (outside the document
 #                       root, in a directory from demo_app_dir): SQLite
-#                       with php, a file of JSON lines with cgi
+#                       with php, a file of JSON lines with cgi; item_ids
+#                       and users only, never an access_token
+#   demo_items_db       the module's Items (PlaidItemStore dbd): an SQLite
+#                       file in a directory from demo_app_dir (SQLite
+#                       writes its journal beside it)
+#   demo_items_key      PlaidItemKey's file (demo_item_key)
 #   demo_link           plaid (default): the page loads Plaid's Link
 #                       script; emulated (with EMU_PORT): the emulator's
 #                       (emulator/link-initialize.js), which finishes Link
@@ -54,6 +65,8 @@ demo_emulator_client_id=0123456789abcdef01234567
 # Where the exchange hands the Item over: a URL-path of its own (a browser
 # that asks for it gets 404 from the module), mapped to the application.
 demo_handoff=/plaid/item
+# Where the webhook endpoint hands a verified webhook over, the same way.
+demo_webhook_handoff=/plaid/app-webhook
 # What the page fetches after a link (link.html's data-balances): the
 # application's balances page.
 demo_balances=/balances
@@ -80,10 +93,19 @@ demo_secret() {
     (umask 077 && rm -f "$file" && printf '%s\n' "$secret" > "$file")
 }
 
+demo_item_key() {
+    local file=$1
+    # The key the module seals the access_tokens under: made once, kept
+    # with the Items it opens, and never on a command line.
+    [ -s "$file" ] || (umask 077 && openssl rand -hex 32 > "$file")
+    chmod 600 "$file"
+}
+
 demo_app_dir() {
     local dir=$1
-    # The database holds access tokens: only the children's user reads it
-    # (httpd started by another user than root keeps that user).
+    # The module's Items (sealed) and the application's item_ids: only the
+    # children's user reads them (httpd started by another user than root
+    # keeps that user).
     mkdir -p "$dir"
     [ "$(id -u)" -ne 0 ] || chown nobody:nogroup "$dir"
     chmod 700 "$dir"
@@ -116,6 +138,12 @@ LoadModule status_module $demo_mods/mod_status.so
 LoadModule headers_module $demo_mods/mod_headers.so
 LoadModule filter_module $demo_mods/mod_filter.so
 LoadModule substitute_module $demo_mods/mod_substitute.so
+# mod_dbd with SQLite (Debian's libaprutil1-dbd-sqlite3): where the module
+# keeps the Items (PlaidItemStore dbd).
+LoadModule dbd_module $demo_mods/mod_dbd.so
+# The cache the children share: the webhook endpoint's keys and replay
+# marks (and mod_ssl's sessions, with the emulator).
+LoadModule socache_shmcb_module $demo_mods/mod_socache_shmcb.so
 LoadModule plaid_link_module "$top/.libs/mod_plaid_link.so"
 # mod_status's page, with the module's section (docs/metrics.md).
 <Location "/server-status">
@@ -142,7 +170,6 @@ demo_emulator() {
     cat <<CONF
 
 # The Plaid emulator, standing in for https://sandbox.plaid.com.
-LoadModule socache_shmcb_module $demo_mods/mod_socache_shmcb.so
 LoadModule ssl_module $demo_mods/mod_ssl.so
 LoadModule plaid_emulator_module "$top/emulator/.libs/mod_plaid_emulator.so"
 Listen 127.0.0.1:$emu_port
@@ -164,23 +191,27 @@ CONF
 # to browsers), and the gateway its balances page calls on this vhost
 # (PORT).
 demo_app_section() {
-    local top=$1 port=$2 item balances run_it
+    local top=$1 port=$2 item balances webhook run_it
     case ${demo_app:-cgi} in
         php)
             item=plaid-item.php balances=plaid-balances.php
+            webhook=plaid-webhook.php
             run_it="SetHandler application/x-httpd-php" ;;
         cgi)
             item=plaid-item.cgi balances=plaid-balances.cgi
+            webhook=plaid-webhook.cgi
             run_it="Options +ExecCGI
         SetHandler cgi-script" ;;
     esac
     cat <<APP
 
-    # The application: stores the Item in this file, and shows the
-    # signed-in user's balances.
+    # The application: notes the user's item_id in this file (the module
+    # keeps the Item itself), shows the signed-in user's balances, and
+    # hears of ITEM webhooks after the module has kept their status.
     SetEnv PLAID_EXAMPLE_DB "$demo_app_db"
     Alias "$demo_handoff" "$top/examples/app/$item"
     Alias "$demo_balances" "$top/examples/app/$balances"
+    Alias "$demo_webhook_handoff" "$top/examples/app/$webhook"
     <Directory "$top/examples/app">
         $run_it
     </Directory>
@@ -190,8 +221,8 @@ demo_app_section() {
     # loopback only, so the module's rule (loopback callers only) admits
     # the application. It sends no credentials: Require local replaces the
     # site's basic auth here, and is httpd's own second lock. (A browser on
-    # this machine is on loopback too, but has no access_token to send: a
-    # site served beyond loopback keeps the gateway on a vhost of its own.)
+    # this machine is on loopback too, and an item_id is no secret: a site
+    # served beyond loopback keeps the gateway on a vhost of its own.)
     SetEnv PLAID_API_URL "http://127.0.0.1:$port/plaid-api"
     <Location "/plaid-api">
         SetHandler plaid-api
@@ -274,6 +305,13 @@ Listen 127.0.0.1:$port
     PlaidClientId      $client_id
     PlaidSecret        file:$secret_file
 
+    # The module keeps the Items (docs/items.md): the access_tokens sealed
+    # in this SQLite file under the key; the application gets item_ids.
+    DBDriver           sqlite3
+    DBDParams          "$demo_items_db"
+    PlaidItemStore     dbd
+    PlaidItemKey       file:$demo_items_key
+
     <Location "/plaid/link-token">
         SetHandler plaid-link-token
         PlaidClientName    "mod_plaid_link demo"
@@ -282,10 +320,30 @@ Listen 127.0.0.1:$port
         PlaidProducts      ${demo_products:-auth transactions}
     </Location>
 
-    # Link's public_token, exchanged; the Item goes to the application.
+    # Link's public_token, exchanged; the module keeps the Item, and the
+    # application gets its item_id.
     <Location "/plaid/exchange">
         SetHandler plaid-public-token-exchange
         PlaidExchangeHandoff $demo_handoff
+    </Location>
+
+    # The signed-in user's Items: GET lists them, DELETE /plaid/items/<id>
+    # removes one (the page's "Linked accounts").
+    <Location "/plaid/items">
+        SetHandler plaid-items
+    </Location>
+
+    # Plaid's webhooks (signed: no basic auth): ITEM webhooks keep the
+    # Items' status, then go to the application.
+    <Location "/plaid/webhook">
+        SetHandler plaid-webhook
+        PlaidWebhookHandoff $demo_webhook_handoff
+        Require all granted
+    </Location>
+    # Its hand-off: an internal redirect, checked like any request (a
+    # browser that asks for it gets 404 from the module).
+    <Location "$demo_webhook_handoff">
+        Require all granted
     </Location>
 $(demo_app_section "$top" "$port")
 $([ "${demo_link:-plaid}" != emulated ] || demo_emulated_link "$top")
