@@ -27,8 +27,10 @@ run_packages=(
 # driver, for the example application that scripts/test-browser.sh runs
 # (examples/app/plaid-item.php); redis-server for t/redis.t, which starts
 # its own on a free port; SQLite's apr-util driver (mod_dbd) and its
-# shell for t/items.t (PlaidItemStore); node and npm for t/official_client.t (Plaid's
-# Node client) and scripts/test-browser.sh. Installing these changes the
+# shell for t/items.t (PlaidItemStore); PostgreSQL and its apr-util driver
+# for t/items_pg.t, which starts its own server in a temporary folder; node
+# and npm for t/official_client.t (Plaid's Node client) and
+# scripts/test-browser.sh. Installing these changes the
 # system's Apache: libapache2-mod-perl2 enables mod_perl, and
 # libapache2-mod-php8.2 switches it to the prefork MPM and enables PHP.
 test_packages=(
@@ -37,6 +39,7 @@ test_packages=(
     libapache2-mod-php8.2 php8.2-sqlite3
     redis-server
     libaprutil1-dbd-sqlite3 sqlite3
+    libaprutil1-dbd-pgsql postgresql
     nodejs npm
 )
 
