@@ -38,7 +38,9 @@
     "updated BIGINT NOT NULL, "                                             \
     "PRIMARY KEY (environment, item_id))"
 
-/* The statements, by label; apr_dbd's %s placeholders. */
+/* The statements, by label. apr_dbd's %s is a string, %lld a 64-bit
+ * number: PostgreSQL takes a placeholder as the type apr_dbd names
+ * (varchar for %s) and will not put a varchar in a BIGINT column. */
 static const struct statement {
     const char *label, *sql;
 } statements[] = {
@@ -55,15 +57,15 @@ static const struct statement {
     { "plaid_items_insert",
       "INSERT INTO plaid_items (environment, item_id, client_user_id, "
       "institution_id, status, sealed, created, updated) VALUES "
-      "(%s, %s, %s, %s, %s, %s, %s, %s)" },
+      "(%s, %s, %s, %s, %s, %s, %lld, %lld)" },
 #define S_REPLACE 3
     { "plaid_items_replace",
       "UPDATE plaid_items SET client_user_id = %s, institution_id = %s, "
-      "status = %s, sealed = %s, updated = %s WHERE environment = %s AND "
+      "status = %s, sealed = %s, updated = %lld WHERE environment = %s AND "
       "item_id = %s" },
 #define S_STATUS 4
     { "plaid_items_status",
-      "UPDATE plaid_items SET status = %s, updated = %s WHERE "
+      "UPDATE plaid_items SET status = %s, updated = %lld WHERE "
       "environment = %s AND item_id = %s" },
 #define S_RESEAL 5
     { "plaid_items_reseal",

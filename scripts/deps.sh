@@ -28,9 +28,11 @@ run_packages=(
 # scripts/test-valgrind.sh, mod_php for t/php.t and, with SQLite's PDO
 # driver, for the example application that scripts/test-browser.sh runs
 # (examples/app/plaid-item.php); redis-server for t/redis.t, which starts
-# its own on a free port; SQLite's shell for t/items.t (PlaidItemStore)
-# and the browser test; node and npm for t/official_client.t (Plaid's
-# Node client) and scripts/test-browser.sh. Installing these changes the
+# its own on a free port; SQLite's shell for t/items.t (PlaidItemStore;
+# its apr-util driver is a run package) and the browser test; PostgreSQL
+# and its apr-util driver for t/items_pg.t, which starts its own server in
+# a temporary folder; node and npm for t/official_client.t (Plaid's Node
+# client) and scripts/test-browser.sh. Installing these changes the
 # system's Apache: libapache2-mod-perl2 enables mod_perl, and
 # libapache2-mod-php8.2 switches it to the prefork MPM and enables PHP.
 test_packages=(
@@ -39,6 +41,7 @@ test_packages=(
     libapache2-mod-php8.2 php8.2-sqlite3
     redis-server
     sqlite3
+    libaprutil1-dbd-pgsql postgresql
     nodejs npm
 )
 

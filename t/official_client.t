@@ -12,8 +12,13 @@
 # the application as the client's own error, axios's with
 # response.data.error_code. tests/official-client/client.js does the
 # calls; this file runs it (npm ci first when its node_modules is missing
-# or older than the lockfile) and checks what it printed. Skipped only
-# when node is not installed (scripts/deps.sh --test installs it).
+# or older than the lockfile) and checks what it printed. Then the same
+# client by item_id: an Item exchanged through a location that keeps the
+# Items (PlaidItemStore dbd, t/items.t's store), accountsGet with
+# { item_id } and no access_token through a gateway of that store gives
+# Plaid's answer for the Item; an unknown item_id is 404, the client's
+# error. Skipped only when node is not installed (scripts/deps.sh --test
+# installs it).
 use strict;
 use warnings FATAL => 'all';
 
@@ -31,7 +36,7 @@ sub have { system("command -v $_[0] >/dev/null 2>&1") == 0 }
 
 plan skip_all => 'node is not installed (scripts/deps.sh --test installs '
                  . 'nodejs and npm)' unless have('node');
-plan tests => 33;
+plan tests => 39;
 
 # npm ci when the installed tree is missing or older than the lockfile.
 my $installed = "$dir/node_modules/.package-lock.json";
@@ -49,6 +54,15 @@ my $version = eval {
 } // '';
 is($version, '47.0.0', '... the pinned version');
 
+# An Item the module keeps, exchanged as a browser does (t/items.t): the
+# application gets its item_id and never its access_token.
+my $kept = json_body(request_token('/items/exchange',
+    user => unique_user('official'),
+    content => JSON::PP->new->encode({ public_token => public_token() })))
+    || {};
+like($kept->{item_id} // '', qr/\A\w{20,}\z/,
+     'an Item kept by the module (PlaidItemStore), by its item_id');
+
 # The client goes straight to the gateway: t/TEST's http_proxy (a
 # listener that never answers) is for the module's tests, not for it.
 my $output;
@@ -59,6 +73,8 @@ my $output;
     $ENV{PLAID_GATEWAY} = vhost_url(undef, '/plaid-api-official');
     $ENV{PLAID_GATEWAY_MUTATION} =
         vhost_url(undef, '/plaid-api-official-mutation');
+    $ENV{PLAID_GATEWAY_ITEMS} = vhost_url(undef, '/items/api-official');
+    $ENV{PLAID_ITEM_ID} = $kept->{item_id} // '';
     $output = `cd '$dir' && node client.js 2>&1`;
 }
 my $r = eval { JSON::PP->new->decode((split /\n/, $output)[-1] // '') }
@@ -120,3 +136,13 @@ is($n->{status}, 404, 'a path the emulator lacks: 404 through the client');
 is($n->{error_code}, 'NOT_FOUND', '... a PlaidError, NOT_FOUND');
 like($n->{error_message} // '', qr{not emulated: \S*/institutions/search\b},
      '... whose message says not emulated and names the path');
+
+my $by_id = $r->{accounts_by_item_id} || {};
+is($by_id->{status}, 200,
+   'accountsGet with { item_id } and no access_token, through a gateway '
+   . 'that keeps the Items: 200') or diag($output);
+is($by_id->{item_id}, $kept->{item_id}, "... Plaid's answer for that Item");
+is_deeply($by_id->{masks}, ['0000', '1111'], '... with its two accounts');
+my $unknown = $r->{unknown_item_id} || {};
+ok($unknown->{is_axios_error}, 'an unknown item_id: the client\'s error');
+is($unknown->{status}, 404, '... with the gateway\'s 404');

@@ -8,7 +8,14 @@
 //
 //   PLAID_GATEWAY=http://localhost:PORT/plaid-api-official \
 //   PLAID_GATEWAY_MUTATION=http://localhost:PORT/plaid-api-official-mutation \
+//   PLAID_GATEWAY_ITEMS=http://localhost:PORT/items/api-official \
+//   PLAID_ITEM_ID=<an Item the module kept> \
 //   node client.js
+//
+// With PLAID_GATEWAY_ITEMS and PLAID_ITEM_ID (a gateway with
+// PlaidItemStore, and an Item exchanged through the module), it also
+// calls accountsGet with { item_id } and no access_token, as an
+// application does once the module keeps its Items (docs/items.md).
 //
 // It prints one JSON object: what each call gave, never an access_token
 // (only whether one came back), so the test's output holds no credential.
@@ -156,7 +163,37 @@ async function main() {
   // The removed Item's token: Plaid's PlaidError, as the client's error.
   out.after_remove = await failureOf(plaid.itemGet({ access_token }));
 
+  if (process.env.PLAID_GATEWAY_ITEMS && process.env.PLAID_ITEM_ID) {
+    Object.assign(out, await byItemId(client(process.env.PLAID_GATEWAY_ITEMS),
+                                      process.env.PLAID_ITEM_ID));
+  }
+
   process.stdout.write(JSON.stringify(out) + '\n');
+}
+
+// The Item by item_id, through a gateway that keeps the Items. The
+// client's AccountsGetRequest type wants an access_token; the request is
+// a plain object, and axios sends what it is given.
+// A failure is printed as what it was, beside the rest.
+async function byItemId(plaid, item_id) {
+  let accounts_by_item_id;
+  try {
+    const accounts = await plaid.accountsGet({ item_id });
+    accounts_by_item_id = {
+      status: accounts.status,
+      accounts: accounts.data.accounts.length,
+      masks: accounts.data.accounts.map((a) => a.mask),
+      item_id: accounts.data.item.item_id,
+    };
+  } catch (err) {
+    accounts_by_item_id = failure(err);
+  }
+  return {
+    accounts_by_item_id,
+    unknown_item_id: await failureOf(plaid.accountsGet({
+      item_id: 'noSuchItem0000000000000000000',
+    })),
+  };
 }
 
 main().catch((err) => {

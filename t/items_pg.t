@@ -1,0 +1,308 @@
+# SPDX-License-Identifier: Apache-2.0
+# PlaidItemStore dbd across servers (docs/items.md, "Several servers"):
+# a PostgreSQL server of its own (Debian's, initdb into a temporary
+# folder, on a free loopback port, stopped after) and two more httpd,
+# A and B, each with DBDriver pgsql at that one database and the same
+# PlaidItemKey. Both call the emulator of the Apache::Test server over
+# plain http.
+#  - An Item exchanged through A is used by item_id through B's gateway
+#    (200, Plaid's answer for that Item) and listed by B's plaid-items.
+#  - The table holds the sealed token: pg_dump of the database holds no
+#    access_token, nor do the two servers' logs or PostgreSQL's.
+#  - The Item removed through B's gateway (/item/remove) is unknown to
+#    A's gateway (404) from then on.
+# Skipped only when PostgreSQL's programs are not installed
+# (scripts/deps.sh --test installs postgresql and libaprutil1-dbd-pgsql).
+use strict;
+use warnings FATAL => 'all';
+
+use FindBin ();
+use lib "$FindBin::Bin/lib";
+
+use Apache::Test qw(-withtestmore);
+use Apache::TestRequest ();
+use Cwd ();
+use File::Path ();
+use File::Temp ();
+use HTTP::Request ();
+use IO::Socket::INET ();
+use JSON::PP ();
+use LWP::UserAgent ();
+use PlaidTest;
+
+my ($pg_bin) = grep { -x "$_/initdb" && -x "$_/pg_ctl" && -x "$_/pg_dump" }
+               reverse sort glob '/usr/lib/postgresql/*/bin';
+plan skip_all => 'PostgreSQL is not installed (/usr/lib/postgresql/*/bin; '
+                 . 'scripts/deps.sh --test installs postgresql)'
+    unless $pg_bin;
+plan tests => 22;
+
+my $mods = '/usr/lib/apache2/modules';
+my $top = Cwd::abs_path("$FindBin::Bin/..");
+my $json = JSON::PP->new->canonical;
+# Removed by the END block below, after the servers in it have stopped (a
+# File::Temp object would remove it before END blocks run).
+my $tmp = File::Temp::tempdir('plaid-items-pg-XXXXXX', TMPDIR => 1);
+chmod 0755, $tmp;
+my $emu = Apache::TestRequest::module2url('plaid_emulator_http',
+                                          { path => '/sandbox' });
+$Apache::TestRequest::Module = undef;
+
+sub free_port {
+    my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
+                                  Listen => 1) or die "port: $!";
+    return $s->sockport;
+}
+
+sub slurp {
+    my $file = shift;
+    open my $fh, '<', $file or return '';
+    local $/;
+    return <$fh> // '';
+}
+
+# --- PostgreSQL, as its own user (it refuses to run as root) -------------
+
+my $pg = "$tmp/pg";
+my $pg_port = free_port();
+my $db = 'plaid_items';
+my $db_user = 'plaid_httpd';
+my $db_pass = "items-pg-$$-" . time;
+my $pg_started;
+my @as_pg;
+mkdir $pg or die "$pg: $!";
+if ($> == 0) {
+    my $owner = getpwnam('postgres') ? 'postgres' : 'nobody';
+    my (undef, undef, $uid, $gid) = getpwnam($owner);
+    chown $uid, $gid, $pg or die "chown $pg: $!";
+    @as_pg = ('runuser', '-u', $owner, '--');
+}
+chmod 0700, $pg;
+
+# A command, without a shell: its output (with its errors), or undef and
+# a failed test that shows them.
+sub pg_run {
+    my ($name, @cmd) = @_;
+    my $pid = open my $fh, '-|';
+    die "fork: $!" unless defined $pid;
+    if (!$pid) {
+        open STDERR, '>&', \*STDOUT or die "stderr: $!";
+        exec @cmd or die "$cmd[0]: $!";
+    }
+    my $out = do { local $/; <$fh> } // '';
+    close $fh;
+    ok($? == 0, $name) or diag("@cmd\n$out");
+    return $? == 0 ? $out : undef;
+}
+
+# psql as the superuser over the unix socket of the temporary folder.
+sub psql {
+    my ($name, $sql) = @_;
+    return pg_run($name, "$pg_bin/psql", '-X', '-q', '-A', '-t', '-h', $pg,
+                  '-p', $pg_port, '-U', 'postgres', '-v', 'ON_ERROR_STOP=1',
+                  '-d', $db, '-c', $sql);
+}
+
+defined pg_run("initdb", @as_pg, "$pg_bin/initdb", '-D', "$pg/data", '-U',
+       'postgres', '--auth-local=trust', '--auth-host=scram-sha-256',
+       '-E', 'UTF8', '--no-sync', '--no-instructions')
+    or die "initdb failed\n";
+$pg_started = defined pg_run('PostgreSQL started on 127.0.0.1',
+    @as_pg, "$pg_bin/pg_ctl", '-D', "$pg/data", '-l', "$pg/log", '-w',
+    '-o', "-c listen_addresses=127.0.0.1 -p $pg_port "
+          . "-c unix_socket_directories=$pg -c fsync=off",
+    'start');
+die('PostgreSQL did not start: ' . slurp("$pg/log")) unless $pg_started;
+pg_run('a database and its user for httpd',
+       "$pg_bin/psql", '-X', '-q', '-h', $pg, '-p', $pg_port, '-U',
+       'postgres', '-d', 'postgres', '-v', 'ON_ERROR_STOP=1',
+       '-c', "CREATE ROLE $db_user LOGIN PASSWORD '$db_pass'",
+       '-c', "CREATE DATABASE $db OWNER $db_user");
+ok(scalar(glob '/usr/lib/*/apr-util-1/apr_dbd_pgsql*.so'),
+   "apr-util's pgsql driver is installed (libaprutil1-dbd-pgsql)");
+
+# --- two httpd at that database -------------------------------------------
+
+my $mpm = $ENV{TEST_MPM} || 'event';
+my @hosts;
+for my $name (qw(a b)) {
+    my $port = free_port();
+    my $dir = "$tmp/$name";
+    mkdir $dir;
+    open my $fh, '>', "$dir/httpd.conf" or die $!;
+    print $fh <<"CONF";
+ServerRoot "$dir"
+ServerName localhost
+DefaultRuntimeDir "$dir"
+PidFile "$dir/httpd.pid"
+ErrorLog "$dir/error_log"
+LogLevel warn plaid_link:info dbd:info
+Listen 127.0.0.1:$port
+User nobody
+Group nogroup
+LoadModule mpm_${mpm}_module $mods/mod_mpm_$mpm.so
+LoadModule authz_core_module $mods/mod_authz_core.so
+LoadModule cgi_module $mods/mod_cgi.so
+LoadModule dbd_module $mods/mod_dbd.so
+LoadModule plaid_link_module "$top/.libs/mod_plaid_link.so"
+DocumentRoot "$top/t/htdocs"
+<Directory "$top/t/htdocs/app">
+    Options +ExecCGI
+    SetHandler cgi-script
+</Directory>
+DBDriver pgsql
+DBDParams "host=127.0.0.1 port=$pg_port dbname=$db user=$db_user password=$db_pass connect_timeout=2"
+PlaidEnv sandbox
+PlaidBaseURL "$emu"
+PlaidClientId sandbox0client0id000001
+PlaidSecret "file:$top/t/conf/secrets/sandbox.secret"
+PlaidRetries 0
+<Location /items/>
+    PlaidItemStore dbd
+    PlaidItemKey "file:$top/t/conf/secrets/items.key"
+    PlaidUserId "%{HTTP:X-Test-User}"
+</Location>
+<Location /items/exchange>
+    SetHandler plaid-public-token-exchange
+    PlaidExchangeHandoff /app/item.cgi
+</Location>
+<Location /items/manage>
+    SetHandler plaid-items
+</Location>
+<Location /items/api>
+    SetHandler plaid-api
+    PlaidApiPaths /accounts/get /item/remove
+</Location>
+CONF
+    close $fh;
+    system('/usr/sbin/apache2', '-f', "$dir/httpd.conf", '-k', 'start') == 0
+        or die("httpd $name did not start: " . slurp("$dir/error_log"));
+    push @hosts, { name => $name, port => $port, dir => $dir };
+}
+
+END {
+    local $?;    # the test's exit status, not that of the commands below
+    for my $h (@hosts) {
+        my $pid = slurp("$h->{dir}/httpd.pid") =~ /(\d+)/ ? $1 : 0;
+        system('/usr/sbin/apache2', '-f', "$h->{dir}/httpd.conf", '-k', 'stop');
+        for (1 .. 100) {
+            last unless $pid && kill 0, $pid;
+            select undef, undef, undef, 0.05;
+        }
+    }
+    if ($pg_started) {
+        system(@as_pg, "$pg_bin/pg_ctl", '-s', '-D', "$pg/data", '-m', 'fast',
+               '-w', 'stop');
+    }
+    File::Path::rmtree($tmp) if $tmp;
+}
+
+for my $h (@hosts) {
+    for (1 .. 50) {
+        last if IO::Socket::INET->new("127.0.0.1:$h->{port}");
+        select undef, undef, undef, 0.1;
+    }
+}
+my ($host_a, $host_b) = @hosts;
+
+# --- the requests --------------------------------------------------------------
+
+my $ua = LWP::UserAgent->new(timeout => 30, keep_alive => 0);
+
+sub ask {
+    my ($h, $method, $path, $user, $body) = @_;
+    my $req = HTTP::Request->new($method,
+                                 "http://127.0.0.1:$h->{port}$path");
+    $req->header('X-Test-User' => $user) if defined $user;
+    if (defined $body) {
+        $req->header('Content-Type' => 'application/json');
+        $req->content($json->encode($body));
+    }
+    else {
+        $req->header('X-Requested-With' => 'XMLHttpRequest');
+    }
+    return $ua->request($req);
+}
+
+sub called {
+    my ($path, @log) = @_;
+    return scalar grep { m{plaid_emulator: \Q$path\E } } @log;
+}
+
+my $user = unique_user('pg');
+my $res = ask($host_a, 'POST', '/items/exchange', $user,
+              { public_token => public_token(),
+                institution_id => 'ins_109508' });
+is($res->code, 200, 'an Item exchanged through A')
+    or diag($res->as_string, slurp("$host_a->{dir}/error_log"));
+my $item_id = (json_body($res) || {})->{item_id} // '';
+like($item_id, qr/\A\w{20,}\z/, '... the application gets its item_id');
+my $kept = new_item_kept();
+
+sub new_item_kept {
+    my $other = ask($host_a, 'POST', '/items/exchange', $user,
+                    { public_token => public_token() });
+    return (json_body($other) || {})->{item_id} // '';
+}
+
+{
+    my $row = psql('the row is in PostgreSQL',
+                   "SELECT client_user_id || '|' || sealed FROM plaid_items "
+                   . "WHERE item_id = '$item_id'") // '';
+    like($row, qr/\A\Q$user\E\|v1\.[0-9a-f]{8}\./,
+         '... the user and the sealed token');
+}
+
+{
+    my $mark = log_mark();
+    $res = ask($host_b, 'POST', '/items/api/accounts/get', undef,
+               { item_id => $item_id });
+    my @log = log_since($mark);
+    is($res->code, 200, "B's gateway by item_id: 200")
+        or diag($res->as_string, slurp("$host_b->{dir}/error_log"));
+    is(((json_body($res) || {})->{item} || {})->{item_id}, $item_id,
+       "... Plaid's answer for that Item");
+    ok(called('/accounts/get', @log), '... with its access_token');
+
+    $res = ask($host_b, 'GET', '/items/manage', $user);
+    is_deeply([sort map { $_->{item_id} }
+                   @{ (json_body($res) || {})->{items} || [] }],
+              [sort $item_id, $kept], "B's plaid-items lists the user's Items")
+        or diag($res->as_string);
+}
+
+{
+    my $dump = pg_run('pg_dump of the database',
+                      "$pg_bin/pg_dump", '-h', $pg, '-p', $pg_port,
+                      '-U', 'postgres', $db) // '';
+    like($dump, qr/\Q$item_id\E/, '... holds the Item');
+    unlike($dump, qr/access-(?:sandbox|production)-/,
+           '... and no access_token');
+}
+
+{
+    $res = ask($host_b, 'POST', '/items/api/item/remove', undef,
+               { item_id => $item_id });
+    is($res->code, 200, "B's gateway removes the Item")
+        or diag($res->as_string);
+    my $mark = log_mark();
+    $res = ask($host_a, 'POST', '/items/api/accounts/get', undef,
+               { item_id => $item_id });
+    my @log = log_since($mark);
+    is($res->code, 404, "... then it is unknown to A's gateway: 404")
+        or diag($res->as_string);
+    ok(!called('/accounts/get', @log), '... and Plaid is not called');
+    $res = ask($host_a, 'POST', '/items/api/accounts/get', undef,
+               { item_id => $kept });
+    is($res->code, 200, "... while the user's other Item still works on A")
+        or diag($res->as_string, slurp("$host_a->{dir}/error_log"));
+}
+
+{
+    my $logs = join '', map { slurp("$_->{dir}/error_log") } @hosts;
+    unlike($logs, qr/access-(?:sandbox|production)-/,
+           "no access_token in the two servers' logs");
+    unlike($logs, qr/PL0171/, '... and no store failure (PL0171)');
+    unlike(slurp("$pg/log"), qr/access-(?:sandbox|production)-/,
+           "... nor in PostgreSQL's");
+}
