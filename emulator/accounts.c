@@ -157,20 +157,12 @@ static const char *accounts_body_of(emu_call *c, json_t *accounts,
                                     json_t *item, const char *padding)
 {
     json_t *doc = json_object();
-    apr_size_t len;
-    const char *text;
 
     if (accounts) {
         json_object_set(doc, "accounts", accounts);
     }
     json_object_set(doc, "item", item);
-    json_object_set_new(doc, "request_id", json_string(c->request_id));
-    if (padding) {
-        json_object_set_new(doc, "padding", json_string(padding));
-    }
-    text = emu_json_text(c->r->pool, doc, &len);
-    json_decref(doc);
-    return text;
+    return emu_json_end(c, doc, padding);
 }
 
 /* body= faults: a made-up Item's accounts; notoken leaves them out. */

@@ -40,6 +40,20 @@ const char *emu_sample_end(emu_call *c, const char *padding)
                        NULL);
 }
 
+const char *emu_json_end(emu_call *c, json_t *doc, const char *padding)
+{
+    apr_size_t len;
+    const char *text;
+
+    json_object_set_new(doc, "request_id", json_string(c->request_id));
+    if (padding) {
+        json_object_set_new(doc, "padding", json_string(padding));
+    }
+    text = emu_json_text(c->r->pool, doc, &len);
+    json_decref(doc);
+    return text;
+}
+
 int emu_answer_json(emu_call *c, const char *text)
 {
     return emu_answer(c->r, HTTP_OK, "application/json", text, strlen(text));

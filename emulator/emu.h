@@ -215,6 +215,9 @@ int emu_answer_json(emu_call *c, const char *text);   /* 200 */
 /* How every sample body (emu_endpoint.sample) ends: its request_id, the
  * "padding" member when padding, and the closing brace. */
 const char *emu_sample_end(emu_call *c, const char *padding);
+/* The same for a body built with jansson: request_id and padding added to
+ * doc, which is dumped into c's pool and released. */
+const char *emu_json_end(emu_call *c, json_t *doc, const char *padding);
 int emu_answer_error(emu_call *c, const emu_error *e);
 /* The PlaidError as a JSON object with every field of the spec's shape
  * (a new reference; NULL when a string is not UTF-8). */

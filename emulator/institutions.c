@@ -133,19 +133,11 @@ static const char *institution_body_of(emu_call *c, json_t *institution,
                                        const char *padding)
 {
     json_t *doc = json_object();
-    apr_size_t len;
-    const char *text;
 
     if (institution) {
         json_object_set(doc, "institution", institution);
     }
-    json_object_set_new(doc, "request_id", json_string(c->request_id));
-    if (padding) {
-        json_object_set_new(doc, "padding", json_string(padding));
-    }
-    text = emu_json_text(c->r->pool, doc, &len);
-    json_decref(doc);
-    return text;
+    return emu_json_end(c, doc, padding);
 }
 
 /* body= faults: First Platypus Bank; notoken leaves it out. */

@@ -29,19 +29,11 @@ static const char *key_body_of(emu_call *c, const emu_key *k,
                                const char *padding)
 {
     json_t *doc = json_object();
-    apr_size_t len;
-    const char *text;
 
     if (k) {
         json_object_set_new(doc, "key", emu_key_jwk(c->r->pool, k));
     }
-    json_object_set_new(doc, "request_id", json_string(c->request_id));
-    if (padding) {
-        json_object_set_new(doc, "padding", json_string(padding));
-    }
-    text = emu_json_text(c->r->pool, doc, &len);
-    json_decref(doc);
-    return text;
+    return emu_json_end(c, doc, padding);
 }
 
 /* body= faults answer the current key, whatever key_id was asked for. */

@@ -172,21 +172,13 @@ static const char *sign_body(emu_call *c, const emu_jws *jws,
                              const char *jwt, const char *padding)
 {
     json_t *doc = json_object();
-    apr_size_t len;
-    const char *text;
 
     if (jwt) {
         json_object_set_new(doc, "jwt", json_string(jwt));
     }
     json_object_set_new(doc, "kid", jws->kid ? json_string(jws->kid)
                                              : json_null());
-    json_object_set_new(doc, "request_id", json_string(c->request_id));
-    if (padding) {
-        json_object_set_new(doc, "padding", json_string(padding));
-    }
-    text = emu_json_text(c->r->pool, doc, &len);
-    json_decref(doc);
-    return text;
+    return emu_json_end(c, doc, padding);
 }
 
 /* body= faults: a good token for an empty body. */
