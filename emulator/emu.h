@@ -338,7 +338,8 @@ apr_status_t emu_state_mark(request_rec *r, const char *id);
  * exchanged; "access": the access token named id, until /item/remove;
  * "login": that Item needs its user's login again, until /item/remove;
  * "sync": /transactions/sync's mutation fault fired for that Item, until
- * /item/remove).
+ * /item/remove; "update": the link_token named id is Link's update mode
+ * for the Item whose access token's name the record holds).
  * Written once, before the token is handed out, so no reader sees half of
  * it: APR_EEXIST, unlogged, when the file is there already. */
 apr_status_t emu_state_put(request_rec *r, const char *id, const char *kind,
@@ -393,7 +394,19 @@ int emu_item_remove_record(emu_call *c, const emu_item *item, int *rc);
  * before; 0 with *rc the answer when the state directory is unusable. */
 int emu_item_reset_login(emu_call *c, const emu_item *item, int *rc);
 
-/* Whether /sandbox/item/reset_login was called for the Item. */
+/* /link/token/create in update mode: 1 when link_token (just issued) is
+ * recorded as the Item's, for /link/complete to repair; 0 with *rc the
+ * answer when it cannot be. */
+int emu_item_update_mode(emu_call *c, const emu_item *item,
+                         const char *link_token, int *rc);
+
+/* /link/complete for the link_token named link_id: when it was made in
+ * update mode for an Item that needs its user's login, that Item no longer
+ * does (in every child), and its item_id is returned; else NULL. */
+const char *emu_item_repair(emu_call *c, const char *link_id);
+
+/* Whether /sandbox/item/reset_login was called for the Item (and Link's
+ * update mode did not repair it since). */
 int emu_item_login_required(emu_call *c, const emu_item *item);
 
 /* 1 the first time it is asked for the Item, whichever child asks; 0

@@ -13,6 +13,10 @@
  *                          unlinks it too
  *     <access id>.sync     empty: /transactions/sync's mutation fault
  *                          fired for the Item (once); /item/remove too
+ *     <link id>.update     <access id>: /link/token/create made that
+ *                          link_token for the Item (Link's update mode);
+ *                          /link/complete with it repairs the Item's
+ *                          login (removes its .login)
  *
  * A public token from /link/complete has no record: on Plaid the user
  * picks the institution in Link, and the link_token's products and webhook
@@ -227,6 +231,50 @@ int emu_item_login_required(emu_call *c, const emu_item *item)
     char *text;
 
     return emu_state_get(c->r, item->id, "login", &text) == APR_SUCCESS;
+}
+
+int emu_item_update_mode(emu_call *c, const emu_item *item,
+                         const char *link_token, int *rc)
+{
+    char link_id[EMU_TOKEN_ID_LEN + 1];
+    const char *why;
+    apr_status_t rv = APR_EGENERAL;
+
+    if (emu_token_check(c->r->pool, link_token, "link", c->env,
+                        EMU_LINK_TOKEN_TTL, link_id, &why) == EMU_TOKEN_GOOD) {
+        rv = emu_state_put(c->r, link_id, "update", item->id);
+    }
+    if (rv != APR_SUCCESS) {
+        *rc = emu_answer_internal(c, "cannot record the update-mode "
+                                  "link_token (see PlaidEmulatorStateDir)");
+        return 0;
+    }
+    return 1;
+}
+
+const char *emu_item_repair(emu_call *c, const char *link_id)
+{
+    char *access_id, *text;
+    json_t *record;
+    const char *item_id = "(removed)";
+
+    if (emu_state_get(c->r, link_id, "update", &access_id) != APR_SUCCESS
+        || strlen(access_id) != EMU_TOKEN_ID_LEN) {
+        return NULL;
+    }
+    /* Removed or never reset: nothing to repair, and nothing said. */
+    if (emu_state_remove(c->r, access_id, "login") != APR_SUCCESS) {
+        return NULL;
+    }
+    if (emu_state_get(c->r, access_id, "access", &text) == APR_SUCCESS
+        && (record = json_loads(text, 0, NULL))) {
+        const char *id = json_string_value(json_object_get(record,
+                                                           "item_id"));
+
+        item_id = id ? apr_pstrdup(c->r->pool, id) : item_id;
+        json_decref(record);
+    }
+    return item_id;
 }
 
 int emu_item_first_mutation(emu_call *c, const emu_item *item)

@@ -9,6 +9,13 @@
  * {"public_token","request_id"}, the public_token that onSuccess would
  * hand the page. No credentials, as the browser has none; CORS allows
  * any origin, as Plaid's does for Link.
+ *
+ * A link_token made in update mode (with an access_token) stands for the
+ * user signing in to the bank again: its Item's ITEM_LOGIN_REQUIRED
+ * (/sandbox/item/reset_login) is repaired, in every child, and the info
+ * line names the Item:
+ *
+ *     plaid_emulator: /link/complete repaired item_id=<item_id>
  */
 #include <string.h>
 
@@ -28,7 +35,7 @@ static int complete_link(emu_call *c, json_t *body)
     const char *token = json_string_value(json_object_get(body,
                                                           "link_token"));
     char id[EMU_TOKEN_ID_LEN + 1];
-    const char *why, *text;
+    const char *why, *text, *repaired;
     emu_token_state state;
     emu_error e;
 
@@ -45,6 +52,10 @@ static int complete_link(emu_call *c, json_t *body)
               "format: link-<environment>-<identifier>"
             : "invalid link_token provided";
         return emu_answer_error(c, &e);
+    }
+    if ((repaired = emu_item_repair(c, id))) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, c->r, "plaid_emulator: %s "
+                      "repaired item_id=%s", emu_log_name(c), repaired);
     }
     text = emu_public_token_body(c, 1, NULL);
     if (!strstr(text, "\"public_token\"")) {

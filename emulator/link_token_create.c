@@ -4,7 +4,9 @@
  * ({"link_token","expiration","request_id"}) out. The link_token carries the
  * emulator's HMAC (tokens.c), so /link/complete can tell it from a made-up
  * one. With an access_token (Link's update mode) the Item must be one this
- * emulator made (items.c).
+ * emulator made (items.c), and the link_token is recorded as that Item's:
+ * /link/complete with it repairs the Item's login, as the user signing in
+ * again in Link does on Plaid.
  */
 #include <string.h>
 
@@ -90,22 +92,37 @@ static const char *link_token_body(emu_call *c, int with_token,
                        emu_sample_end(c, padding), NULL);
 }
 
+/* The link_token in a body link_token_body wrote, or NULL. */
+static const char *token_in(apr_pool_t *p, const char *text)
+{
+    const char *at = strstr(text, "\"link_token\":\""), *end;
+
+    if (!at) {
+        return NULL;
+    }
+    at += sizeof("\"link_token\":\"") - 1;
+    end = strchr(at, '"');
+    return end ? apr_pstrmemdup(p, at, end - at) : NULL;
+}
+
 static int create_link_token(emu_call *c, json_t *body)
 {
-    const char *text;
+    int update = json_is_string(json_object_get(body, "access_token"));
+    const char *text, *token;
     emu_item item;
     int rc;
 
     /* Update mode: the Item must be one of this emulator's, as on Plaid
      * (the same refusals as every Item endpoint's). */
-    if (json_is_string(json_object_get(body, "access_token"))
-        && !emu_item_find(c, body, &item, &rc)) {
+    if (update && !emu_item_find(c, body, &item, &rc)) {
         return rc;
     }
     text = link_token_body(c, 1, NULL);
-    if (!strstr(text, "\"link_token\"")) {
-
+    if (!(token = token_in(c->r->pool, text))) {
         return emu_answer_internal(c, "no link_token could be issued");
+    }
+    if (update && !emu_item_update_mode(c, &item, token, &rc)) {
+        return rc;
     }
     return emu_answer_json(c, text);
 }

@@ -10,9 +10,9 @@
  * the bank) answers Plaid's 400 ITEM_ERROR/ITEM_LOGIN_REQUIRED for that
  * Item, as an error_code=ITEM_LOGIN_REQUIRED fault does; /accounts/get
  * (Plaid's cached data) answers as before. Resetting again changes
- * nothing; the Item stays so until /item/remove, as the emulator has no
- * Link update mode to repair it. The info line names the Item, never the
- * token:
+ * nothing; the Item stays so until Link's update mode repairs it (a
+ * link_token made with its access_token, completed by /link/complete) or
+ * /item/remove. The info line names the Item, never the token:
  *
  *     plaid_emulator: /sandbox/item/reset_login reset item_id=<item_id>
  */

@@ -73,7 +73,9 @@ const unsigned char *emu_state_key(apr_size_t *len)
 typedef enum {
     NOT_OURS,
     SHORT_LIVED,   /* <id> (an exchange's marker) and <id>.public */
-    ITEM           /* <id>.access, <id>.login and <id>.sync */
+    ITEM           /* <id>.access, <id>.login, <id>.sync and <id>.update
+                    * (an update-mode link_token's, which lives for
+                    * hours) */
 } file_kind;
 
 static file_kind kind_of(const char *name)
@@ -94,7 +96,8 @@ static file_kind kind_of(const char *name)
     }
     return strcmp(name + n, ".access") == 0
            || strcmp(name + n, ".login") == 0
-           || strcmp(name + n, ".sync") == 0 ? ITEM : NOT_OURS;
+           || strcmp(name + n, ".sync") == 0
+           || strcmp(name + n, ".update") == 0 ? ITEM : NOT_OURS;
 }
 
 /* Remove this file's kinds of files in dir last changed before the time

@@ -10,7 +10,8 @@
 # "now", refusals (a cursor of another Item, count out of range), and the
 # "mutation" fault segment's TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION
 # once per Item; /link/token/create in update mode takes only an Item's
-# access_token; and a path the emulator does not serve is a PlaidError that
+# access_token, and /link/complete with that link_token repairs a reset
+# Item (a link_token of no Item, or of another Item, repairs nothing); and a path the emulator does not serve is a PlaidError that
 # says "not emulated" and names it.
 use strict;
 use warnings FATAL => 'all';
@@ -25,7 +26,7 @@ use JSON::PP ();
 use LWP::UserAgent ();
 use PlaidTest;
 
-plan tests => 55;
+plan tests => 61;
 
 my $json = JSON::PP->new->canonical;
 my $top  = Cwd::abs_path("$FindBin::Bin/..");
@@ -298,6 +299,38 @@ sub list_enum {
                               { %link, access_token => 'access-sandbox-nope' });
     is($body->{error_code}, 'INVALID_ACCESS_TOKEN',
        '... with another: INVALID_ACCESS_TOKEN');
+
+    # Link's update mode repairs a reset Item: only that Item, only with
+    # its own update-mode link_token.
+    my ($reset, $reset_id) = new_item();
+    my ($other) = new_item();
+    emulator("/sandbox/item/reset_login", { access_token => $_ })
+        for $reset, $other;
+    my $error_of = sub {
+        my (undef, $b) = emulator('/item/get', { access_token => shift });
+        return (($b->{item} || {})->{error} || {})->{error_code} // 'none';
+    };
+    my (undef, $plain) = emulator('/link/token/create', \%link);
+    ($code, $body) = emulator('/link/complete',
+                              { link_token => $plain->{link_token} // '' });
+    is("$code " . $error_of->($reset), '200 ITEM_LOGIN_REQUIRED',
+       '/link/complete with a link_token of no Item: the reset Item stays '
+       . 'reset');
+    my (undef, $update) = emulator('/link/token/create',
+                                   { %link, access_token => $reset });
+    ($code, $body) = emulator('/link/complete',
+                              { link_token => $update->{link_token} // '' });
+    is($code, 200, '/link/complete with the Item\'s update-mode link_token: '
+       . '200');
+    like($body->{public_token} // '', qr/\Apublic-sandbox-/,
+         '... a public_token, as Link\'s onSuccess gets in update mode');
+    is($error_of->($reset), 'none', '... and the Item is repaired: no '
+       . 'item.error');
+    is($error_of->($other), 'ITEM_LOGIN_REQUIRED',
+       '... the other reset Item is not');
+    ($code, $body) = emulator('/accounts/balance/get', { access_token => $reset });
+    is($code, 200, '... and /accounts/balance/get answers the repaired Item '
+       . 'again');
 
     ($code, $body) = emulator('/transfer/create', {});
     is("$code $body->{error_type}/$body->{error_code}",
