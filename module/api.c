@@ -196,6 +196,9 @@ int plaid_api_handler(request_rec *r, plaid_request *req)
     status = plaid_call_raw(r, req, path, body, len,
                             !plaid_api_path_is_read(path), &resp, &res,
                             &answer);
+    if (status == OK && req->conf->items.store) {
+        plaid_items_api_done(r, req, path, &res, answer);
+    }
     json_decref(answer);
     if (status == OK) {
         /* Plaid answered: its status and body, as they are. */
@@ -203,9 +206,6 @@ int plaid_api_handler(request_rec *r, plaid_request *req)
 
         if (res.outcome != PLAID_OK) {
             plaid_log_failure(r, req, (int)resp.status, &res);
-        }
-        if (req->conf->items.store) {
-            plaid_items_api_done(r, req, path, resp.status);
         }
         if (wait_s > 0) {
             apr_table_setn(r->headers_out, "Retry-After",

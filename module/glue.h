@@ -593,10 +593,13 @@ int plaid_items_exchanged(request_rec *r, const plaid_request *req,
 int plaid_items_api_body(request_rec *r, const plaid_request *req,
                          json_t *doc, char **body, apr_size_t *len);
 
-/* After the gateway's call of path answered plaid_status: an
- * /item/remove by item_id that Plaid took forgets the Item. */
+/* After the gateway's call of path by item_id, which Plaid answered
+ * (res; answer its 2xx object, or NULL): an /item/remove that Plaid took
+ * forgets the Item; an ITEM_LOGIN_REQUIRED answer, or /item/get's
+ * item.error, keeps the Item's status. */
 void plaid_items_api_done(request_rec *r, const plaid_request *req,
-                          const char *path, long plaid_status);
+                          const char *path, const plaid_result *res,
+                          const json_t *answer);
 
 /* plaid-link-token with a store and a body {"item_id"}: *body becomes the
  * update-mode body for the user's Item. OK, or DONE: answered. */

@@ -99,9 +99,10 @@ static const plaid_handler handlers[] = {
       .what = "items request",
       .generic_error = "Unable to manage the Items",
       .intake = PLAID_INTAKE_BROWSER,
-      /* GET lists the user's Items, DELETE <location>/<item_id> removes
-       * one; its bodies to Plaid carry access_tokens, never logged. */
-      .methods = "GET, DELETE",
+      /* GET lists the user's Items, POST <location>/<item_id> asks Plaid
+       * how one is, DELETE <location>/<item_id> removes it; its bodies to
+       * Plaid carry access_tokens, never logged. */
+      .methods = "GET, POST, DELETE",
       .needs = items_needs,
       .needs_why = "the Items are kept in the store, sealed under the key, "
                    "and removed at Plaid",

@@ -6,8 +6,10 @@
  * item_id and client_user_id) into the store (item_store.c) and hands the
  * application the item_id; the gateway puts the Item's access_token in
  * place of an item_id; SetHandler plaid-items lists and removes the
- * signed-in user's Items; the link-token endpoint makes update-mode
- * tokens for them; ITEM webhooks keep their status. docs/items.md.
+ * signed-in user's Items, and asks Plaid how one is (after Link's update
+ * mode); the link-token endpoint makes update-mode tokens for them; ITEM
+ * webhooks and Plaid's answers by item_id keep their status.
+ * docs/items.md.
  *
  * A row that does not open (another key, tampered, copied to another
  * user or Item) is one PL0172 line naming the Item, 502, no call to
@@ -231,6 +233,7 @@ int plaid_items_api_body(request_rec *r, const plaid_request *req,
         return answered(r, req, rc);
     }
     apr_table_setn(r->notes, "plaid-item-id", apr_pstrdup(r->pool, item_id));
+    apr_table_setn(r->notes, "plaid-item-status", item.status);
     json_object_del(doc, "item_id");
     json_object_set_new(doc, "access_token", json_string(token));
     if (!(text = plaid_json_dump(r->pool, doc, len))) {
@@ -240,18 +243,92 @@ int plaid_items_api_body(request_rec *r, const plaid_request *req,
     return OK;
 }
 
+/* An error_code as a status ("error:<code>"), or NULL when it is not one
+ * Plaid's codes could be. */
+static const char *error_status(apr_pool_t *p, const char *code)
+{
+    return code && item_id_usable(code) && strlen(code) <= 64
+        ? apr_pstrcat(p, "error:", code, NULL) : NULL;
+}
+
+/* What Plaid's answer to path says of the Item's status, or NULL: it
+ * says nothing. /item/get's item.error is Plaid's word on the Item (null:
+ * nothing wrong); elsewhere only ITEM_LOGIN_REQUIRED, the error Link's
+ * update mode repairs, is the Item's rather than the call's. */
+static const char *status_in_answer(apr_pool_t *p, const char *path,
+                                    const plaid_result *res,
+                                    const json_t *answer)
+{
+    if (res->outcome == PLAID_OK && answer
+        && strcmp(path, "/item/get") == 0) {
+        json_t *item = json_object_get(answer, "item");
+        json_t *error = json_object_get(item, "error");
+
+        if (!json_is_object(item)) {
+            return NULL;
+        }
+        return !error || json_is_null(error) ? "good"
+             : error_status(p, json_string_value(json_object_get(
+                   error, "error_code")));
+    }
+    return res->error_type && strcmp(res->error_type, "ITEM_ERROR") == 0
+           && res->error_code
+           && strcmp(res->error_code, "ITEM_LOGIN_REQUIRED") == 0
+        ? "error:ITEM_LOGIN_REQUIRED" : NULL;
+}
+
+/* Keep status for the Item, unless old (NULL: not known) is that
+ * already; a change is said in a PL0178 line naming what said so. OK, or
+ * 503 with its PL0171 line written. */
+static int keep_status(request_rec *r, const plaid_request *req,
+                       const char *item_id, const char *old,
+                       const char *status, const char *source)
+{
+    int rc;
+
+    if (!status || (old && strcmp(old, status) == 0)) {
+        return OK;
+    }
+    rc = plaid_item_set_status(r, req, env_of(req->conf), item_id, status);
+    if (rc == HTTP_SERVICE_UNAVAILABLE) {
+        return rc;
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, PLLOGNO(0178)
+                  "Item status: %s item_id=%s status=%s from=%s%s",
+                  plaid_where(r, req),
+                  plaid_log_quote(r->pool, item_id, ITEM_ID_MAX), status,
+                  source, rc == OK ? "" : " (not in the store: nothing kept)");
+    return OK;
+}
+
 void plaid_items_api_done(request_rec *r, const plaid_request *req,
-                          const char *path, long plaid_status)
+                          const char *path, const plaid_result *res,
+                          const json_t *answer)
 {
     const char *item_id = apr_table_get(r->notes, "plaid-item-id");
+    const char *old = apr_table_get(r->notes, "plaid-item-status");
+    const char *status;
 
-    if (item_id && plaid_status == 200 && strcmp(path, "/item/remove") == 0
-        && plaid_item_delete(r, req, env_of(req->conf), item_id) == OK) {
-        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, PLLOGNO(0177)
-                      "Item removed: %s item_id=%s: Plaid removed it, the "
-                      "store forgot it", plaid_where(r, req),
-                      plaid_log_quote(r->pool, item_id, ITEM_ID_MAX));
+    if (!item_id) {
+        return;
     }
+    if (res->outcome == PLAID_OK && strcmp(path, "/item/remove") == 0) {
+        if (plaid_item_delete(r, req, env_of(req->conf), item_id) == OK) {
+            ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, PLLOGNO(0177)
+                          "Item removed: %s item_id=%s: Plaid removed it, "
+                          "the store forgot it", plaid_where(r, req),
+                          plaid_log_quote(r->pool, item_id, ITEM_ID_MAX));
+        }
+        return;
+    }
+    status = status_in_answer(r->pool, path, res, answer);
+    /* Between webhooks, a call's "good" ends an error, and nothing else:
+     * a pending expiration or disconnection is not over for it. */
+    if (status && strcmp(status, "good") == 0
+        && (!old || strncmp(old, "error", 5) != 0)) {
+        return;
+    }
+    keep_status(r, req, item_id, old, status, path);   /* 503: logged */
 }
 
 /* ------------------------------------------------------------------ */
@@ -316,9 +393,9 @@ static const char *status_of(apr_pool_t *p, const json_t *doc)
     if (strcmp(code, "ERROR") == 0) {
         json_t *e = json_object_get(doc, "error");
 
-        error = json_string_value(json_object_get(e, "error_code"));
-        return error && item_id_usable(error) && strlen(error) <= 64
-            ? apr_pstrcat(p, "error:", error, NULL) : "error";
+        error = error_status(p, json_string_value(json_object_get(
+                    e, "error_code")));
+        return error ? error : "error";
     }
     return strcmp(code, "PENDING_EXPIRATION") == 0 ? "pending_expiration"
          : strcmp(code, "PENDING_DISCONNECT") == 0 ? "pending_disconnect"
@@ -332,36 +409,54 @@ int plaid_items_webhook(request_rec *r, const plaid_request *req,
     const char *type = json_string_value(json_object_get(doc, "webhook_type"));
     const char *item_id = json_string_value(json_object_get(doc, "item_id"));
     const char *status;
-    int rc;
 
     if (!req->conf->items.store || !type || strcmp(type, "ITEM") != 0
         || !item_id || !item_id_usable(item_id)
         || !(status = status_of(r->pool, doc))) {
         return OK;
     }
-    rc = plaid_item_set_status(r, req, env_of(req->conf), item_id, status);
-    if (rc == HTTP_SERVICE_UNAVAILABLE) {
+    if (keep_status(r, req, item_id, NULL, status, "webhook") != OK) {
         /* Plaid sends the webhook again. */
-        plaid_answer_error(r, rc, req->handler->generic_error, req->id);
+        plaid_answer_error(r, HTTP_SERVICE_UNAVAILABLE,
+                           req->handler->generic_error, req->id);
         return DONE;
     }
-    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, PLLOGNO(0178)
-                  "Item status: %s item_id=%s status=%s%s",
-                  plaid_where(r, req),
-                  plaid_log_quote(r->pool, item_id, ITEM_ID_MAX), status,
-                  rc == OK ? "" : " (not in the store: nothing kept)");
     return OK;
 }
 
 /* ------------------------------------------------------------------ */
 /* SetHandler plaid-items: the signed-in user's Items. */
 
+/* An Item as plaid-items shows it: never its token. */
+static json_t *item_json(const plaid_item *it)
+{
+    return json_pack("{s:s, s:s?, s:s, s:I, s:I}", "item_id", it->item_id,
+                     "institution_id",
+                     *it->institution_id ? it->institution_id : NULL,
+                     "status", it->status, "created", (json_int_t)it->created,
+                     "updated", (json_int_t)it->updated);
+}
+
+/* {"<name>": value, "request_id"} as the answer; takes value. */
+static int answer_items(request_rec *r, const plaid_request *req,
+                        const char *name, json_t *value)
+{
+    json_t *doc = json_pack("{s:o, s:s}", name, value, "request_id", req->id);
+    apr_size_t len = 0;
+    char *text = doc ? plaid_json_dump(r->pool, doc, &len) : NULL;
+
+    json_decref(doc);
+    if (!text) {
+        return answered(r, req, HTTP_INTERNAL_SERVER_ERROR);
+    }
+    plaid_answer_body(r, HTTP_OK, text, len);
+    return DONE;
+}
+
 static int list_items(request_rec *r, const plaid_request *req)
 {
     apr_array_header_t *items;
-    json_t *list, *doc;
-    apr_size_t len = 0;
-    char *text;
+    json_t *list;
     int rc, i;
 
     if ((rc = plaid_item_list(r, req, env_of(req->conf), req->user, &items))
@@ -370,22 +465,52 @@ static int list_items(request_rec *r, const plaid_request *req)
     }
     list = json_array();
     for (i = 0; i < items->nelts; i++) {
-        const plaid_item *it = &APR_ARRAY_IDX(items, i, plaid_item);
+        json_array_append_new(list, item_json(&APR_ARRAY_IDX(items, i,
+                                                             plaid_item)));
+    }
+    return answer_items(r, req, "items", list);
+}
 
-        json_array_append_new(list, json_pack(
-            "{s:s, s:s?, s:s, s:I, s:I}", "item_id", it->item_id,
-            "institution_id", *it->institution_id ? it->institution_id : NULL,
-            "status", it->status, "created", (json_int_t)it->created,
-            "updated", (json_int_t)it->updated));
+static void read_item_status(apr_pool_t *p, const json_t *answer,
+                             plaid_result *res, void *out)
+{
+    *(const char **)out = status_in_answer(p, "/item/get", res, answer);
+}
+
+/* POST <location>/<item_id>: Plaid's word on the Item (/item/get), kept
+ * as its status, whatever it was: the page asks after Link's update mode,
+ * which ends a pending expiration or disconnection as well as an error. */
+static int check_item(request_rec *r, plaid_request *req,
+                      const char *item_id)
+{
+    const char *token, *body, *status = NULL;
+    plaid_result res;
+    plaid_item item;
+    apr_size_t len = 0;
+    json_t *doc;
+    int rc;
+
+    if ((rc = find_item(r, req, item_id, req->user, &item)) != OK
+        || (rc = open_item(r, req, &item, &token)) != OK) {
+        return answered(r, req, rc);
     }
-    doc = json_pack("{s:o, s:s}", "items", list, "request_id", req->id);
-    text = doc ? plaid_json_dump(r->pool, doc, &len) : NULL;
+    doc = json_pack("{s:s}", "access_token", token);
+    body = doc ? plaid_json_dump(r->pool, doc, &len) : NULL;
     json_decref(doc);
-    if (!text) {
-        return answered(r, req, HTTP_INTERNAL_SERVER_ERROR);
+    req->body_secret = 1;
+    if ((rc = plaid_call_endpoint(r, req, "/item/get", body, len,
+                                  read_item_status, &status, &res)) != OK) {
+        return answered(r, req, rc);
     }
-    plaid_answer_body(r, HTTP_OK, text, len);
-    return DONE;
+    if (status && strcmp(status, item.status) != 0) {
+        if ((rc = keep_status(r, req, item_id, item.status, status,
+                              "/item/get")) != OK) {
+            return answered(r, req, rc);
+        }
+        item.status = status;
+        item.updated = apr_time_sec(apr_time_now());
+    }
+    return answer_items(r, req, "item", item_json(&item));
 }
 
 static void read_removed(apr_pool_t *p, const json_t *answer,
@@ -459,14 +584,19 @@ int plaid_items_handler(request_rec *r, plaid_request *req)
         list_items(r, req);
         return OK;
     }
-    if (rest && r->method_number == M_DELETE && rest[0] == '/'
-        && item_id_usable(rest + 1)) {
-        remove_item(r, req, rest + 1);
-        return OK;
+    if (rest && rest[0] == '/' && item_id_usable(rest + 1)) {
+        if (r->method_number == M_DELETE) {
+            remove_item(r, req, rest + 1);
+            return OK;
+        }
+        if (r->method_number == M_POST) {
+            check_item(r, req, rest + 1);
+            return OK;
+        }
     }
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, PLLOGNO(0179)
                   "items request refused: %s status=404: not GET of the "
-                  "location nor DELETE of <location>/<item_id>",
+                  "location nor POST or DELETE of <location>/<item_id>",
                   plaid_where(r, req));
     plaid_answer_error(r, HTTP_NOT_FOUND, "Not found", req->id);
     return OK;

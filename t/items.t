@@ -14,7 +14,12 @@
 #    (/item/remove) and forgets it; another user's Item is 404, no call.
 #  - The link-token endpoint makes an update-mode token for the user's
 #    Item; another user's is 404, no call.
-#  - ITEM webhooks keep the Item's status.
+#  - ITEM webhooks keep the Item's status; so do Plaid's answers by
+#    item_id (ITEM_LOGIN_REQUIRED, /item/get's item.error, whose "good" ends
+#    an error and nothing else).
+#  - The repair of a reset Item: Link's update mode (the emulator's
+#    /link/complete), then POST <location>/<item_id> asks Plaid (/item/get)
+#    and the Item is good again; another user's Item is 404, no call.
 #  - The database locked: 503, one PL0171 line, no call.
 #  - `apache2 -t` fails naming PlaidItemKey when it is missing or wrong.
 use strict;
@@ -37,7 +42,7 @@ my $db = "$FindBin::Bin/state/items.db";
 my $conf = "$FindBin::Bin/conf";
 my $json = JSON::PP->new->canonical;
 
-plan tests => 133;
+plan tests => 161;
 
 # --- helpers -------------------------------------------------------------------
 
@@ -263,9 +268,15 @@ sub refused_no_call {
     ok(!row_of($one), '... the row deleted');
     ok(grep({ /PL0177: Item removed/ } @log), '... PL0177') or diag(@log);
 
+    $res = request_token('/items/manage', user => $carol, method => 'PUT');
+    is($res->code, 405, 'PUT: 405');
+    is($res->header('Allow'), 'GET, POST, DELETE',
+       '... Allow: GET, POST, DELETE');
+    $mark = log_mark();
     $res = request_token('/items/manage', user => $carol);
-    is($res->code, 405, 'POST: 405');
-    is($res->header('Allow'), 'GET, DELETE', '... Allow: GET, DELETE');
+    @log = log_since($mark);
+    is($res->code, 404, 'POST of the list itself: 404');
+    ok(grep({ /PL0179: / } @log), '... PL0179') or diag(@log);
     $res = items('GET', '/items/manage', undef);
     is($res->code, 401, 'nobody signed in: 401');
     $res = request_token('/items/manage', method => 'GET', user => $carol,
@@ -351,6 +362,92 @@ sub webhook {
     my $list = json_body(items('GET', '/items/manage', $erin)) || {};
     is((($list->{items} || [])->[0] || {})->{status}, 'good',
        'GET shows the status');
+}
+
+# --- Plaid's answers keep the status; the repair of a reset Item --------------
+
+sub status_line {
+    my ($id, $status, $from, @log) = @_;
+    return scalar grep { /PL0178: Item status: .*item_id="\Q$id\E" status=\Q$status\E from=\Q$from\E/ } @log;
+}
+
+{
+    my $gina = unique_user('gina');
+    my $id = new_item($gina)->{item_id} // '';
+    my $res = api('/items/api/sandbox/item/reset_login', { item_id => $id });
+    is($res->code, 200, 'the sandbox resets the Item (by item_id)')
+        or diag($res->as_string);
+
+    my $mark = log_mark();
+    $res = api('/items/api/accounts/balance/get', { item_id => $id });
+    my @log = log_since($mark);
+    is($res->code . ' ' . ((json_body($res) || {})->{error_code} // ''),
+       '400 ITEM_LOGIN_REQUIRED',
+       "a balance call by item_id: Plaid's ITEM_LOGIN_REQUIRED passed on");
+    is((row_of($id) || [])->[4], 'error:ITEM_LOGIN_REQUIRED',
+       '... and kept as the Item\'s status');
+    ok(status_line($id, 'error:ITEM_LOGIN_REQUIRED', '/accounts/balance/get',
+                   @log), '... said by PL0178, naming the call') or diag(@log);
+
+    $res = items('POST', "/items/manage/$id", $gina);
+    is($res->code, 200, 'POST <location>/<item_id>: 200')
+        or diag($res->as_string);
+    is(((json_body($res) || {})->{item} || {})->{status},
+       'error:ITEM_LOGIN_REQUIRED', '... Plaid\'s /item/get: still in error');
+
+    $mark = log_mark();
+    $res = items('POST', "/items/manage/$id", $bob);
+    @log = log_since($mark);
+    error_answer_ok($res, "POST of another user's Item", 404, 'Unknown Item',
+                    @log);
+    ok(!called('/item/get', @log), '... and no call');
+
+    # Link's update mode: the link_token for the Item, Link completed.
+    $res = request_token('/items/link-token', user => $gina,
+                         content => $json->encode({ item_id => $id }));
+    my $link = (json_body($res) || {})->{link_token} // '';
+    my $ua = LWP::UserAgent->new(timeout => 30);
+    $res = $ua->request(HTTP::Request->new(POST =>
+        vhost_url('plaid_emulator_http', '/sandbox/link/complete'),
+        ['Content-Type' => 'application/json'],
+        $json->encode({ link_token => $link })));
+    is($res->code, 200, 'Link completes in update mode') or diag($res->as_string);
+
+    $mark = log_mark();
+    $res = items('POST', "/items/manage/$id", $gina);
+    @log = log_since($mark);
+    my $shown = (json_body($res) || {})->{item} || {};
+    is($shown->{status}, 'good', 'then POST <location>/<item_id>: good')
+        or diag($res->as_string, @log);
+    is_deeply([sort keys %$shown],
+              [qw(created institution_id item_id status updated)],
+              '... the Item as GET lists it');
+    unlike($res->content, qr/access-|v1\./, '... never a token');
+    ok(called('/item/get', @log), '... Plaid was asked (/item/get)');
+    is((row_of($id) || [])->[4], 'good', '... the status kept');
+    ok(status_line($id, 'good', '/item/get', @log), '... and said (PL0178)')
+        or diag(@log);
+    unlike(join('', @log), qr/access-sandbox-[0-9a-f]{8}-/,
+           '... no access_token logged');
+    $res = api('/items/api/accounts/balance/get', { item_id => $id });
+    is($res->code, 200, '... and the balance call works again')
+        or diag($res->as_string);
+
+    # Between webhooks, /item/get's "good" ends an error and nothing else.
+    webhook(webhook_code => 'PENDING_EXPIRATION', item_id => $id);
+    $res = api('/items/api/item/get', { item_id => $id });
+    is($res->code . ' ' . (row_of($id) || [])->[4], '200 pending_expiration',
+       "the gateway's /item/get with no item.error leaves "
+       . 'pending_expiration');
+    api('/items/api/sandbox/item/reset_login', { item_id => $id });
+    $mark = log_mark();
+    $res = api('/items/api/item/get', { item_id => $id });
+    @log = log_since($mark);
+    is($res->code . ' ' . (row_of($id) || [])->[4],
+       '200 error:ITEM_LOGIN_REQUIRED',
+       "... and keeps item.error's code when there is one");
+    ok(status_line($id, 'error:ITEM_LOGIN_REQUIRED', '/item/get', @log),
+       '... said by PL0178') or diag(@log);
 }
 
 # --- migration: an application's own token moved in ---------------------------
