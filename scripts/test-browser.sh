@@ -18,9 +18,10 @@
 #     (?oauth_state_id=), the page re-opens Link with the same token; an
 #     Item the emulator's /sandbox/item/reset_login (asked through the
 #     gateway by item_id) put into ITEM_LOGIN_REQUIRED gets the
-#     customer's message; after Plaid's ITEM ERROR webhook "Linked
-#     accounts" shows its status and "Fix", which finishes Link's update
-#     mode, and "Remove" removes it;
+#     customer's message and the status error:ITEM_LOGIN_REQUIRED;
+#     "Linked accounts" shows it with "Fix", which finishes Link's update
+#     mode and makes it good again (the module asks Plaid's /item/get),
+#     its balances back; "Remove" removes it;
 #   - a vhost whose endpoint has a wrong secret: the page shows a message
 #     for the customer and, as the reference to quote to support, the
 #     correlation id of the error log's PL0100 line;

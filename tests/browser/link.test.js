@@ -610,15 +610,23 @@ async function loginRequiredShowsMessage(context) {
   await page.close();
 }
 
-// Plaid's ITEM ERROR webhook for that Item (signed by the emulator, as
-// Plaid signs it, POSTed to the site's plaid-webhook location): the module
-// keeps its status, and "Linked accounts" shows it with "Fix". Fix opens
-// Link in update mode (a link_token for the item_id); Link finishes and
-// the page exchanges nothing. Remove removes the Item: gone from the list,
-// from the module's store (Plaid's /item/remove called), from the
-// balances.
+// The repair of the Item the last step reset. Its balances call, which
+// Plaid answered ITEM_LOGIN_REQUIRED, already made its status
+// error:ITEM_LOGIN_REQUIRED; Plaid's ITEM ERROR webhook for it (signed by
+// the emulator, as Plaid signs it, POSTed to the site's plaid-webhook
+// location) is taken too. "Linked accounts" shows it with "Fix". Fix
+// opens Link in update mode (a link_token for the item_id); Link finishes
+// (the emulator repairs the Item's login), the page exchanges nothing and
+// POSTs /plaid/items/<item_id>: the module asks Plaid and the Item is good
+// again, in the list, in the store and in the balances. Remove removes it:
+// gone from the list, from the module's store (Plaid's /item/remove
+// called), from the balances.
 async function itemFixAndRemove(context) {
   const reset = storedItems()[0] || {};
+  const early = keptItems().find((r) => r.item_id === reset.item_id) || {};
+  check('the reset Item\'s balances call (Plaid\'s ITEM_LOGIN_REQUIRED) made its status '
+        + 'error:ITEM_LOGIN_REQUIRED, before any webhook',
+        early.status === 'error:ITEM_LOGIN_REQUIRED', JSON.stringify(early.status));
   const emulator = env('PLAID_BROWSER_EMULATOR_URL');
   const base = env('PLAID_BROWSER_GOOD_URL');
   const hook = JSON.stringify({
@@ -650,6 +658,8 @@ async function itemFixAndRemove(context) {
   await page.screenshot({ path: path.join(artifacts, '7b-linked-accounts-error.png'), fullPage: true });
 
   const tokenAnswer = awaitable(page.waitForResponse((r) => r.url().endsWith('/plaid/link-token')));
+  const checked = awaitable(page.waitForResponse((r) => r.request().method() === 'POST'
+    && new URL(r.url()).pathname === `/plaid/items/${reset.item_id}`));
   await page.click(`#items li[data-item-id="${reset.item_id}"] button.fix`);
   const res = await tokenAnswer;
   let sent = null;
@@ -667,6 +677,35 @@ async function itemFixAndRemove(context) {
   check('the page says the account is connected again, and exchanges nothing',
         shown.includes('is connected again') && !seen.some((u) => u.endsWith('/plaid/exchange')),
         `${shown}\n${seen.join('\n')}`);
+  const asked = await checked;
+  const askedBody = await asked.json().catch(() => ({}));
+  check('then the page POSTs /plaid/items/<item_id>: the module asks Plaid, and the Item is good',
+        asked.status() === 200 && (askedBody.item || {}).status === 'good'
+          && (askedBody.item || {}).item_id === reset.item_id,
+        `${asked.status()} ${JSON.stringify(askedBody)}`);
+  const askedLine = logSince(0).find((l) => l.includes('PL0178') && l.includes(reset.item_id)
+                                     && l.includes('status=good from=/item/get'));
+  check('Plaid\'s /item/get said so (PL0178 from=/item/get)', !!askedLine, askedLine);
+  await page.waitForFunction((id) => {
+    const li = document.querySelector(`#items li[data-item-id="${id}"]`);
+    return li && li.dataset.status === 'good';
+  }, reset.item_id, { timeout: 10000 }).catch(() => {});
+  listed = await linkedItems(page);
+  const fixed = listed.find((i) => i.id === reset.item_id) || {};
+  check('"Linked accounts" shows it Connected, without "Fix"',
+        fixed.status === 'good' && fixed.text.includes('Connected') && !fixed.fix,
+        JSON.stringify(listed));
+  const keptNow = keptItems().find((r) => r.item_id === reset.item_id) || {};
+  check('the module keeps its status: good', keptNow.status === 'good',
+        JSON.stringify(keptNow.status));
+  const repairedAnswer = awaitable(page.waitForResponse(isBalances));
+  await page.evaluate(() => fetch('/balances').then((r) => r.text()));
+  const repaired = await balancesOf(await repairedAnswer);
+  const again = repaired.items.find((i) => i.item_id === reset.item_id) || {};
+  check('and the balances page has its accounts again',
+        JSON.stringify(again.accounts) === JSON.stringify(EMULATOR_ACCOUNTS) && !again.error_code,
+        repaired.text);
+  await page.screenshot({ path: path.join(artifacts, '7b2-linked-accounts-repaired.png'), fullPage: true });
 
   const before = keptItems().length;
   const removed = awaitable(page.waitForResponse((r) => r.request().method() === 'DELETE'));
