@@ -8,7 +8,7 @@
  *                  created, updated (seconds since the epoch)
  *
  * The statements are prepared on each connection at its first use here,
- * after CREATE TABLE IF NOT EXISTS, and kept with it. Not by
+ * after CREATE TABLE IF NOT EXISTS, and kept with it (conn_state). Not by
  * ap_dbd_prepare: mod_dbd prepares those as it opens a connection, before
  * the table can exist, and a statement that fails to prepare fails the
  * connection for every module of the server (mod_authn_dbd,
@@ -17,7 +17,10 @@
  * Every failure writes one PL0171 line naming the statement and the
  * driver's word, and gives 503: nothing here waits past what the driver
  * does (SQLite's busy retries, about a second and a half; PostgreSQL's
- * connect_timeout in DBDParams).
+ * connect_timeout in DBDParams), nor, on PostgreSQL, past the location's
+ * PlaidTimeout TOTAL, which each connection gets as its
+ * statement_timeout: a row or table locked by another session, or a
+ * statement the server is slow to finish, is cancelled by the server.
  */
 #include <apr_dbd.h>
 #include <apr_optional.h>
@@ -100,112 +103,194 @@ static int failed(request_rec *r, const plaid_request *req, const char *what,
     return HTTP_SERVICE_UNAVAILABLE;
 }
 
-/* The table made and the statements prepared on this connection, once:
- * a connection serves one request at a time, so its pool's user data
+/* What this module made of a connection, kept in its pool: the
+ * statements, prepared with no label (PostgreSQL's driver then keeps them
+ * on this side and sends each with its text, so a session the server
+ * dropped, which mod_dbd's check reconnects, loses none of them), and the
+ * statement_timeout the session was given. Forgotten when a statement
+ * fails: the session may be a new one, without that timeout, and the
+ * table may be gone. A connection serves one request at a time, so this
  * needs no lock. */
-static int ready(request_rec *r, const plaid_request *req, ap_dbd_t *dbd)
+typedef struct {
+    apr_dbd_prepared_t *stmt[N_STATEMENTS];
+    long timeout_ms;    /* PostgreSQL's statement_timeout set; 0: not yet */
+    int ready;          /* the table made, the statements prepared */
+} conn_state;
+
+static conn_state *state_of(ap_dbd_t *dbd)
 {
-    void *done = NULL;
+    void *cs = NULL;
+
+    apr_pool_userdata_get(&cs, "plaid_items", dbd->pool);
+    if (!cs) {
+        cs = apr_pcalloc(dbd->pool, sizeof(conn_state));
+        apr_pool_userdata_setn(cs, "plaid_items", NULL, dbd->pool);
+    }
+    return cs;
+}
+
+static int is_pgsql(const ap_dbd_t *dbd)
+{
+    return strcmp(apr_dbd_name(dbd->driver), "pgsql") == 0;
+}
+
+/* PostgreSQL waits for a lock as long as it is let: the session's
+ * statement_timeout is what is left of the location's PlaidTimeout TOTAL,
+ * set again only when it changes. NULL, or what failed. */
+static const char *bounded(request_rec *r, ap_dbd_t *dbd, conn_state *cs,
+                           long ms)
+{
+    int nrows = 0;
+
+    if (!is_pgsql(dbd) || cs->timeout_ms == ms) {
+        return NULL;
+    }
+    if (apr_dbd_query(dbd->driver, dbd->handle, &nrows,
+                      apr_psprintf(r->pool, "SET statement_timeout = %ld",
+                                   ms)) != 0) {
+        return "cannot set statement_timeout";
+    }
+    cs->timeout_ms = ms;
+    return NULL;
+}
+
+/* The table made and the statements prepared, once per session. NULL, or
+ * what failed. */
+static const char *ready(request_rec *r, ap_dbd_t *dbd, conn_state *cs)
+{
     apr_size_t i;
     int nrows = 0;
 
-    apr_pool_userdata_get(&done, "plaid_items_ready", dbd->pool);
-    if (done) {
-        return OK;
+    if (cs->ready) {
+        return NULL;
     }
     if (apr_dbd_query(dbd->driver, dbd->handle, &nrows, TABLE_SQL) != 0) {
-        return failed(r, req, "cannot create the table plaid_items",
-                      apr_dbd_error(dbd->driver, dbd->handle, 1));
+        return "cannot create the table plaid_items";
     }
     for (i = 0; i < N_STATEMENTS; i++) {
-        apr_dbd_prepared_t *stmt = NULL;
-
+        cs->stmt[i] = NULL;
         if (apr_dbd_prepare(dbd->driver, dbd->pool, dbd->handle,
-                            statements[i].sql, statements[i].label, &stmt)
-            != 0) {
-            return failed(r, req, apr_pstrcat(r->pool, "cannot prepare ",
-                                              statements[i].label, NULL),
-                          apr_dbd_error(dbd->driver, dbd->handle, 1));
+                            statements[i].sql, NULL, &cs->stmt[i]) != 0) {
+            return apr_pstrcat(r->pool, "cannot prepare ",
+                               statements[i].label, NULL);
         }
-        apr_hash_set(dbd->prepared, statements[i].label, APR_HASH_KEY_STRING,
-                     stmt);
     }
-    apr_pool_userdata_setn("1", "plaid_items_ready", NULL, dbd->pool);
-    return OK;
+    cs->ready = 1;
+    return NULL;
 }
 
-/* This request's connection, ready. */
-static int acquire(request_rec *r, const plaid_request *req, ap_dbd_t **dbd)
+/* One statement, with its arguments; a select's rows each given to take
+ * with their columns, every row read (so that SQLite lets go of its
+ * lock). */
+typedef void take_fn(apr_pool_t *p, const apr_dbd_driver_t *d,
+                     apr_dbd_row_t *row, void *out);
+
+typedef struct {
+    int which, nargs;
+    const char **args;
+    take_fn *take;      /* NULL: a statement that changes rows */
+    void *out;
+    int nrows;          /* rows changed */
+    int taken;          /* rows given to take */
+} statement_call;
+
+/* The statement on a ready connection. NULL, or what failed (and *rv the
+ * driver's code). A select has random access (seek 1): PostgreSQL's
+ * driver then runs it before it returns, and says when it failed; read
+ * row by row, a statement cancelled or failed at the server reads as no
+ * more rows, and a locked table as an unknown Item. */
+static const char *execute(request_rec *r, ap_dbd_t *dbd, conn_state *cs,
+                           statement_call *call, int *rv)
 {
+    apr_dbd_prepared_t *stmt = cs->stmt[call->which];
+    const char *label = statements[call->which].label;
+    apr_dbd_results_t *res = NULL;
+    apr_dbd_row_t *row = NULL;
+
+    if (!call->take) {
+        call->nrows = 0;
+        *rv = apr_dbd_pquery(dbd->driver, r->pool, dbd->handle,
+                             &call->nrows, stmt, call->nargs, call->args);
+        return *rv ? apr_pstrcat(r->pool, "failed in ", label, NULL) : NULL;
+    }
+    *rv = apr_dbd_pselect(dbd->driver, r->pool, dbd->handle, &res, stmt, 1,
+                          call->nargs, call->args);
+    if (*rv) {
+        return apr_pstrcat(r->pool, "failed in ", label, NULL);
+    }
+    while ((*rv = apr_dbd_get_row(dbd->driver, r->pool, res, &row, -1))
+           == 0) {
+        call->take(r->pool, dbd->driver, row, call->out);
+        call->taken++;
+    }
+    if (*rv != -1) {
+        return apr_pstrcat(r->pool, "failed reading ", label, NULL);
+    }
+    *rv = 0;
+    return NULL;
+}
+
+/* The least time left worth another try on a new session. */
+#define RETRY_MIN_MS 100
+
+/* call on this request's connection: OK, or 503 with its PL0171 line.
+ * A failure on PostgreSQL, whose server may have dropped the session (a
+ * restart, a failover), is tried once more on the session mod_dbd makes
+ * again, within what is left of PlaidTimeout TOTAL; never a select that
+ * had given rows. */
+static int run(request_rec *r, const plaid_request *req, statement_call *call)
+{
+    long total = req->conn.total_timeout_ms, left = total;
+    apr_time_t start = apr_time_now();
+    const char *what;
+    conn_state *cs;
+    ap_dbd_t *dbd;
+    int rv = 1, again;
+
     if (!plaid_item_store_available()) {
         return failed(r, req, "is not available", "mod_dbd is not loaded");
     }
-    if (!(*dbd = dbd_acquire(r))) {
+    if (!(dbd = dbd_acquire(r))) {
         return failed(r, req, "cannot be reached", "mod_dbd gave no "
                       "connection (its own line above says why)");
     }
-    return ready(r, req, *dbd);
+    cs = state_of(dbd);
+    for (again = is_pgsql(dbd); ; again = 0) {
+        if (!(what = bounded(r, dbd, cs, left))
+            && !(what = ready(r, dbd, cs))
+            && !(what = execute(r, dbd, cs, call, &rv))) {
+            return OK;
+        }
+        cs->ready = 0;
+        cs->timeout_ms = 0;
+        left = total - (long)apr_time_as_msec(apr_time_now() - start);
+        if (!again || left < RETRY_MIN_MS
+            || call->taken > 0
+            || apr_dbd_check_conn(dbd->driver, r->pool, dbd->handle)
+               != APR_SUCCESS) {
+            break;
+        }
+    }
+    return failed(r, req, what, apr_dbd_error(dbd->driver, dbd->handle, rv));
 }
 
-static apr_dbd_prepared_t *prepared(ap_dbd_t *dbd, int which)
+static int select_rows(request_rec *r, const plaid_request *req, int which,
+                       int nargs, const char **args, take_fn *take, void *out)
 {
-    return apr_hash_get(dbd->prepared, statements[which].label,
-                        APR_HASH_KEY_STRING);
+    statement_call call = { which, nargs, args, take, out, 0, 0 };
+
+    return run(r, req, &call);
 }
 
 /* A statement that changes rows: OK, with *nrows. */
 static int change(request_rec *r, const plaid_request *req, int which,
                   int nargs, const char **args, int *nrows)
 {
-    ap_dbd_t *dbd;
-    int rc, rv;
+    statement_call call = { which, nargs, args, NULL, NULL, 0, 0 };
+    int rc = run(r, req, &call);
 
-    if ((rc = acquire(r, req, &dbd)) != OK) {
-        return rc;
-    }
-    *nrows = 0;
-    rv = apr_dbd_pquery(dbd->driver, r->pool, dbd->handle, nrows,
-                        prepared(dbd, which), nargs, args);
-    if (rv != 0) {
-        return failed(r, req, apr_pstrcat(r->pool, "failed in ",
-                                          statements[which].label, NULL),
-                      apr_dbd_error(dbd->driver, dbd->handle, rv));
-    }
-    return OK;
-}
-
-/* A select: every row read (so that SQLite lets go of its lock), each
- * given to take with its columns. */
-typedef void take_fn(apr_pool_t *p, const apr_dbd_driver_t *d,
-                     apr_dbd_row_t *row, void *out);
-
-static int select_rows(request_rec *r, const plaid_request *req, int which,
-                       int nargs, const char **args, take_fn *take, void *out)
-{
-    apr_dbd_results_t *res = NULL;
-    apr_dbd_row_t *row = NULL;
-    ap_dbd_t *dbd;
-    int rc, rv;
-
-    if ((rc = acquire(r, req, &dbd)) != OK) {
-        return rc;
-    }
-    rv = apr_dbd_pselect(dbd->driver, r->pool, dbd->handle, &res,
-                         prepared(dbd, which), 0, nargs, args);
-    if (rv != 0) {
-        return failed(r, req, apr_pstrcat(r->pool, "failed in ",
-                                          statements[which].label, NULL),
-                      apr_dbd_error(dbd->driver, dbd->handle, rv));
-    }
-    while ((rv = apr_dbd_get_row(dbd->driver, r->pool, res, &row, -1)) == 0) {
-        take(r->pool, dbd->driver, row, out);
-    }
-    if (rv != -1) {
-        return failed(r, req, apr_pstrcat(r->pool, "failed reading ",
-                                          statements[which].label, NULL),
-                      apr_dbd_error(dbd->driver, dbd->handle, rv));
-    }
-    return OK;
+    *nrows = call.nrows;
+    return rc;
 }
 
 static const char *column(apr_pool_t *p, const apr_dbd_driver_t *d,

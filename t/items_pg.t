@@ -11,6 +11,12 @@
 #    access_token, nor do the two servers' logs or PostgreSQL's.
 #  - The Item removed through B's gateway (/item/remove) is unknown to
 #    A's gateway (404) from then on.
+#  - The table locked by another session: 503 and one PL0171 line, no
+#    call, once PlaidTimeout TOTAL is over (PostgreSQL's statement_timeout;
+#    without it the request waits for the lock, past LWP's 30 seconds);
+#    the row is still there after.
+#  - PostgreSQL stopped: 503 and one PL0171 line, no call; started
+#    again: the same Item works, with no restart of httpd.
 # Skipped only when PostgreSQL's programs are not installed
 # (scripts/deps.sh --test installs postgresql and libaprutil1-dbd-pgsql).
 use strict;
@@ -26,6 +32,7 @@ use File::Path ();
 use File::Temp ();
 use HTTP::Request ();
 use IO::Socket::INET ();
+use IPC::Open2 ();
 use JSON::PP ();
 use LWP::UserAgent ();
 use PlaidTest;
@@ -35,7 +42,7 @@ my ($pg_bin) = grep { -x "$_/initdb" && -x "$_/pg_ctl" && -x "$_/pg_dump" }
 plan skip_all => 'PostgreSQL is not installed (/usr/lib/postgresql/*/bin; '
                  . 'scripts/deps.sh --test installs postgresql)'
     unless $pg_bin;
-plan tests => 22;
+plan tests => 34;
 
 my $mods = '/usr/lib/apache2/modules';
 my $top = Cwd::abs_path("$FindBin::Bin/..");
@@ -157,6 +164,7 @@ PlaidBaseURL "$emu"
 PlaidClientId sandbox0client0id000001
 PlaidSecret "file:$top/t/conf/secrets/sandbox.secret"
 PlaidRetries 0
+PlaidTimeout 1 2
 <Location /items/>
     PlaidItemStore dbd
     PlaidItemKey "file:$top/t/conf/secrets/items.key"
@@ -305,4 +313,73 @@ sub new_item_kept {
     unlike($logs, qr/PL0171/, '... and no store failure (PL0171)');
     unlike(slurp("$pg/log"), qr/access-(?:sandbox|production)-/,
            "... nor in PostgreSQL's");
+}
+
+# --- the database locked, then down -------------------------------------------
+
+# A's log from byte $from on: its lines.
+sub a_log_since {
+    my $from = shift;
+    my $all = slurp("$host_a->{dir}/error_log");
+    return split /\n/, substr($all, $from);
+}
+
+# A's gateway by item_id while $hold is true: status, A's lines, emulator
+# lines.
+sub call_a {
+    my $from = length slurp("$host_a->{dir}/error_log");
+    my $mark = log_mark();
+    my $got = ask($host_a, 'POST', '/items/api/accounts/get', undef,
+                  { item_id => $kept });
+    return ($got, [a_log_since($from)], [log_since($mark)]);
+}
+
+{
+    # Another session holds the table: every statement on it waits.
+    my $pid = IPC::Open2::open2(my $out, my $in, "$pg_bin/psql", '-X', '-q',
+        '-A', '-t', '-h', $pg, '-p', $pg_port, '-U', 'postgres', '-d', $db);
+    print $in "BEGIN;\nLOCK TABLE plaid_items IN ACCESS EXCLUSIVE MODE;\n"
+              . "SELECT 'locked';\n";
+    $in->flush;
+    my $said = <$out> // '';
+    is($said, "locked\n", 'another session locks the table');
+    my ($got, $lines, $emu) = call_a();
+    print $in "COMMIT;\n\\q\n";
+    close $in;
+    waitpid $pid, 0;
+    is($got->code, 503, "A's gateway while it is locked: 503, once "
+       . 'PlaidTimeout is over') or diag($got->as_string, @$lines);
+    my @failed = grep { /PL0171: / } @$lines;
+    is(scalar @failed, 1, '... one PL0171 line') or diag(@$lines);
+    like($failed[0] // '', qr/statement timeout/,
+         "... in PostgreSQL's words") or diag(@$lines);
+    ok(!called('/accounts/get', @$emu), '... and no call to Plaid');
+    ($got) = call_a();
+    is($got->code, 200, '... the lock gone, the Item works again')
+        or diag($got->as_string);
+}
+
+{
+    pg_run('PostgreSQL stopped', @as_pg, "$pg_bin/pg_ctl", '-s', '-D',
+           "$pg/data", '-m', 'fast', '-w', 'stop');
+    my ($got, $lines, $emu) = call_a();
+    is($got->code, 503, "A's gateway with the database down: 503")
+        or diag($got->as_string, @$lines);
+    is(scalar(grep { /PL0171: / } @$lines), 1, '... one PL0171 line')
+        or diag(@$lines);
+    ok(!called('/accounts/get', @$emu), '... and no call to Plaid');
+    pg_run('PostgreSQL started again', @as_pg, "$pg_bin/pg_ctl", '-D',
+           "$pg/data", '-l', "$pg/log", '-w', '-o',
+           "-c listen_addresses=127.0.0.1 -p $pg_port "
+           . "-c unix_socket_directories=$pg -c fsync=off", 'start');
+    # Every child's sessions were dropped: each is made again, by the
+    # request that finds it dropped, with nothing lost.
+    my (@codes, @lines);
+    for (1 .. 12) {
+        ($got, $lines) = call_a();
+        push @codes, $got->code;
+        push @lines, @$lines;
+    }
+    is("@codes", join(' ', (200) x 12), '... and back: twelve calls work, '
+       . 'httpd not restarted') or diag(grep { /PL0171|dbd/ } @lines);
 }
