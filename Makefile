@@ -67,6 +67,7 @@ test: all unit apache-test
 LIBEXECDIR     ?= $(shell $(APXS) -q LIBEXECDIR)
 APACHE_CONFDIR ?= $(shell $(APXS) -q SYSCONFDIR)
 MODS_AVAILABLE ?= $(APACHE_CONFDIR)/mods-available
+BINDIR         ?= /usr/bin
 
 # The .load file names the module where apxs installs it. a2enmod reads a
 # "# Depends:" line as module names and refuses "(none)", so it is dropped.
@@ -76,11 +77,12 @@ build/plaid_link.load: conf/plaid_link.load
 	    -e 's|/usr/lib/apache2/modules/mod_plaid_link.so|$(LIBEXECDIR)/mod_plaid_link.so|' \
 	    conf/plaid_link.load > $@
 
-install: .libs/mod_plaid_link.so build/plaid_link.load
-	install -d $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(MODS_AVAILABLE)
+install: .libs/mod_plaid_link.so build/plaid_link.load build/plaid-item-seal
+	install -d $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(MODS_AVAILABLE) $(DESTDIR)$(BINDIR)
 	$(APXS) -i -S LIBEXECDIR=$(DESTDIR)$(LIBEXECDIR) -n plaid_link mod_plaid_link.la
 	install -m 644 build/plaid_link.load $(DESTDIR)$(MODS_AVAILABLE)/plaid_link.load
 	install -m 644 conf/plaid_link.conf $(DESTDIR)$(MODS_AVAILABLE)/plaid_link.conf
+	install -m 755 build/plaid-item-seal $(DESTDIR)$(BINDIR)/plaid-item-seal
 
 clean:
 	rm -rf .libs *.la *.lo *.slo *.o src/*.lo src/*.slo src/*.o src/.libs \

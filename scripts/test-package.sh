@@ -118,6 +118,8 @@ check "make install: plaid_link.load and .conf are under DESTDIR/etc/apache2/mod
 check "make install: plaid_link.load loads $libexec/mod_plaid_link.so" \
     grep -qx "LoadModule plaid_link_module $libexec/mod_plaid_link.so" \
     "$work/destdir/etc/apache2/mods-available/plaid_link.load"
+check "make install: plaid-item-seal is under DESTDIR/usr/bin" \
+    test -x "$work/destdir/usr/bin/plaid-item-seal"
 check "make install: nothing installed outside DESTDIR" \
     test ! -e /etc/apache2/mods-available/plaid_link.load
 # The emulator stands in for Plaid below; keep it, build the package afresh.
@@ -145,6 +147,8 @@ check "the package ships the .so, .load and .conf where Debian's apache2 looks" 
     eval 'ships usr/lib/apache2/modules/mod_plaid_link.so &&
           ships etc/apache2/mods-available/plaid_link.load &&
           ships etc/apache2/mods-available/plaid_link.conf' 
+check "the package ships plaid-item-seal in /usr/bin (migration, docs/items.md)" \
+    ships usr/bin/plaid-item-seal
 
 # --- 3. install, enable, configtest, start, ask ------------------------------
 if DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$deb" >"$work/install.log" 2>&1; then
@@ -156,6 +160,12 @@ fi
 check "the postinst enabled the module (apache2-maintscript-helper)" \
     test -L /etc/apache2/mods-enabled/plaid_link.load
 check "a2enmod plaid_link" a2enmod plaid_link
+openssl rand -hex 32 > "$work/items.key"
+chmod 600 "$work/items.key"
+sealed=$(printf 'access-sandbox-00000000-0000-4000-8000-000000000000' |
+         /usr/bin/plaid-item-seal "$work/items.key" sandbox item0package user0 2>&1)
+check "the installed plaid-item-seal seals a token (v1.<key id>.)" \
+    grep -Eq '^v1\.[0-9a-f]{8}\.' <<<"$sealed"
 
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=localhost" \
     -addext "subjectAltName=DNS:localhost" \
