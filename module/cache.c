@@ -29,6 +29,7 @@
  *   refusal), when the child waits 5 seconds, as apr_redis does.
  */
 #include <apr_atomic.h>
+#include <apr_shm.h>
 #include <apr_thread_rwlock.h>
 
 #include "ap_provider.h"
@@ -66,12 +67,24 @@ static apr_uint32_t generation;
 static apr_time_t pause_until;
 
 /* This child's view of the store's health: whether the instance in use
- * failed last (its server may be marked dead), the second at which calls
- * began to fail (0: the last write succeeded), and when a refused key
- * was last said. */
+ * failed last (its server may be marked dead), and when a refused key was
+ * last said. */
 static apr_uint32_t stale;
-static apr_uint32_t down_since;
 static apr_uint32_t refused_said_at;
+
+/* The server's: the second at which calls began to fail (0: the last
+ * write succeeded) and how many outages have ended, in shared memory made
+ * in post-config, so that one child's successful write ends the outage
+ * for every child and the next one is new to all of them (limits.c says
+ * it then, whatever the clock's second). Without that memory, the child's
+ * own words. */
+typedef struct {
+    apr_uint32_t down_since;
+    apr_uint32_t recoveries;
+} cache_health;
+
+static cache_health own_health;
+static cache_health *health = &own_health;
 
 void plaid_cache_need(void)
 {
@@ -94,7 +107,26 @@ static apr_status_t forget(void *data)
     provider = NULL;
     mutex = NULL;
     needed = 0;
+    health = &own_health;
     return APR_SUCCESS;
+}
+
+/* The server's health: anonymous shared memory, inherited by the
+ * children; a new one each generation. */
+static void share_health(apr_pool_t *pconf, server_rec *s)
+{
+    apr_shm_t *shm;
+    apr_status_t rv = apr_shm_create(&shm, sizeof(cache_health), NULL,
+                                     pconf);
+
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s, PLLOGNO(0138)
+                     "cannot make shared memory for PlaidCache's health: "
+                     "each child tells an outage of the store on its own");
+        return;
+    }
+    health = apr_shm_baseaddr_get(shm);
+    memset(health, 0, sizeof(*health));
 }
 
 int plaid_cache_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
@@ -136,6 +168,7 @@ int plaid_cache_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
         rv = provider->init(instance, CACHE_NAME, &hints, s, pconf);
     }
     apr_pool_cleanup_register(pconf, s, forget, apr_pool_cleanup_null);
+    share_health(pconf, s);
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, rv, NULL,
                      PLLOGNO(0005) "PlaidCache %s cannot be set up",
@@ -203,7 +236,7 @@ void plaid_cache_child_init(apr_pool_t *p, server_rec *s)
         mutex = NULL;
     }
     apr_atomic_set32(&stale, 0);
-    apr_atomic_set32(&down_since, 0);
+    memset(&own_health, 0, sizeof(own_health));
     apr_atomic_set32(&refused_said_at, 0);
     if (instance && renewable()) {
         renewal_child_init(p);
@@ -227,9 +260,9 @@ void plaid_cache_unlock(void)
     }
 }
 
-apr_uint32_t plaid_cache_down_since(void)
+apr_uint32_t plaid_cache_recoveries(void)
 {
-    return apr_atomic_read32(&down_since);
+    return apr_atomic_read32(&health->recoveries);
 }
 
 /* ------------------------------------------------------------------ */
@@ -322,12 +355,12 @@ static int renew(apr_uint32_t seen_generation)
     return made;
 }
 
-/* A call failed: the child's outage begins, unless it has begun. */
+/* A call failed: the outage begins, unless it has begun. */
 static void note_down(void)
 {
     apr_atomic_set32(&stale, 1);
-    if (!apr_atomic_read32(&down_since)) {
-        apr_atomic_cas32(&down_since,
+    if (!apr_atomic_read32(&health->down_since)) {
+        apr_atomic_cas32(&health->down_since,
                          (apr_uint32_t)apr_time_sec(apr_time_now()), 0);
     }
 }
@@ -337,13 +370,14 @@ static void note_down(void)
 static void note_up(request_rec *r)
 {
     apr_uint32_t now = (apr_uint32_t)apr_time_sec(apr_time_now());
-    apr_uint32_t since = apr_atomic_read32(&down_since);
+    apr_uint32_t since = apr_atomic_read32(&health->down_since);
 
-    if (since && apr_atomic_cas32(&down_since, 0, since) == since) {
+    if (since && apr_atomic_cas32(&health->down_since, 0, since) == since) {
+        apr_atomic_inc32(&health->recoveries);
         ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, PLLOGNO(0137)
                       "PlaidCache reachable again (a write succeeded) "
-                      "after %u s of failed calls in this child: limits "
-                      "and the breaker apply again", now - since);
+                      "after %u s of failed calls: limits and the breaker "
+                      "apply again", now - since);
     }
 }
 

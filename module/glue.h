@@ -546,9 +546,10 @@ apr_status_t plaid_cache_get(request_rec *r, const char *key,
 apr_status_t plaid_cache_put(request_rec *r, const char *key,
                              apr_time_t expiry, const void *data,
                              unsigned int len);
-/* The second this child's calls to the store began to fail; 0 again once
- * a write succeeds. */
-apr_uint32_t plaid_cache_down_since(void);
+/* How many outages of the store have ended in this server (a write that
+ * succeeded after failed calls, in any child): a line said while it had
+ * one value was said in an earlier outage once it has another. */
+apr_uint32_t plaid_cache_recoveries(void);
 
 /* ------------------------------------------------------------------ */
 /* What webhook verification keeps across restarts (keep.c): entries by

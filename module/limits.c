@@ -35,8 +35,10 @@ static const char *const limit_name[LIMIT_KINDS] = {
     "PlaidRateLimit", "PlaidRateLimitTotal", "PlaidCircuitBreaker"
 };
 
-/* When this child last said that each could not be applied. */
+/* When this child last said that each could not be applied, and the
+ * server's count of ended outages then (cache.c). */
 static apr_uint32_t said_at[LIMIT_KINDS];
+static apr_uint32_t said_in[LIMIT_KINDS];
 
 /* The store failed for kind: said at the first failure of an outage (a
  * line said in an earlier outage, or for another limit, hides nothing),
@@ -44,18 +46,20 @@ static apr_uint32_t said_at[LIMIT_KINDS];
 static void store_failed(request_rec *r, limit_kind kind, apr_status_t rv)
 {
     apr_uint32_t now = (apr_uint32_t)apr_time_sec(apr_time_now());
-    apr_uint32_t since = plaid_cache_down_since();
+    apr_uint32_t outage = plaid_cache_recoveries();
     apr_uint32_t last = apr_atomic_read32(&said_at[kind]);
 
     if (rv == APR_EINVAL) {
         return;
     }
-    if (last && last >= since && now - last < 60) {
+    if (last && apr_atomic_read32(&said_in[kind]) == outage
+        && now - last < 60) {
         return;
     }
-    if (apr_atomic_cas32(&said_at[kind], now, last) != last) {
+    if (apr_atomic_cas32(&said_at[kind], now ? now : 1, last) != last) {
         return;
     }
+    apr_atomic_set32(&said_in[kind], outage);
     ap_log_rerror(APLOG_MARK, APLOG_WARNING, rv, r, PLLOGNO(0132)
                   "PlaidCache unreachable: %s not applied (said when the "
                   "store starts failing and once a minute while it does, "
