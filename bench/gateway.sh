@@ -73,6 +73,13 @@ for page in $pages; do
     case $page in direct|gateway|gateway_item) ;;
         *) echo "GATEWAY_PAGES: direct, gateway, gateway_item" >&2; exit 2 ;; esac
 done
+# Both gateway pages: the difference is what the report is about, so
+# the location is also called straight, without PHP's noise (GATEWAY_API).
+has_page() { case " $pages " in *" $1 "*) return 0 ;; esac; return 1; }
+targets=$pages
+if has_page gateway && has_page gateway_item && [ "${GATEWAY_API:-1}" != 0 ]; then
+    targets="$pages api_token api_item"
+fi
 callgrind=${GATEWAY_CALLGRIND:-0}
 cg_n1=${GATEWAY_CG_N1:-100}
 cg_n2=${GATEWAY_CG_N2:-600}
@@ -349,12 +356,24 @@ cpu_ticks_ns() {
 }
 
 # drive PAGE N FILE: N calls to PAGE on one kept connection, one line each
-# in FILE: "status seconds call_us".
+# in FILE: "status seconds call_us". PAGE api_token and api_item: no PHP,
+# the balance call POSTed straight to /plaid-api, by access_token or by
+# item_id (call_us then empty).
 drive() {
-    local page=$1 n=$2 file=$3 cfg=$work/curl-$1.cfg
+    local page=$1 n=$2 file=$3 cfg=$work/curl-$1.cfg url=$base/$1.php
     : > "$cfg"
+    case $page in
+        api_*)
+            url=$base/plaid-api/accounts/balance/get
+            printf 'header = "Content-Type: application/json"\n' >> "$cfg"
+            if [ "$page" = api_token ]; then
+                printf 'data = "{\\"access_token\\":\\"%s\\"}"\n' "$access_token" >> "$cfg"
+            else
+                printf 'data = "{\\"item_id\\":\\"%s\\"}"\n' "$item_id" >> "$cfg"
+            fi ;;
+    esac
     for _ in $(seq "$n"); do
-        printf 'url = "%s/%s.php"\noutput = "/dev/null"\n' "$base" "$page" >> "$cfg"
+        printf 'url = "%s"\noutput = "/dev/null"\n' "$url" >> "$cfg"
     done
     curl -s --max-time 30 -K "$cfg" \
         -w '%{http_code} %{time_total} %header{x-call-us}\n' > "$file" &
@@ -397,6 +416,9 @@ for page in $pages; do
         cat burst.txt >> "warmup-$page.txt"
     done
 done
+for page in $targets; do
+    case $page in api_*) drive "$page" 10 "warmup-$page.txt" ;; esac
+done
 warm=$(kept)
 dbs=$(dbs_open)
 
@@ -404,8 +426,8 @@ dbs=$(dbs_open)
 for r in $(seq "$rounds"); do
     # Every other round in the reverse order, so that a drift of the
     # machine's load favours no page.
-    order=$pages
-    [ $((r % 2)) = 1 ] || order=$(tr ' ' '\n' <<< "$pages" | tac | paste -sd' ')
+    order=$targets
+    [ $((r % 2)) = 1 ] || order=$(tr ' ' '\n' <<< "$targets" | tac | paste -sd' ')
     for page in $order; do
         read -ra front <<< "$(pids_of front)"
         read -ra emu <<< "$(pids_of emu)"
@@ -560,7 +582,7 @@ report() {
     echo
     echo "- machine: $(nproc) CPUs ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo) of memory, kernel $(uname -r), load average $(cut -d' ' -f1-3 /proc/loadavg) at the end"
     echo "- httpd $("$httpd" -v | awk -F'[/ ]' '/version/ {print $4}') (site: prefork, $children children; emulator: event), libapache2-mod-php8.2 $php_v (opcache as Debian ships it), libcurl $curl_v, OpenSSL $ssl_v; $tls to the emulator, RSA 2048 certificate"
-    echo "- relay: $delay_ms ms each way, RTT $rtt_ms ms ($lateness); $warmup warm-up calls per page, then $calls calls per page in each of $rounds round(s), concurrency 1; after the warm-up $warm of the $children children kept a connection to Plaid$(case " $pages " in *" gateway_item "*) echo " and $dbs held the Items' database open" ;; esac)"
+    echo "- relay: $delay_ms ms each way, RTT $rtt_ms ms ($lateness); $warmup warm-up calls per page, then $calls calls per page in each of $rounds round(s), concurrency 1; after the warm-up $warm of the $children children kept a connection to Plaid$(has_page gateway_item && echo " and $dbs held the Items' database open")"
     echo "- the direct page verifies with $([ "$direct_ca" = system ] && echo "the system's CAs plus the bench's (what curl's default CA file costs)" || echo "the bench's CA alone"); the module with the system's CAs plus the bench's"
     echo
     echo "| page | calls | p50 ms | p99 ms | p50 RT | p99 RT | call in PHP p50 / p99 ms | in RT | new connections to Plaid | httpd CPU ms/call | emulator CPU ms/call | relay CPU ms/call | errors |"
@@ -590,35 +612,49 @@ report() {
     echo "thread of the site's httpd (PHP, and the module for the gateway) and"
     echo "of the emulator's httpd over the measured calls; the relay's (the"
     echo "simulated network, on the same $(nproc) CPUs) from its clock ticks."
-    case " $pages " in
-        *" gateway "*" gateway_item "*|*" gateway_item "*" gateway "*) by_round ;;
+    if has_page gateway && has_page gateway_item; then
+        by_round gateway gateway_item "through PHP (the pages)"
+    fi
+    case " $targets " in
+        *" api_item "*) by_round api_token api_item "straight to /plaid-api (curl, no PHP)" ;;
     esac
     [ "$callgrind" = 0 ] || cg_report
 }
 
-# The site's CPU per call by item_id less by access_token, round by round
-# (each round measures both pages, one after the other).
+# by_round TOKEN ITEM TITLE: the site's CPU per call by item_id (target
+# ITEM) less by access_token (TOKEN), round by round (each round measures
+# both, one after the other), and their errors.
 by_round() {
+    local errors
+    errors=$(cat calls-"$1"-*.txt calls-"$2"-*.txt | awk '$1 != 200' | wc -l)
     echo
-    echo "#### By item_id over by access_token, round by round"
+    echo "#### By item_id over by access_token, $3, round by round"
     echo
-    echo "| round | gateway (access_token) ms/call | gateway_item (item_id) ms/call | difference ms/call |"
+    echo "| round | $1 (access_token) ms/call | $2 (item_id) ms/call | difference ms/call |"
     echo "| --- | ---: | ---: | ---: |"
-    awk -F'\t' '$1 == "gateway" || $1 == "gateway_item" {
+    awk -F'\t' -v t="$1" -v i="$2" '$1 == t || $1 == i {
             n[$1 FS $2] = $4 }
         END {
-            for (r = 1; ("gateway" FS r) in n; r++) {
-                a = n["gateway" FS r] / calls / 1e6
-                b = n["gateway_item" FS r] / calls / 1e6
-                d = b - a; s += d
+            for (r = 1; (t FS r) in n; r++) {
+                a = n[t FS r] / calls / 1e6
+                b = n[i FS r] / calls / 1e6
+                d = b - a; s += d; ds[r] = d
                 if (r == 1 || d < lo) lo = d
                 if (r == 1 || d > hi) hi = d
                 printf "| %d | %.3f | %.3f | %+.3f |\n", r, a, b, d
             }
             r--
+            # The median too: one round that the machine disturbed moves
+            # the mean, not it.
+            for (x = 2; x <= r; x++)
+                for (y = x; y > 1 && ds[y - 1] > ds[y]; y--) {
+                    v = ds[y]; ds[y] = ds[y - 1]; ds[y - 1] = v }
             if (r > 0)
-                printf "| mean of %d | | | %+.3f (from %+.3f to %+.3f) |\n", r, s / r, lo, hi
+                printf "| %d rounds | | | mean %+.3f, median %+.3f (from %+.3f to %+.3f) |\n",
+                    r, s / r, (ds[int((r + 1) / 2)] + ds[int(r / 2) + 1]) / 2, lo, hi
         }' calls="$calls" runs.tsv
+    echo
+    echo "$calls calls of each in each round; answers other than 200: $errors."
 }
 report | tee report.md
 [ -n "${GATEWAY_RESULTS:-}" ] && cp report.md "$GATEWAY_RESULTS"
