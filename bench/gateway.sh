@@ -70,14 +70,16 @@ relay_port=$((port + 2))
 x_port=$((port + 3))
 pages=${GATEWAY_PAGES:-"direct gateway gateway_item"}
 for page in $pages; do
-    case $page in direct|gateway|gateway_item) ;;
-        *) echo "GATEWAY_PAGES: direct, gateway, gateway_item" >&2; exit 2 ;; esac
+    case $page in direct|gateway|gateway_item|api_token|api_item) ;;
+        *) echo "GATEWAY_PAGES: direct, gateway, gateway_item, api_token, api_item" >&2
+           exit 2 ;; esac
 done
 # Both gateway pages: the difference is what the report is about, so
 # the location is also called straight, without PHP's noise (GATEWAY_API).
 has_page() { case " $pages " in *" $1 "*) return 0 ;; esac; return 1; }
 targets=$pages
-if has_page gateway && has_page gateway_item && [ "${GATEWAY_API:-1}" != 0 ]; then
+if has_page gateway && has_page gateway_item && ! has_page api_item \
+        && [ "${GATEWAY_API:-1}" != 0 ]; then
     targets="$pages api_token api_item"
 fi
 callgrind=${GATEWAY_CALLGRIND:-0}
@@ -318,6 +320,7 @@ sleep 1   # let every child start
 
 base="http://127.0.0.1:$port"
 for page in $pages; do
+    case $page in api_*) continue ;; esac
     got=$(curl -s -w ' %{http_code}' "$base/$page.php")
     case $got in
         *' 200') ;;
@@ -400,6 +403,7 @@ warmed() {   # $1: page: every child ready for it
     [ "$1" != gateway_item ] || [ "$(dbs_open)" -ge "$children" ]
 }
 for page in $pages; do
+    case $page in api_*) continue ;; esac
     if [ "$page" = direct ]; then
         drive direct "$warmup" warmup-direct.txt
         continue
@@ -588,6 +592,7 @@ report() {
     echo "| page | calls | p50 ms | p99 ms | p50 RT | p99 RT | call in PHP p50 / p99 ms | in RT | new connections to Plaid | httpd CPU ms/call | emulator CPU ms/call | relay CPU ms/call | errors |"
     echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
     for page in $pages; do
+        case $page in api_*) continue ;; esac
         cat calls-$page-*.txt > all-$page.txt
         n=$(grep -c . all-$page.txt || true)
         errors=$(awk '$1 != 200' all-$page.txt | wc -l)
