@@ -29,7 +29,12 @@
 # relay; CPU per call of the site's httpd, the emulator's and the relay's
 # (the sum over their threads of /proc/PID/task/TID/schedstat, in ns; the
 # relay's from /proc/PID/stat, whose threads come and go). Then, per round,
-# the site's CPU per call by item_id less by access_token.
+# the site's CPU per call by item_id less by access_token: through PHP
+# (gateway_item.php less gateway.php), and, unless GATEWAY_API=0, straight:
+# the targets api_token and api_item, measured in the same rounds, POST
+# the balance call to /plaid-api themselves (curl, one kept connection, no
+# PHP, whose CPU per call varies from round to round by more than the
+# difference).
 #
 # With GATEWAY_CALLGRIND=1, then the instructions a gateway call costs in
 # the site's httpd, by access_token and by item_id at /plaid-api and by
@@ -42,7 +47,10 @@
 #
 # Knobs (environment): GATEWAY_DELAY_MS each way (10: a 20 ms RTT),
 # GATEWAY_CALLS (200), GATEWAY_WARMUP (50), GATEWAY_ROUNDS (1),
-# GATEWAY_PAGES ("direct gateway gateway_item"; the order of each round),
+# GATEWAY_PAGES ("direct gateway gateway_item"; the order of each round,
+# reversed every other round; api_token and api_item may be named too, e.g.
+# GATEWAY_PAGES="api_token api_item" for the straight calls alone),
+# GATEWAY_API (1),
 # GATEWAY_CHILDREN prefork children (4), GATEWAY_DIRECT_CA (system: the
 # direct page verifies with the system's CAs plus the bench's, as curl's
 # default CA file would cost; bench: with the bench's CA alone, the least
@@ -222,8 +230,9 @@ public=$(emulator /sandbox/public_token/create \
 exchanged=$(emulator /item/public_token/exchange "{\"public_token\":\"$public\"}")
 access_token=$(sed -n 's/.*"access_token": *"\([^"]*\)".*/\1/p' <<< "$exchanged")
 item_id=$(sed -n 's/.*"item_id": *"\([^"]*\)".*/\1/p' <<< "$exchanged")
-[ -n "$access_token" ] && [ -n "$item_id" ] ||
-    { echo "gateway: no access_token or item_id from the emulator" >&2; exit 1; }
+if [ -z "$access_token" ] || [ -z "$item_id" ]; then
+    echo "gateway: no access_token or item_id from the emulator" >&2; exit 1
+fi
 
 # The same Item in the module's store, sealed by the migration tool as a
 # site moving its tokens in does (docs/items.md); the folder is httpd's
@@ -392,9 +401,13 @@ kept() { ss -tnH state established "( dport = :$relay_port )" | wc -l; }
 # the child from its first call by item_id on (with the statements the
 # module prepared on it).
 dbs_open() {
-    local pid n=0
+    local pid fd n=0
     for pid in $(pgrep -P "$(cat "$work/front/httpd.pid")"); do
-        ls -l "/proc/$pid/fd" 2>/dev/null | grep -q "items/items.db$" && n=$((n + 1))
+        for fd in /proc/"$pid"/fd/*; do
+            if [ "$(readlink "$fd" 2>/dev/null)" = "$work/front/items/items.db" ]; then
+                n=$((n + 1)); break
+            fi
+        done
     done
     echo "$n"
 }
@@ -593,11 +606,11 @@ report() {
     echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
     for page in $pages; do
         case $page in api_*) continue ;; esac
-        cat calls-$page-*.txt > all-$page.txt
-        n=$(grep -c . all-$page.txt || true)
-        errors=$(awk '$1 != 200' all-$page.txt | wc -l)
-        lat=$(awk '{ print $2 * 1000 }' all-$page.txt | pct 50)" "$(awk '{ print $2 * 1000 }' all-$page.txt | pct 99)
-        call=$(awk '{ print $3 / 1000 }' all-$page.txt | pct 50)" "$(awk '{ print $3 / 1000 }' all-$page.txt | pct 99)
+        cat calls-"$page"-*.txt > "all-$page.txt"
+        n=$(grep -c . "all-$page.txt" || true)
+        errors=$(awk '$1 != 200' "all-$page.txt" | wc -l)
+        lat=$(awk '{ print $2 * 1000 }' "all-$page.txt" | pct 50)" "$(awk '{ print $2 * 1000 }' "all-$page.txt" | pct 99)
+        call=$(awk '{ print $3 / 1000 }' "all-$page.txt" | pct 50)" "$(awk '{ print $3 / 1000 }' "all-$page.txt" | pct 99)
         read -r conns f e rl same < <(awk -F'\t' -v p="$page" '$1 == p {
             c += $3; f += $4; e += $5; r += $6; if ($7 != "yes") s = "no" }
             END { print c, f, e, r, (s == "" ? "yes" : s) }' runs.tsv)
