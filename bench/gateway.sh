@@ -123,6 +123,10 @@ stop_all() {
             "$httpd" -f "$work/$d/httpd.conf" -k stop 2>/dev/null || true
         fi
     done
+    # GATEWAY_CALLGRIND's apache2 -X, if it was running.
+    if [ -f "$work/cg/x.pid" ]; then
+        "$httpd" -f "$work/cg/x.conf" -k stop 2>/dev/null || true
+    fi
     if [ -n "${relay_pid:-}" ]; then kill "$relay_pid" 2>/dev/null || true; fi
     if [ -n "${driver_pid:-}" ]; then kill "$driver_pid" 2>/dev/null || true; fi
     # Gone before the next run takes the ports.
