@@ -1,13 +1,19 @@
 <?php
 // SPDX-License-Identifier: Apache-2.0
-// What both pages of bench/gateway.sh share: the Item's access_token (the
-// application's database in real life; here the bench's environment), and
-// the answer, which tells the driver how long the call to Plaid took.
+// What the pages of bench/gateway.sh share: the Item's access_token and
+// item_id (the application's database in real life; here the bench's
+// environment), and the answer, which tells the driver how long the call
+// to Plaid took.
 const BALANCE = '/accounts/balance/get';
 
 function access_token(): string
 {
     return $_SERVER['BENCH_ACCESS_TOKEN'];
+}
+
+function item_id(): string
+{
+    return $_SERVER['BENCH_ITEM_ID'];
 }
 
 // 200 with the number of accounts when Plaid answered 200 with accounts,
