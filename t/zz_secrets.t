@@ -5,7 +5,8 @@
 # The module and httpd's request handling log at trace8 in this suite
 # (t/conf/extra.conf.in), so every log level is covered. Nor does the
 # Item store's SQLite database under t/state (t/items.t,
-# t/official_client.t; its journal too, if one is left) hold an
+# t/official_client.t; its journal too, if one is left), nor the pg_dump
+# of the PostgreSQL store that t/items_pg.t left there, hold an
 # access_token: the module keeps them sealed.
 use strict;
 use warnings FATAL => 'all';
