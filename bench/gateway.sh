@@ -144,7 +144,7 @@ bench_certs "$work" "$work/emu" "gateway bench CA"
 cat /etc/ssl/certs/ca-certificates.crt ca.crt > ca-bundle.crt
 chmod 644 ca-bundle.crt
 printf '%s\n' "$secret" > front/secret
-chmod 644 front/secret
+chmod 600 front/secret   # read at start-up, as root
 # The Items' key, read at start-up as root, as docs/items.md has it.
 openssl rand -hex 32 > front/items.key
 chmod 600 front/items.key
