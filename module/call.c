@@ -153,10 +153,10 @@ int plaid_call_quietly(request_rec *r, const plaid_request *req,
     if (status != OK && status != DONE) {
         return status;
     }
-    if (answer) {
+    if (answer && read) {
         read(r->pool, answer, res, out);
-        json_decref(answer);
     }
+    json_decref(answer);
     return res->outcome == PLAID_OK ? OK : DONE;
 }
 

@@ -367,7 +367,8 @@ int plaid_call_raw(request_rec *r, const plaid_request *req,
                    int no_resend, plaid_response *resp, plaid_result *res,
                    json_t **answer);
 
-/* The call alone: OK when Plaid answered a success read into out, DONE
+/* The call alone: OK when Plaid answered a success read into out (read
+ * NULL: a success whose body says nothing the caller needs), DONE
  * when it did not (res says why, nothing logged); or, with nothing sent,
  * the status of a refusal before the call (logged): 503 when
  * PlaidMaxInFlight is spent or the breaker is open, 500 without a

@@ -301,6 +301,22 @@ static int keep_status(request_rec *r, const plaid_request *req,
     return OK;
 }
 
+/* Plaid removed the Item: the store forgets it, said by PL0177. OK, or
+ * the store's status with its line written. */
+static int forget_item(request_rec *r, const plaid_request *req,
+                       const char *env, const char *item_id)
+{
+    int rc = plaid_item_delete(r, req, env, item_id);
+
+    if (rc == OK) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, PLLOGNO(0177)
+                      "Item removed: %s item_id=%s: Plaid removed it, the "
+                      "store forgot it", plaid_where(r, req),
+                      plaid_log_quote(r->pool, item_id, ITEM_ID_MAX));
+    }
+    return rc;
+}
+
 void plaid_items_api_done(request_rec *r, const plaid_request *req,
                           const char *path, const plaid_result *res,
                           const json_t *answer)
@@ -313,12 +329,7 @@ void plaid_items_api_done(request_rec *r, const plaid_request *req,
         return;
     }
     if (res->outcome == PLAID_OK && strcmp(path, "/item/remove") == 0) {
-        if (plaid_item_delete(r, req, env_of(req->conf), item_id) == OK) {
-            ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, PLLOGNO(0177)
-                          "Item removed: %s item_id=%s: Plaid removed it, "
-                          "the store forgot it", plaid_where(r, req),
-                          plaid_log_quote(r->pool, item_id, ITEM_ID_MAX));
-        }
+        forget_item(r, req, env_of(req->conf), item_id);
         return;
     }
     status = status_in_answer(r->pool, path, res, answer);
@@ -477,29 +488,42 @@ static void read_item_status(apr_pool_t *p, const json_t *answer,
     *(const char **)out = status_in_answer(p, "/item/get", res, answer);
 }
 
+/* path called for the signed-in user's Item item_id, with its
+ * access_token as the whole body, the success read into out: OK (*item
+ * its row), or the status with its line written. */
+static int call_for_item(request_rec *r, plaid_request *req,
+                         const char *item_id, const char *path,
+                         plaid_read_fn *read, void *out, plaid_item *item)
+{
+    const char *token, *body;
+    plaid_result res;
+    apr_size_t len = 0;
+    json_t *doc;
+    int rc;
+
+    if ((rc = find_item(r, req, item_id, req->user, item)) != OK
+        || (rc = open_item(r, req, item, &token)) != OK) {
+        return rc;
+    }
+    doc = json_pack("{s:s}", "access_token", token);
+    body = doc ? plaid_json_dump(r->pool, doc, &len) : NULL;
+    json_decref(doc);
+    req->body_secret = 1;
+    return plaid_call_endpoint(r, req, path, body, len, read, out, &res);
+}
+
 /* POST <location>/<item_id>: Plaid's word on the Item (/item/get), kept
  * as its status, whatever it was: the page asks after Link's update mode,
  * which ends a pending expiration or disconnection as well as an error. */
 static int check_item(request_rec *r, plaid_request *req,
                       const char *item_id)
 {
-    const char *token, *body, *status = NULL;
-    plaid_result res;
+    const char *status = NULL;
     plaid_item item;
-    apr_size_t len = 0;
-    json_t *doc;
     int rc;
 
-    if ((rc = find_item(r, req, item_id, req->user, &item)) != OK
-        || (rc = open_item(r, req, &item, &token)) != OK) {
-        return answered(r, req, rc);
-    }
-    doc = json_pack("{s:s}", "access_token", token);
-    body = doc ? plaid_json_dump(r->pool, doc, &len) : NULL;
-    json_decref(doc);
-    req->body_secret = 1;
-    if ((rc = plaid_call_endpoint(r, req, "/item/get", body, len,
-                                  read_item_status, &status, &res)) != OK) {
+    if ((rc = call_for_item(r, req, item_id, "/item/get", read_item_status,
+                            &status, &item)) != OK) {
         return answered(r, req, rc);
     }
     if (status && strcmp(status, item.status) != 0) {
@@ -513,49 +537,21 @@ static int check_item(request_rec *r, plaid_request *req,
     return answer_items(r, req, "item", item_json(&item));
 }
 
-static void read_removed(apr_pool_t *p, const json_t *answer,
-                         plaid_result *res, void *out)
-{
-    (void)p;
-    (void)answer;
-    (void)res;
-    (void)out;
-}
-
 static int remove_item(request_rec *r, plaid_request *req,
                        const char *item_id)
 {
-    const char *token, *body;
-    plaid_result res;
+    const char *const fields[] = {
+        "removed", item_id, "request_id", req->id, NULL
+    };
     plaid_item item;
-    apr_size_t len = 0;
-    json_t *doc;
     int rc;
 
-    if ((rc = find_item(r, req, item_id, req->user, &item)) != OK
-        || (rc = open_item(r, req, &item, &token)) != OK) {
+    if ((rc = call_for_item(r, req, item_id, "/item/remove", NULL, NULL,
+                            &item)) != OK
+        || (rc = forget_item(r, req, item.environment, item_id)) != OK) {
         return answered(r, req, rc);
     }
-    doc = json_pack("{s:s}", "access_token", token);
-    body = doc ? plaid_json_dump(r->pool, doc, &len) : NULL;
-    json_decref(doc);
-    req->body_secret = 1;
-    if ((rc = plaid_call_endpoint(r, req, "/item/remove", body, len,
-                                  read_removed, NULL, &res)) != OK
-        || (rc = plaid_item_delete(r, req, item.environment, item_id)) != OK) {
-        return answered(r, req, rc);
-    }
-    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, PLLOGNO(0177)
-                  "Item removed: %s item_id=%s: Plaid removed it, the store "
-                  "forgot it", plaid_where(r, req),
-                  plaid_log_quote(r->pool, item_id, ITEM_ID_MAX));
-    {
-        const char *const fields[] = {
-            "removed", item_id, "request_id", req->id, NULL
-        };
-
-        plaid_answer(r, HTTP_OK, fields);
-    }
+    plaid_answer(r, HTTP_OK, fields);
     return DONE;
 }
 
