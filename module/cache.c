@@ -454,6 +454,17 @@ static apr_status_t call(request_rec *r, cache_call *c)
     return rv;
 }
 
+const char *plaid_cache_key(apr_pool_t *p, const char *prefix,
+                            const char *a, const char *b)
+{
+    const char *text = apr_psprintf(p, "%" APR_SIZE_T_FMT ":%s:%s",
+                                    strlen(a), a, b);
+    char hex[65];
+
+    plaid_sha256_hex(text, strlen(text), hex);
+    return apr_pstrcat(p, prefix, hex, NULL);
+}
+
 apr_status_t plaid_cache_get(request_rec *r, const char *key,
                              unsigned char *data, unsigned int *len)
 {

@@ -542,6 +542,11 @@ void plaid_cache_child_init(apr_pool_t *p, server_rec *s);
 int plaid_cache_ready(void);
 apr_status_t plaid_cache_lock(void);
 void plaid_cache_unlock(void);
+/* A key for the store: prefix and the SHA-256 in hex of the two parts,
+ * unambiguous whatever they hold (a user's id, a kid the sender chose):
+ * prefix plus 64 bytes, within what every provider takes. */
+const char *plaid_cache_key(apr_pool_t *p, const char *prefix,
+                            const char *a, const char *b);
 apr_status_t plaid_cache_get(request_rec *r, const char *key,
                              unsigned char *data, unsigned int *len);
 apr_status_t plaid_cache_put(request_rec *r, const char *key,

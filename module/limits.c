@@ -66,19 +66,6 @@ static void store_failed(request_rec *r, limit_kind kind, apr_status_t rv)
                   "per child)", limit_name[kind]);
 }
 
-/* prefix and the SHA-256 of the two parts, unambiguous whatever they
- * hold: at most 75 bytes before a window's suffix. */
-static const char *hashed_key(apr_pool_t *p, const char *prefix,
-                              const char *a, const char *b)
-{
-    const char *text = apr_psprintf(p, "%" APR_SIZE_T_FMT ":%s:%s",
-                                    strlen(a), a, b);
-    char hex[65];
-
-    plaid_sha256_hex(text, strlen(text), hex);
-    return apr_pstrcat(p, prefix, hex, NULL);
-}
-
 /* Count one request in the window of key; *wait: the seconds to wait
  * when the count was already limit, 0 when it is counted. */
 static apr_status_t count_in_window(request_rec *r, const char *key,
@@ -129,13 +116,14 @@ int plaid_limits_check(request_rec *r, const plaid_request *req)
     long wait = 0;
 
     if (c->user_count > 0) {
-        key = hashed_key(r->pool, "plaid-rl:u:", scope, req->user);
+        key = plaid_cache_key(r->pool, "plaid-rl:u:", scope,
+                              req->user);
         rv = count_in_window(r, key, c->user_count, c->user_seconds, &wait);
     }
     if (rv == APR_SUCCESS && wait == 0 && c->total_count > 0) {
         kind = LIMIT_TOTAL;
-        key = hashed_key(r->pool, "plaid-rl:t:", req->conf->conn.client_id,
-                         "");
+        key = plaid_cache_key(r->pool, "plaid-rl:t:",
+                              req->conf->conn.client_id, "");
         rv = count_in_window(r, key, c->total_count, c->total_seconds,
                              &wait);
     }
@@ -185,7 +173,7 @@ static breaker_id breaker_of(request_rec *r, const plaid_request *req)
         b.host = apr_pstrcat(r->pool, uri.scheme, "://", uri.hostinfo,
                              NULL);
     }
-    b.key = hashed_key(r->pool, "plaid-cb:", b.host, "");
+    b.key = plaid_cache_key(r->pool, "plaid-cb:", b.host, "");
     return b;
 }
 

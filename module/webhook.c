@@ -380,18 +380,6 @@ static int fetch_key(request_rec *r, const plaid_request *req,
     return DONE;
 }
 
-/* The store's name for Plaid's key of kid at host. */
-static const char *key_name(apr_pool_t *p, const char *host,
-                            const char *kid)
-{
-    const char *text = apr_psprintf(p, "%" APR_SIZE_T_FMT ":%s:%s",
-                                    strlen(host), host, kid);
-    char hex[65];
-
-    plaid_sha256_hex(text, strlen(text), hex);
-    return apr_pstrcat(p, KEY_PREFIX, hex, NULL);
-}
-
 /* Plaid's key for kid: OK, or DONE with the step's refusal or a 503
  * answered. */
 static int find_key(request_rec *r, const plaid_request *req,
@@ -400,7 +388,8 @@ static int find_key(request_rec *r, const plaid_request *req,
     /* Keys are Plaid's per host: a sandbox kid says nothing of
      * production. The kid is the sender's: hashed, so that the key fits
      * every store (and memcache, which takes no space in a key). */
-    const char *ck = key_name(r->pool, req->conn.base_url, kid);
+    const char *ck = plaid_cache_key(r->pool, KEY_PREFIX,
+                                     req->conn.base_url, kid);
     const char *why = NULL;
     key_state state;
     kept_key kept;
