@@ -115,23 +115,22 @@ typedef struct {
     apr_dbd_prepared_t *stmt[N_STATEMENTS];
     long timeout_ms;    /* PostgreSQL's statement_timeout set; 0: not yet */
     int ready;          /* the table made, the statements prepared */
+    int pgsql;          /* the driver is PostgreSQL's, known when made */
 } conn_state;
 
 static conn_state *state_of(ap_dbd_t *dbd)
 {
-    void *cs = NULL;
+    void *found = NULL;
+    conn_state *cs;
 
-    apr_pool_userdata_get(&cs, "plaid_items", dbd->pool);
-    if (!cs) {
-        cs = apr_pcalloc(dbd->pool, sizeof(conn_state));
-        apr_pool_userdata_setn(cs, "plaid_items", NULL, dbd->pool);
+    apr_pool_userdata_get(&found, "plaid_items", dbd->pool);
+    if (found) {
+        return found;
     }
+    cs = apr_pcalloc(dbd->pool, sizeof(*cs));
+    cs->pgsql = strcmp(apr_dbd_name(dbd->driver), "pgsql") == 0;
+    apr_pool_userdata_setn(cs, "plaid_items", NULL, dbd->pool);
     return cs;
-}
-
-static int is_pgsql(const ap_dbd_t *dbd)
-{
-    return strcmp(apr_dbd_name(dbd->driver), "pgsql") == 0;
 }
 
 /* PostgreSQL waits for a lock as long as it is let: the session's
@@ -142,7 +141,7 @@ static const char *bounded(request_rec *r, ap_dbd_t *dbd, conn_state *cs,
 {
     int nrows = 0;
 
-    if (!is_pgsql(dbd) || cs->timeout_ms == ms) {
+    if (!cs->pgsql || cs->timeout_ms == ms) {
         return NULL;
     }
     if (apr_dbd_query(dbd->driver, dbd->handle, &nrows,
@@ -255,7 +254,7 @@ static int run(request_rec *r, const plaid_request *req, statement_call *call)
                       "connection (its own line above says why)");
     }
     cs = state_of(dbd);
-    for (again = is_pgsql(dbd); ; again = 0) {
+    for (again = cs->pgsql; ; again = 0) {
         if (!(what = bounded(r, dbd, cs, left))
             && !(what = ready(r, dbd, cs))
             && !(what = execute(r, dbd, cs, call, &rv))) {
