@@ -32,7 +32,6 @@ use Cwd ();
 use File::Path ();
 use File::Temp ();
 use HTTP::Request ();
-use IO::Socket::INET ();
 use IPC::Open2 ();
 use JSON::PP ();
 use LWP::UserAgent ();
@@ -45,7 +44,6 @@ plan skip_all => 'PostgreSQL is not installed (/usr/lib/postgresql/*/bin; '
     unless $pg_bin;
 plan tests => 34;
 
-my $mods = '/usr/lib/apache2/modules';
 my $top = Cwd::abs_path("$FindBin::Bin/..");
 my $json = JSON::PP->new->canonical;
 # Removed by the END block below, after the servers in it have stopped (a
@@ -55,19 +53,6 @@ chmod 0755, $tmp;
 my $emu = Apache::TestRequest::module2url('plaid_emulator_http',
                                           { path => '/sandbox' });
 $Apache::TestRequest::Module = undef;
-
-sub free_port {
-    my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
-                                  Listen => 1) or die "port: $!";
-    return $s->sockport;
-}
-
-sub slurp {
-    my $file = shift;
-    open my $fh, '<', $file or return '';
-    local $/;
-    return <$fh> // '';
-}
 
 # --- PostgreSQL, as its own user (it refuses to run as root) -------------
 
@@ -131,28 +116,10 @@ ok(scalar(glob '/usr/lib/*/apr-util-1/apr_dbd_pgsql*.so'),
 
 # --- two httpd at that database -------------------------------------------
 
-my $mpm = $ENV{TEST_MPM} || 'event';
-my @hosts;
-for my $name (qw(a b)) {
-    my $port = free_port();
-    my $dir = "$tmp/$name";
-    mkdir $dir;
-    open my $fh, '>', "$dir/httpd.conf" or die $!;
-    print $fh <<"CONF";
-ServerRoot "$dir"
-ServerName localhost
-DefaultRuntimeDir "$dir"
-PidFile "$dir/httpd.pid"
-ErrorLog "$dir/error_log"
-LogLevel warn plaid_link:info dbd:info
-Listen 127.0.0.1:$port
-User nobody
-Group nogroup
-LoadModule mpm_${mpm}_module $mods/mod_mpm_$mpm.so
-LoadModule authz_core_module $mods/mod_authz_core.so
-LoadModule cgi_module $mods/mod_cgi.so
-LoadModule dbd_module $mods/mod_dbd.so
-LoadModule plaid_link_module "$top/.libs/mod_plaid_link.so"
+my @hosts = start_hosts(
+    tmp => $tmp, names => [qw(a b)],
+    log_level => 'warn plaid_link:info dbd:info', modules => [qw(cgi dbd)],
+    body => sub { <<"CONF" });
 DocumentRoot "$top/t/htdocs"
 <Directory "$top/t/htdocs/app">
     Options +ExecCGI
@@ -183,22 +150,10 @@ PlaidTimeout 1 2
     PlaidApiPaths /accounts/get /item/remove
 </Location>
 CONF
-    close $fh;
-    system('/usr/sbin/apache2', '-f', "$dir/httpd.conf", '-k', 'start') == 0
-        or die("httpd $name did not start: " . slurp("$dir/error_log"));
-    push @hosts, { name => $name, port => $port, dir => $dir };
-}
 
 END {
     local $?;    # the test's exit status, not that of the commands below
-    for my $h (@hosts) {
-        my $pid = slurp("$h->{dir}/httpd.pid") =~ /(\d+)/ ? $1 : 0;
-        system('/usr/sbin/apache2', '-f', "$h->{dir}/httpd.conf", '-k', 'stop');
-        for (1 .. 100) {
-            last unless $pid && kill 0, $pid;
-            select undef, undef, undef, 0.05;
-        }
-    }
+    stop_hosts(@hosts);
     if ($pg_started) {
         system(@as_pg, "$pg_bin/pg_ctl", '-s', '-D', "$pg/data", '-m', 'fast',
                '-w', 'stop');
@@ -206,12 +161,6 @@ END {
     File::Path::rmtree($tmp) if $tmp;
 }
 
-for my $h (@hosts) {
-    for (1 .. 50) {
-        last if IO::Socket::INET->new("127.0.0.1:$h->{port}");
-        select undef, undef, undef, 0.1;
-    }
-}
 my ($host_a, $host_b) = @hosts;
 
 # --- the requests --------------------------------------------------------------
@@ -324,21 +273,14 @@ sub new_item_kept {
 
 # --- the database locked, then down -------------------------------------------
 
-# A's log from byte $from on: its lines.
-sub a_log_since {
-    my $from = shift;
-    my $all = slurp("$host_a->{dir}/error_log");
-    return split /\n/, substr($all, $from);
-}
-
-# A's gateway by item_id while $hold is true: status, A's lines, emulator
-# lines.
+# A's gateway by item_id: the answer, A's lines, the emulator's lines.
 sub call_a {
-    my $from = length slurp("$host_a->{dir}/error_log");
+    my ($from) = host_marks($host_a);
     my $mark = log_mark();
     my $got = ask($host_a, 'POST', '/items/api/accounts/get', undef,
                   { item_id => $kept });
-    return ($got, [a_log_since($from)], [log_since($mark)]);
+    return ($got, [split /\n/, host_log([$host_a], $from)],
+            [log_since($mark)]);
 }
 
 {

@@ -32,7 +32,6 @@ use LWP::UserAgent ();
 use PlaidTest;
 
 my $redis = '/usr/bin/redis-server';
-my $mods  = '/usr/lib/apache2/modules';
 plan skip_all => "$redis is not installed (scripts/deps.sh --test)"
     unless -x $redis;
 plan tests => 24;
@@ -45,12 +44,6 @@ my $emu = Apache::TestRequest::module2url('plaid_emulator_http',
 $Apache::TestRequest::Module = undef;
 # The same emulator as another Plaid host, with a breaker of its own.
 (my $emu_by_ip = $emu) =~ s{//[^:/]+}{//127.0.0.1};
-
-sub free_port {
-    my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
-                                  Listen => 1) or die "port: $!";
-    return $s->sockport;
-}
 
 my $redis_port = free_port();
 sub start_redis {
@@ -79,27 +72,9 @@ sub redis_says {
 # redis and memcache providers take, with either kind of user id.
 my $path = '/plaid/a-location-path-that-is-long-enough/to-matter';
 my $hash_key = "file:$top/t/conf/secrets/hash.key";
-my $mpm = $ENV{TEST_MPM} || 'event';
-my @hosts;
-for my $name (qw(a b)) {
-    my $port = free_port();
-    my $dir = "$tmp/$name";
-    mkdir $dir;
-    open my $fh, '>', "$dir/httpd.conf" or die $!;
-    print $fh <<"CONF";
-ServerRoot "$dir"
-ServerName localhost
-DefaultRuntimeDir "$dir"
-PidFile "$dir/httpd.pid"
-ErrorLog "$dir/error_log"
-LogLevel warn plaid_link:info
-Listen 127.0.0.1:$port
-User nobody
-Group nogroup
-LoadModule mpm_${mpm}_module $mods/mod_mpm_$mpm.so
-LoadModule authz_core_module $mods/mod_authz_core.so
-LoadModule socache_redis_module $mods/mod_socache_redis.so
-LoadModule plaid_link_module "$top/.libs/mod_plaid_link.so"
+my @hosts = start_hosts(
+    tmp => "$tmp", names => [qw(a b)], log_level => 'warn plaid_link:info',
+    modules => ['socache_redis'], body => sub { <<"CONF" });
 PlaidCache redis:127.0.0.1:$redis_port
 <Location $path/>
     SetHandler plaid-link-token
@@ -129,16 +104,9 @@ PlaidCache redis:127.0.0.1:$redis_port
     PlaidCircuitBreaker 3 5
 </Location>
 CONF
-    close $fh;
-    system('/usr/sbin/apache2', '-f', "$dir/httpd.conf", '-k', 'start') == 0
-        or die "httpd $name did not start: " . `cat $dir/error_log`;
-    push @hosts, { name => $name, port => $port, dir => $dir };
-}
 
 END {
-    for my $h (@hosts) {
-        system('/usr/sbin/apache2', '-f', "$h->{dir}/httpd.conf", '-k', 'stop');
-    }
+    stop_hosts(@hosts);
     stop_redis();
 }
 
@@ -169,30 +137,11 @@ sub eight {
 }
 
 # What the two hosts logged after their marks.
-sub host_logs {
-    my @marks = @_;
-    my $log = '';
-    for my $i (0 .. $#hosts) {
-        open my $fh, '<', "$hosts[$i]{dir}/error_log" or next;
-        seek $fh, $marks[$i] || 0, 0;
-        local $/;
-        $log .= <$fh> // '';
-    }
-    return $log;
-}
+sub host_logs { return host_log(\@hosts, @_) }
 # The emulator's answers to the breaker's location (500 each).
 sub calls_since {
     return scalar grep { m{plaid_emulator: /link/token/create answered 500} }
         log_since(shift);
-}
-sub host_marks { map { -s "$_->{dir}/error_log" || 0 } @hosts }
-
-# Both servers answer before the clock starts.
-for my $h (@hosts) {
-    for (1 .. 50) {
-        last if IO::Socket::INET->new("127.0.0.1:$h->{port}");
-        select undef, undef, undef, 0.1;
-    }
 }
 # Inside one window (they are fixed minutes) for what follows.
 sub inside_a_window { my $s = time % 60; sleep 61 - $s if $s > 40 }
@@ -213,7 +162,7 @@ my $long = 'u' x 90;
     unlike($log, qr/PL013[26]/, '... and the store took every key');
 }
 
-my @marks = host_marks();
+my @marks = host_marks(@hosts);
 stop_redis();
 {
     my $user = unique_user('no-redis');
@@ -236,7 +185,7 @@ stop_redis();
 
 inside_a_window();
 start_redis();
-@marks = host_marks();
+@marks = host_marks(@hosts);
 {
     my $user = unique_user('restarted');
     is(eight('hashed', $user), '200 200 200 200 429 429 429 429',
@@ -274,7 +223,7 @@ start_redis();
 # child, so each child that meets this one says it, with no wait.
 like(redis_says('REPLICAOF', '127.0.0.1', free_port()), qr/^\+OK/,
      'redis made a read-only replica');
-@marks = host_marks();
+@marks = host_marks(@hosts);
 {
     my $user = unique_user('read-only');
     my @codes = map { ask($hosts[$_ % 2], 'hashed', $user)->code } 0 .. 5;

@@ -9,12 +9,17 @@ use warnings FATAL => 'all';
 use Apache::Test ();
 use Apache::TestRequest ();
 use Exporter 'import';
+use Cwd ();
+use File::Basename ();
 use HTTP::Request ();
+use IO::Socket::INET ();
 use JSON::PP ();
 
 our @EXPORT = qw(post_token request_token json_body vhost_url
                  log_mark log_since emulator_bodies secrets unique_user
-                 token_re error_answer_ok public_token httpd_cmdline);
+                 token_re error_answer_ok public_token httpd_cmdline
+                 free_port slurp start_hosts stop_hosts host_marks
+                 host_log);
 
 # The command line of the test server's main process, NUL-separated:
 # scripts/test-valgrind.sh runs it as "valgrind ... apache2 -X ...", one
@@ -163,6 +168,101 @@ sub emulator_bodies {
         push @bodies, $b if $b;
     }
     return @bodies;
+}
+
+# --- servers a test starts itself ---------------------------------------------
+
+# A port free on 127.0.0.1 now.
+sub free_port {
+    my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
+                                  Listen => 1) or die "port: $!";
+    return $s->sockport;
+}
+
+# A file's text, or '' when it cannot be read.
+sub slurp {
+    my $file = shift;
+    open my $fh, '<', $file or return '';
+    local $/;
+    return <$fh> // '';
+}
+
+# More httpd on loopback, one per name, each in $o{tmp}/<name> on a free
+# port, with the run's MPM (TEST_MPM) and this module: the common head of
+# a configuration, the LoadModule lines of $o{modules} (names, as
+# mod_<name>.so), then $o{body}->($port, $dir). Started and answering when
+# this returns; each a {name, port, dir}. stop_hosts stops them.
+sub start_hosts {
+    my (%o) = @_;
+    my $mods = '/usr/lib/apache2/modules';
+    my $top = Cwd::abs_path(File::Basename::dirname(__FILE__) . '/../..');
+    my $mpm = $ENV{TEST_MPM} || 'event';
+    my @hosts;
+    for my $name (@{ $o{names} }) {
+        my $port = free_port();
+        my $dir = "$o{tmp}/$name";
+        mkdir $dir;
+        my $load = join '', map { "LoadModule ${_}_module $mods/mod_$_.so\n" }
+                                'authz_core', @{ $o{modules} || [] };
+        open my $fh, '>', "$dir/httpd.conf" or die "$dir/httpd.conf: $!";
+        print $fh <<"CONF", $o{body}->($port, $dir);
+ServerRoot "$dir"
+ServerName localhost
+DefaultRuntimeDir "$dir"
+PidFile "$dir/httpd.pid"
+ErrorLog "$dir/error_log"
+LogLevel $o{log_level}
+Listen 127.0.0.1:$port
+User nobody
+Group nogroup
+LoadModule mpm_${mpm}_module $mods/mod_mpm_$mpm.so
+${load}LoadModule plaid_link_module "$top/.libs/mod_plaid_link.so"
+CONF
+        close $fh or die "$dir/httpd.conf: $!";
+        # Known before it starts: stop_hosts stops what did start.
+        push @hosts, { name => $name, port => $port, dir => $dir };
+        next if system('/usr/sbin/apache2', '-f', "$dir/httpd.conf", '-k',
+                       'start') == 0;
+        my $log = slurp("$dir/error_log");
+        stop_hosts(@hosts);
+        die "httpd $name did not start: $log";
+    }
+    for my $h (@hosts) {
+        for (1 .. 50) {
+            last if IO::Socket::INET->new("127.0.0.1:$h->{port}");
+            select undef, undef, undef, 0.1;
+        }
+    }
+    return @hosts;
+}
+
+# The hosts stopped, each waited for.
+sub stop_hosts {
+    local $?;    # the test's exit status, not that of the commands below
+    for my $h (@_) {
+        my $pid = slurp("$h->{dir}/httpd.pid") =~ /(\d+)/ ? $1 : 0;
+        system('/usr/sbin/apache2', '-f', "$h->{dir}/httpd.conf", '-k',
+               'stop');
+        for (1 .. 100) {
+            last unless $pid && kill 0, $pid;
+            select undef, undef, undef, 0.05;
+        }
+    }
+}
+
+# Each host's error_log size: host_log(\@hosts, @marks) after, the text
+# they wrote since (all of it without marks).
+sub host_marks { return map { -s "$_->{dir}/error_log" || 0 } @_ }
+
+sub host_log {
+    my ($hosts, @marks) = @_;
+    my $log = '';
+    for my $i (0 .. $#$hosts) {
+        my $all = slurp("$hosts->[$i]{dir}/error_log");
+        $log .= substr($all, ($marks[$i] || 0) < length $all
+                             ? $marks[$i] || 0 : length $all);
+    }
+    return $log;
 }
 
 1;
