@@ -320,15 +320,7 @@ sub refused_no_call {
 
 # --- ITEM webhooks keep the status ------------------------------------------------
 
-sub sign {
-    my $body = shift;
-    my $ua = LWP::UserAgent->new(timeout => 30);
-    my $res = $ua->request(HTTP::Request->new(POST =>
-        vhost_url('plaid_emulator_http', '/sandbox/webhook/sign'),
-        ['Content-Type' => 'application/json'],
-        $json->encode({ body => $body, mode => 'good' })));
-    return (json_body($res) || {})->{jwt};
-}
+sub sign { return emulator_sign(shift, 'good')->{jwt} }
 
 sub webhook {
     my %fields = @_;

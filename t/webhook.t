@@ -60,16 +60,7 @@ sub webhook_body {
 }
 
 # A Plaid-Verification for body, signed by the emulator in mode.
-sub sign {
-    my ($body, $mode) = @_;
-    my $ua = LWP::UserAgent->new(timeout => 30);
-    my $res = $ua->request(HTTP::Request->new(POST =>
-        vhost_url('plaid_emulator_http', '/sandbox/webhook/sign'),
-        ['Content-Type' => 'application/json'],
-        JSON::PP->new->encode({ body => $body, mode => $mode })));
-    my $json = json_body($res) || {};
-    return $json->{jwt};
-}
+sub sign { return emulator_sign(@_)->{jwt} }
 
 sub deliver {
     my ($path, $body, $jwt) = @_;

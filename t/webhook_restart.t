@@ -45,15 +45,7 @@ sub webhook_body {
 }
 
 # {jwt, kid} for body, signed by the emulator in mode.
-sub sign {
-    my ($body, $mode) = @_;
-    my $ua = LWP::UserAgent->new(timeout => 30);
-    my $res = $ua->request(HTTP::Request->new(POST =>
-        vhost_url('plaid_emulator_http', '/sandbox/webhook/sign'),
-        ['Content-Type' => 'application/json'],
-        JSON::PP->new->encode({ body => $body, mode => $mode })));
-    return json_body($res) || {};
-}
+sub sign { return emulator_sign(@_) }
 
 sub deliver {
     my ($from, $body, $jwt) = @_;

@@ -14,12 +14,13 @@ use File::Basename ();
 use HTTP::Request ();
 use IO::Socket::INET ();
 use JSON::PP ();
+use LWP::UserAgent ();
 
 our @EXPORT = qw(post_token request_token json_body vhost_url
                  log_mark log_since emulator_bodies secrets unique_user
                  token_re error_answer_ok public_token httpd_cmdline
                  free_port slurp start_hosts stop_hosts host_marks
-                 host_log);
+                 host_log emulator_sign);
 
 # The command line of the test server's main process, NUL-separated:
 # scripts/test-valgrind.sh runs it as "valgrind ... apache2 -X ...", one
@@ -168,6 +169,18 @@ sub emulator_bodies {
         push @bodies, $b if $b;
     }
     return @bodies;
+}
+
+# The emulator's /webhook/sign for body (a string) in mode ("good", or a
+# forgery's): its answer, {jwt, kid}, decoded ({} when there is none).
+sub emulator_sign {
+    my ($body, $mode) = @_;
+    my $ua = LWP::UserAgent->new(timeout => 30);
+    my $res = $ua->request(HTTP::Request->new(POST =>
+        vhost_url('plaid_emulator_http', '/sandbox/webhook/sign'),
+        ['Content-Type' => 'application/json'],
+        JSON::PP->new->encode({ body => $body, mode => $mode })));
+    return json_body($res) || {};
 }
 
 # --- servers a test starts itself ---------------------------------------------
