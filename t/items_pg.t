@@ -105,7 +105,7 @@ $pg_started = defined pg_run('PostgreSQL started on 127.0.0.1',
     '-o', "-c listen_addresses=127.0.0.1 -p $pg_port "
           . "-c unix_socket_directories=$pg -c fsync=off",
     'start');
-die('PostgreSQL did not start: ' . slurp("$pg/log")) unless $pg_started;
+die('PostgreSQL did not start: ' . file_text("$pg/log")) unless $pg_started;
 pg_run('a database and its user for httpd',
        "$pg_bin/psql", '-X', '-q', '-h', $pg, '-p', $pg_port, '-U',
        'postgres', '-d', 'postgres', '-v', 'ON_ERROR_STOP=1',
@@ -192,7 +192,7 @@ my $res = ask($host_a, 'POST', '/items/exchange', $user,
               { public_token => public_token(),
                 institution_id => 'ins_109508' });
 is($res->code, 200, 'an Item exchanged through A')
-    or diag($res->as_string, slurp("$host_a->{dir}/error_log"));
+    or diag($res->as_string, file_text("$host_a->{dir}/error_log"));
 my $item_id = (json_body($res) || {})->{item_id} // '';
 like($item_id, qr/\A\w{20,}\z/, '... the application gets its item_id');
 my $kept = new_item_kept();
@@ -217,7 +217,7 @@ sub new_item_kept {
                { item_id => $item_id });
     my @log = log_since($mark);
     is($res->code, 200, "B's gateway by item_id: 200")
-        or diag($res->as_string, slurp("$host_b->{dir}/error_log"));
+        or diag($res->as_string, file_text("$host_b->{dir}/error_log"));
     is(((json_body($res) || {})->{item} || {})->{item_id}, $item_id,
        "... Plaid's answer for that Item");
     ok(called('/accounts/get', @log), '... with its access_token');
@@ -259,15 +259,15 @@ sub new_item_kept {
     $res = ask($host_a, 'POST', '/items/api/accounts/get', undef,
                { item_id => $kept });
     is($res->code, 200, "... while the user's other Item still works on A")
-        or diag($res->as_string, slurp("$host_a->{dir}/error_log"));
+        or diag($res->as_string, file_text("$host_a->{dir}/error_log"));
 }
 
 {
-    my $logs = join '', map { slurp("$_->{dir}/error_log") } @hosts;
+    my $logs = join '', map { file_text("$_->{dir}/error_log") } @hosts;
     unlike($logs, qr/access-(?:sandbox|production)-/,
            "no access_token in the two servers' logs");
     unlike($logs, qr/PL0171/, '... and no store failure (PL0171)');
-    unlike(slurp("$pg/log"), qr/access-(?:sandbox|production)-/,
+    unlike(file_text("$pg/log"), qr/access-(?:sandbox|production)-/,
            "... nor in PostgreSQL's");
 }
 

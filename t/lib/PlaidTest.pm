@@ -19,7 +19,7 @@ use LWP::UserAgent ();
 our @EXPORT = qw(post_token request_token json_body vhost_url
                  log_mark log_since emulator_bodies secrets unique_user
                  token_re error_answer_ok public_token httpd_cmdline
-                 free_port slurp start_hosts stop_hosts host_marks
+                 free_port file_text start_hosts stop_hosts host_marks
                  host_log emulator_sign);
 
 # The command line of the test server's main process, NUL-separated:
@@ -193,7 +193,7 @@ sub free_port {
 }
 
 # A file's text, or '' when it cannot be read.
-sub slurp {
+sub file_text {
     my $file = shift;
     open my $fh, '<', $file or return '';
     local $/;
@@ -236,7 +236,7 @@ CONF
         push @hosts, { name => $name, port => $port, dir => $dir };
         next if system('/usr/sbin/apache2', '-f', "$dir/httpd.conf", '-k',
                        'start') == 0;
-        my $log = slurp("$dir/error_log");
+        my $log = file_text("$dir/error_log");
         stop_hosts(@hosts);
         die "httpd $name did not start: $log";
     }
@@ -253,7 +253,7 @@ CONF
 sub stop_hosts {
     local $?;    # the test's exit status, not that of the commands below
     for my $h (@_) {
-        my $pid = slurp("$h->{dir}/httpd.pid") =~ /(\d+)/ ? $1 : 0;
+        my $pid = file_text("$h->{dir}/httpd.pid") =~ /(\d+)/ ? $1 : 0;
         system('/usr/sbin/apache2', '-f', "$h->{dir}/httpd.conf", '-k',
                'stop');
         for (1 .. 100) {
@@ -271,7 +271,7 @@ sub host_log {
     my ($hosts, @marks) = @_;
     my $log = '';
     for my $i (0 .. $#$hosts) {
-        my $all = slurp("$hosts->[$i]{dir}/error_log");
+        my $all = file_text("$hosts->[$i]{dir}/error_log");
         $log .= substr($all, ($marks[$i] || 0) < length $all
                              ? $marks[$i] || 0 : length $all);
     }
